@@ -1,0 +1,26 @@
+/**
+ * Protocol extensions between this project's tunnel-client and tunnel-service, beyond the public contract
+ * (docs/protocol-extensions.md). The service names the extensions it offers in this header on every poll
+ * answer; the client names the ones it uses in the same header on its later polls, and only after the
+ * service offered them, so a service that never offers one (OpenAI's) never sees anything new.
+ */
+export const EXTENSIONS_HEADER = 'X-Tunnel-Extensions';
+
+/** Relays the MCP server's standalone SSE stream (GET on the connector endpoint) through the tunnel. */
+export const STANDALONE_STREAM = 'standalone-stream';
+
+export const KNOWN_EXTENSIONS = [STANDALONE_STREAM] as const;
+export type Extension = (typeof KNOWN_EXTENSIONS)[number];
+
+/** The known extensions a header value names (comma-separated tokens); unknown tokens are ignored. */
+export function parseExtensions(value: string | string[] | undefined): Set<Extension> {
+  const found = new Set<Extension>();
+  for (const part of [value ?? []].flat())
+    for (const token of part.split(','))
+      if ((KNOWN_EXTENSIONS as readonly string[]).includes(token.trim().toLowerCase()))
+        found.add(token.trim().toLowerCase() as Extension);
+  return found;
+}
+
+/** Response types of the standalone-stream extension: `stream_open` is not terminal, `stream_end` is. */
+export const STREAM_RESPONSE_TYPES = ['stream_open', 'stream_end'] as const;

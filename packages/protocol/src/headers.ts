@@ -1,0 +1,88 @@
+import type { WireHeaders } from './commands.ts';
+
+export const HEADER = {
+  clientName: 'X-Tunnel-Client-Name',
+  clientVersion: 'X-Tunnel-Client-Version',
+  clientInstanceId: 'X-Tunnel-Client-Instance-Id',
+  serverInfo: 'X-Tunnel-MCP-Server-Info',
+  shardToken: 'X-Tunnel-Shard-Token',
+  clientRequestId: 'X-Client-Request-Id',
+  mcpSessionId: 'Mcp-Session-Id',
+  mcpProtocolVersion: 'Mcp-Protocol-Version',
+  lastEventId: 'Last-Event-ID',
+} as const;
+
+/** Headers that describe one hop or the proxy path, never the MCP request itself. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'forwarded',
+  'via',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-real-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+]);
+
+function connectionNominated(headers: WireHeaders): Set<string> {
+  const named = new Set<string>();
+  for (const [name, values] of Object.entries(headers)) {
+    if (name.toLowerCase() !== 'connection') continue;
+    for (const value of values) for (const token of value.split(',')) named.add(token.trim().toLowerCase());
+  }
+  return named;
+}
+
+/** The command headers that may be applied to an upstream MCP request. */
+export function forwardableRequestHeaders(headers: WireHeaders): WireHeaders {
+  const nominated = connectionNominated(headers);
+  const out: WireHeaders = {};
+  for (const [name, values] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || nominated.has(lower) || lower.startsWith('proxy-')) continue;
+    out[name] = values;
+  }
+  return out;
+}
+
+const RESPONSE_ALLOWLIST = [
+  'Content-Type',
+  'Mcp-Session-Id',
+  'Mcp-Protocol-Version',
+  'Last-Event-ID',
+  'Access-Control-Expose-Headers',
+  'WWW-Authenticate',
+];
+const RESPONSE_ALLOWLIST_BY_LOWER = new Map(RESPONSE_ALLOWLIST.map((h) => [h.toLowerCase(), h]));
+
+/** Keeps only the response headers the contract lets through, in their canonical spelling. */
+export function allowedResponseHeaders(headers: WireHeaders | Headers): WireHeaders {
+  const out: WireHeaders = {};
+  const entries: [string, string[]][] =
+    headers instanceof Headers ? [...headers.entries()].map(([k, v]) => [k, [v]]) : Object.entries(headers);
+  for (const [name, values] of entries) {
+    const canonical = RESPONSE_ALLOWLIST_BY_LOWER.get(name.toLowerCase());
+    if (canonical) out[canonical] = [...(out[canonical] ?? []), ...values];
+  }
+  return out;
+}
+
+/** Case-insensitive single-value lookup in multi-valued wire headers. */
+export function headerValue(headers: WireHeaders | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  const lower = name.toLowerCase();
+  for (const [key, values] of Object.entries(headers)) if (key.toLowerCase() === lower) return values[0];
+  return undefined;
+}

@@ -1,0 +1,1 @@
+export { createCalculatorServer } from './calculator.ts';

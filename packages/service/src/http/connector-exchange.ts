@@ -1,0 +1,293 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyBaseLogger, FastifyReply } from 'fastify';
+import {
+  JSONRPC_SERVER_ERROR,
+  jsonRpcError,
+  type JsonRpcId,
+  type TunnelResponsePayload,
+} from '@mcp-tunnel/protocol';
+import type { BufferedEvent, Replay, ResponseListener } from '../broker/types.ts';
+import { callerResponseHeaders } from './connector-headers.ts';
+
+/**
+ * What the caller sent: a request waits for its answer, a notification or termination for the client's
+ * acknowledgement, and a stream (GET, extension standalone-stream) relays the server's own messages.
+ */
+export type ExchangeKind = 'request' | 'notification' | 'termination' | 'stream';
+
+export interface ExchangeOptions {
+  reply: FastifyReply;
+  kind: ExchangeKind;
+  rpcId: JsonRpcId | null;
+  /** The caller's Accept includes text/event-stream. */
+  wantsSse: boolean;
+  /** Hold notifications until the final answer, so its headers (a minted session id) can still be sent. */
+  holdNotifications: boolean;
+  /** Runs on the terminal response before it is written; returns headers to add (a minted session id). */
+  onTerminal: (payload: TunnelResponsePayload) => Promise<Record<string, string>>;
+  /** Names this exchange's SSE stream in event ids (`<streamId>:<seq>`). */
+  streamId: string;
+  /** Keeps each SSE event in the session's buffer, for callers that resume with Last-Event-ID. */
+  record: (event: BufferedEvent) => void;
+  /** The buffered events of this stream after `seq`. */
+  replay: (seq: number) => Promise<Replay | undefined>;
+  /**
+   * The caller hung up before the end. `resumable` when it had received event ids: the exchange then goes
+   * on buffering, and a GET with Last-Event-ID can take the stream over (resume()).
+   */
+  callerLeft: (resumable: boolean) => void;
+  log: FastifyBaseLogger;
+}
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+};
+
+/** An event id names the stream and the event's place in it. */
+export function eventId(streamId: string, seq: number): string {
+  return `${streamId}:${seq}`;
+}
+
+export function parseEventId(id: string): { streamId: string; seq: number } | undefined {
+  const colon = id.lastIndexOf(':');
+  const seq = Number(id.slice(colon + 1));
+  if (colon <= 0 || !/^\d+$/.test(id.slice(colon + 1)) || !Number.isSafeInteger(seq)) return undefined;
+  return { streamId: id.slice(0, colon), seq };
+}
+
+/** One buffered event as SSE; a final marker (no message) is never written. */
+export function sseFrame(event: BufferedEvent): string {
+  return `event: message\nid: ${eventId(event.streamId, event.seq)}\ndata: ${event.data}\n\n`;
+}
+
+const validStatus = (code: number) => Number.isInteger(code) && code >= 200 && code <= 599;
+/** The `retry:` a standalone stream announces, so a caller comes back promptly after its lifetime ends. */
+const STREAM_RECONNECT_MS = 1000;
+
+/**
+ * One caller waiting on one command: turns the tunnel-client's responses into the caller's HTTP answer,
+ * JSON or an SSE stream, and ends it exactly once (answer, deadline, shutdown or the caller hanging up).
+ * An SSE stream outlives a dropped connection: its events are buffered, and a caller that comes back with
+ * Last-Event-ID gets what it missed and the rest (resume()).
+ */
+export class ConnectorExchange implements ResponseListener {
+  readonly done: Promise<void>;
+  readonly #options: ExchangeOptions;
+  #resolve!: () => void;
+  #finished = false;
+  #streaming = false;
+  #seq = 0;
+  /** The SSE stream has ended (its final marker is buffered). */
+  #ended = false;
+  /** Where SSE events are written now; undefined while the caller is away. */
+  #sink: ServerResponse | undefined;
+  /** Settles the current resume() call when its connection ends. */
+  #released: (() => void) | undefined;
+  readonly #held: unknown[] = [];
+
+  constructor(options: ExchangeOptions) {
+    this.#options = options;
+    this.done = new Promise((resolve) => (this.#resolve = resolve));
+    options.reply.raw.once('close', () => this.#left(options.reply.raw));
+  }
+
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  get streaming(): boolean {
+    return this.#streaming;
+  }
+
+  /** A caller is connected to the SSE stream. */
+  get attached(): boolean {
+    return this.#sink !== undefined;
+  }
+
+  onResponse(payload: TunnelResponsePayload): void {
+    if (this.#finished) return;
+    if (payload.resp_type === 'jsonrpc_notify') return this.#notify(payload.resp_json);
+    if (payload.resp_type === 'stream_open') return this.#openStream(payload);
+    this.#finished = true;
+    this.#answer(payload).catch((error: unknown) => {
+      this.#options.log.error({ err: error }, 'could not write the connector answer');
+      this.#writeError(
+        502,
+        'The tunnel-service could not deliver the MCP server’s answer; retry the request.',
+      );
+    });
+  }
+
+  onClosed(): void {
+    this.fail(503, 'The tunnel-service is shutting down; retry the request shortly.');
+  }
+
+  /** Ends the exchange with a JSON-RPC error (deadline, shutdown), unless it already ended. */
+  fail(status: number, message: string): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#writeError(status, message);
+  }
+
+  /** A stream's lifetime is over: an open stream ends normally (the caller reconnects), else as fail(). */
+  expire(status: number, message: string): void {
+    if (this.#finished || !this.#streaming || this.#options.kind !== 'stream')
+      return this.fail(status, message);
+    this.#finished = true;
+    this.#endStream();
+  }
+
+  /** The caller is not coming back (no resumption): nothing more is written or buffered. */
+  callerGone(): void {
+    this.#finished = true;
+    this.#resolve();
+  }
+
+  /**
+   * A caller resumed with Last-Event-ID `<streamId>:<seq>`: replays the buffered events after `seq` on
+   * `reply`, then carries on live there. Resolves when this connection ends.
+   */
+  async resume(reply: FastifyReply, seq: number): Promise<void> {
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, SSE_HEADERS);
+    let sent = seq;
+    // Events may arrive while the buffer is read: read again until nothing is left behind.
+    while (this.#seq > sent) {
+      const replay = await this.#options.replay(sent);
+      if (!replay || replay.events.length === 0) break;
+      for (const event of replay.events) {
+        if (event.data !== null) raw.write(sseFrame(event));
+        sent = event.seq;
+      }
+    }
+    if (this.#ended) {
+      raw.end();
+      return;
+    }
+    // A newer connection takes over from an older one.
+    this.#sink?.end();
+    this.#released?.();
+    this.#sink = raw;
+    return new Promise((resolve) => {
+      this.#released = resolve;
+      raw.once('close', () => this.#left(raw));
+    });
+  }
+
+  /** A caller's connection closed. */
+  #left(raw: ServerResponse): void {
+    if (raw === this.#sink || (!this.#streaming && raw === this.#options.reply.raw)) {
+      this.#released?.();
+      this.#released = undefined;
+      this.#sink = undefined;
+      // Resumable once the caller has seen an event id to come back with.
+      if (!this.#ended && !(this.#finished && !this.#streaming)) this.#options.callerLeft(this.#seq > 0);
+    }
+  }
+
+  #openStream(payload: TunnelResponsePayload): void {
+    if (this.#options.kind !== 'stream' || this.#streaming || this.#options.reply.raw.destroyed) return;
+    this.#startStream(callerResponseHeaders(payload.resp_headers));
+    // Tells the caller how soon to reconnect when the stream ends at the end of its lifetime.
+    this.#sink?.write(`retry: ${STREAM_RECONNECT_MS}\n\n`);
+  }
+
+  #notify(message: unknown): void {
+    if (!message) return;
+    if (this.#options.kind === 'stream') {
+      if (this.#streaming) this.#event(message);
+      return;
+    }
+    if (this.#options.kind !== 'request' || !this.#options.wantsSse) return;
+    if (this.#options.holdNotifications) {
+      this.#held.push(message);
+      return;
+    }
+    if (!this.#streaming) this.#startStream({});
+    this.#event(message);
+  }
+
+  async #answer(payload: TunnelResponsePayload): Promise<void> {
+    const { reply, kind } = this.#options;
+    const extra = await this.#options.onTerminal(payload);
+    const headers = { ...callerResponseHeaders(payload.resp_headers), ...extra };
+    const json = payload.resp_json ?? undefined;
+    if (!validStatus(payload.resp_code)) {
+      this.#writeError(502, `The tunnel-client answered with an invalid HTTP status ${payload.resp_code}.`);
+      return;
+    }
+    if (!this.#streaming && reply.raw.destroyed) return this.#resolve();
+
+    if (kind === 'stream') {
+      if (this.#streaming) return this.#endStream();
+      // The stream was never opened: the MCP server refused it (405 when it offers none).
+      const refusal =
+        payload.resp_code === 405
+          ? 'The MCP server offers no standalone SSE stream: use POST for JSON-RPC messages and DELETE to end a session.'
+          : `The MCP server refused the standalone SSE stream (HTTP ${payload.resp_code}).`;
+      if (payload.resp_code === 405) reply.header('allow', 'POST, DELETE');
+      this.#writeError(payload.resp_code >= 400 ? payload.resp_code : 502, refusal);
+      return;
+    }
+    if (kind === 'request') {
+      if (this.#streaming) {
+        if (json) this.#event(json);
+        return this.#endStream();
+      }
+      if (this.#options.wantsSse && json && payload.resp_code < 300) {
+        this.#startStream(headers);
+        for (const message of this.#held) this.#event(message);
+        this.#event(json);
+        return this.#endStream();
+      }
+    } else if (kind === 'notification' && !(json && payload.resp_code >= 400)) {
+      await reply.status(202).headers(headers).send();
+      return this.#resolve();
+    }
+    reply.status(payload.resp_code).headers(headers);
+    await (json ? reply.type('application/json').send(json) : reply.send());
+    this.#resolve();
+  }
+
+  #writeError(status: number, message: string): void {
+    const body = jsonRpcError(this.#options.rpcId, JSONRPC_SERVER_ERROR, message);
+    const { reply } = this.#options;
+    if (this.#streaming) {
+      this.#event(body);
+      return this.#endStream();
+    }
+    if (!reply.raw.destroyed && !reply.sent) void reply.status(status).send(body);
+    this.#resolve();
+  }
+
+  #startStream(headers: Record<string, string>): void {
+    const { reply } = this.#options;
+    this.#streaming = true;
+    reply.hijack();
+    reply.raw.writeHead(200, { ...headers, ...SSE_HEADERS });
+    if (!reply.raw.destroyed) this.#sink = reply.raw;
+  }
+
+  /** Buffers one event and writes it to the caller, if one is connected. */
+  #event(message: unknown, last = false): void {
+    this.#seq += 1;
+    const data = message === null ? null : JSON.stringify(message);
+    const event: BufferedEvent = { streamId: this.#options.streamId, seq: this.#seq, data, last };
+    this.#options.record(event);
+    if (data !== null) this.#sink?.write(sseFrame(event));
+  }
+
+  #endStream(): void {
+    // A final marker, so a caller resuming later learns the stream is over.
+    if (!this.#ended) this.#event(null, true);
+    this.#ended = true;
+    this.#sink?.end();
+    this.#sink = undefined;
+    this.#released?.();
+    this.#released = undefined;
+    this.#resolve();
+  }
+}

@@ -1,0 +1,344 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  CHANNEL_NAME_SHAPE,
+  HEADER,
+  isChannelName,
+  isTunnelId,
+  JSONRPC_INVALID_REQUEST,
+  JSONRPC_SERVER_ERROR,
+  jsonRpcKind,
+  MAIN_CHANNEL,
+  parseConfigDuration,
+  STANDALONE_STREAM,
+  type JsonRpcId,
+  type JsonRpcMessage,
+  type WireHeaders,
+} from '@mcp-tunnel/protocol';
+import type { Principal } from '../auth/principal.ts';
+import type { QueuedCommand } from '../broker/types.ts';
+import { newId, nowIso } from '../store/ids.ts';
+import type { TunnelRow } from '../store/types.ts';
+import { badRequest, forbidden, JsonRpcRefusal } from './errors.ts';
+import { requireAny, visibleTunnel, type ServiceContext } from './context.ts';
+import { principalOf } from './request-principal.ts';
+import { commandHeaders } from './connector-headers.ts';
+import { ConnectorSessions } from './connector-sessions.ts';
+import { ConnectorExchange, parseEventId, sseFrame, type ExchangeKind } from './connector-exchange.ts';
+
+type ConnectorRequest = { Params: { tunnel_id: string; channel?: string } };
+
+const FALLBACK_DEADLINE_MS = 60_000;
+/**
+ * How long one standalone stream (GET) lives. It then ends normally and the caller, told `retry:`, opens
+ * the next one; the bound means a tunnel-client never holds a stream whose caller has silently left.
+ */
+const STREAM_LIFETIME_MS = 5 * 60_000;
+/** A standalone stream whose caller dropped it waits this long to be resumed before it is closed. */
+const DETACHED_STREAM_GRACE_MS = 30_000;
+/** Stream ids of standalone streams start with this; request streams are named by their request id. */
+const STANDALONE_PREFIX = 'get_';
+
+function singleHeader(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** DNS-rebinding protection: a browser's Origin must be the service's own or explicitly allowed. */
+function checkOrigin(context: ServiceContext, request: FastifyRequest): void {
+  const origin = singleHeader(request, 'origin');
+  if (origin === undefined || context.allowedOrigins.has(origin)) return;
+  throw forbidden(
+    'origin_not_allowed',
+    `Origin ${origin} may not call this endpoint. Start tunnel-service with --allowed-origin ${origin} to allow it.`,
+  );
+}
+
+function requireUse(principal: Principal): void {
+  requireAny(principal, ['tunnel.use'], 'tunnel_use_forbidden', () =>
+    forbidden(
+      'tunnel_use_forbidden',
+      "This API key lacks Tunnels Use (tunnel.use) on the tunnel's organization, which calling a tunnel's MCP endpoint needs. Use a key whose role includes Tunnels Use.",
+    ),
+  );
+}
+
+/** The one JSON-RPC message a POST carries, or a refusal saying what is wrong with it. */
+function jsonRpcBody(body: unknown): JsonRpcMessage {
+  if (Array.isArray(body))
+    throw new JsonRpcRefusal(
+      400,
+      JSONRPC_INVALID_REQUEST,
+      'JSON-RPC batches are not supported: send one JSON-RPC message per POST.',
+    );
+  if (body === null || body === undefined || typeof body !== 'object')
+    throw new JsonRpcRefusal(
+      400,
+      JSONRPC_INVALID_REQUEST,
+      'The body must be one JSON-RPC 2.0 message (a JSON object), sent with Content-Type: application/json.',
+    );
+  if ((body as { jsonrpc?: unknown }).jsonrpc !== '2.0')
+    throw new JsonRpcRefusal(
+      400,
+      JSONRPC_INVALID_REQUEST,
+      'The body is not a JSON-RPC 2.0 message: it needs "jsonrpc": "2.0".',
+    );
+  return body as JsonRpcMessage;
+}
+
+/** A Last-Event-ID names one of this service's own events, never the MCP server's: it stays here. */
+function streamHeaders(kind: ExchangeKind, headers: WireHeaders): WireHeaders {
+  if (kind !== 'stream') return headers;
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => name.toLowerCase() !== HEADER.lastEventId.toLowerCase()),
+  );
+}
+
+function deadlineMs(tunnel: TunnelRow): number {
+  return parseConfigDuration(tunnel.response_timeout) ?? FALLBACK_DEADLINE_MS;
+}
+
+/**
+ * The MCP Streamable HTTP endpoint of a tunnel: each POST or DELETE becomes a command for the tunnel-client,
+ * and the caller gets the client's answer, or a prompt JSON-RPC error when that cannot happen.
+ */
+export function registerConnector(app: FastifyInstance, context: ServiceContext): void {
+  const { broker } = context;
+  const sessions = new ConnectorSessions(context.store);
+  /** SSE exchanges still running on this node, by stream id, for callers that resume them. */
+  const live = new Map<
+    string,
+    { tunnelId: string; sessionId: string; requestId: string; exchange: ConnectorExchange }
+  >();
+
+  /** An ended session's standalone streams end too, as a direct server closes its GET stream. */
+  function endStreamsOf(tunnelId: string, sessionId: string): void {
+    for (const [streamId, entry] of live)
+      if (
+        streamId.startsWith(STANDALONE_PREFIX) &&
+        entry.tunnelId === tunnelId &&
+        entry.sessionId === sessionId
+      ) {
+        void broker.abandon(entry.requestId);
+        entry.exchange.expire(404, 'The session was terminated.');
+      }
+  }
+
+  /**
+   * GET with Last-Event-ID: replays what the caller missed on that stream and carries on with it. Returns
+   * false when the stream is a standalone one that has ended, so a fresh one is opened instead.
+   */
+  async function resume(
+    reply: FastifyReply,
+    tunnelId: string,
+    sessionId: string,
+    lastEventId: string,
+  ): Promise<boolean> {
+    const at = parseEventId(lastEventId);
+    const replay = at && (await broker.eventsAfter(tunnelId, sessionId, at.streamId, at.seq));
+    const running = at && live.get(at.streamId);
+    if (running && running.tunnelId === tunnelId && running.sessionId === sessionId && replay) {
+      await running.exchange.resume(reply, at.seq);
+      return true;
+    }
+    const standalone = at?.streamId.startsWith(STANDALONE_PREFIX) ?? false;
+    const missed = replay?.events.filter((event) => event.data !== null) ?? [];
+    // A request stream that is over gets the rest of it. A standalone stream that is over gets what it
+    // missed, if anything (the caller then comes back with the newest id); otherwise a fresh stream.
+    if (replay && (standalone ? missed.length > 0 : true)) {
+      reply.hijack();
+      reply.raw.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache, no-transform',
+      });
+      for (const event of missed) reply.raw.write(sseFrame(event));
+      reply.raw.end();
+      return true;
+    }
+    if (standalone) return false;
+    throw new JsonRpcRefusal(
+      404,
+      JSONRPC_SERVER_ERROR,
+      `Cannot resume after Last-Event-ID ${JSON.stringify(lastEventId)}: the events after it are no longer buffered for this session (the service keeps the last ${context.limits.eventBuffer.events} events and ${context.limits.eventBuffer.bytes} bytes of each session for ${Math.round(context.limits.eventBuffer.ageMs / 1000)} s, see --event-buffer-events, --event-buffer-bytes and --event-buffer-age), or the id is not one this endpoint sent. Send the request again.`,
+    );
+  }
+
+  /** A tunnel-client that declared extension standalone-stream polls this tunnel. */
+  async function streamsServed(tunnelId: string): Promise<boolean> {
+    return (await broker.clients(tunnelId)).some((client) => client.extensions.includes(STANDALONE_STREAM));
+  }
+
+  async function handle(request: FastifyRequest<ConnectorRequest>, reply: FastifyReply) {
+    checkOrigin(context, request);
+    const tunnel = await connectorTunnel(request);
+    const isPublic = tunnel.connector_access === 'public';
+    const channel = request.params.channel ?? MAIN_CHANNEL;
+    if (!isChannelName(channel))
+      throw badRequest(
+        'invalid_channel_format',
+        `Channel ${JSON.stringify(channel)} is malformed: channel names are ${CHANNEL_NAME_SHAPE}.`,
+      );
+    if (!isPublic) requireUse(principalOf(request));
+
+    const sessionId = singleHeader(request, HEADER.mcpSessionId);
+    let kind: ExchangeKind;
+    let message: JsonRpcMessage | undefined;
+    const lastEventId = singleHeader(request, HEADER.lastEventId);
+    if (request.method === 'GET' && lastEventId !== undefined) {
+      if (sessionId) await sessions.check(tunnel.id, channel, sessionId);
+      if (await resume(reply, tunnel.id, sessionId ?? '', lastEventId)) return reply;
+    }
+    if (request.method === 'GET') {
+      if (!(await streamsServed(tunnel.id)))
+        throw new JsonRpcRefusal(
+          405,
+          JSONRPC_SERVER_ERROR,
+          'This endpoint offers no standalone SSE stream: use POST for JSON-RPC messages and DELETE to end a session.',
+          null,
+          { allow: 'POST, DELETE' },
+        );
+      if (!(singleHeader(request, 'accept') ?? '').includes('text/event-stream'))
+        throw new JsonRpcRefusal(
+          406,
+          JSONRPC_SERVER_ERROR,
+          'GET opens the standalone SSE stream: send it with Accept: text/event-stream.',
+        );
+      kind = 'stream';
+    } else if (request.method === 'DELETE') {
+      if (!sessionId)
+        throw badRequest(
+          'missing_mcp_session_id',
+          'DELETE ends an MCP session and needs the Mcp-Session-Id header of that session.',
+        );
+      kind = 'termination';
+    } else {
+      message = jsonRpcBody(request.body);
+      kind = jsonRpcKind(message) === 'request' ? 'request' : 'notification';
+    }
+    const rpcId = kind === 'request' ? ((message!.id as JsonRpcId | undefined) ?? null) : null;
+    if (sessionId) await sessions.check(tunnel.id, channel, sessionId);
+
+    if (!(await broker.isOnline(tunnel.id)))
+      throw new JsonRpcRefusal(
+        503,
+        JSONRPC_SERVER_ERROR,
+        `Tunnel ${tunnel.id} is offline: no tunnel-client has polled it in the last few seconds. Start tunnel-client with this tunnel id (control_plane.tunnel_id ${tunnel.id}) and a runtime key with Tunnels Read + Use, then retry.`,
+        rpcId,
+      );
+
+    const requestId = newId('req');
+    const now = Date.now();
+    const command: QueuedCommand = {
+      requestId,
+      tunnelId: tunnel.id,
+      channel,
+      commandType:
+        kind === 'termination' ? 'session_termination' : kind === 'stream' ? 'standalone_stream' : 'jsonrpc',
+      shardToken: context.shardTokens.issue(requestId, tunnel.id),
+      createdAt: nowIso(),
+      deadlineAt: now + (kind === 'stream' ? STREAM_LIFETIME_MS : deadlineMs(tunnel)),
+      headers: streamHeaders(kind, commandHeaders(request.headers, { forwardAuthorization: isPublic })),
+      ...(message ? { jsonrpc: message } : {}),
+    };
+    const isInitialize = message?.method === 'initialize';
+    const streamId = kind === 'stream' ? `${STANDALONE_PREFIX}${requestId}` : requestId;
+    const bufferSession = sessionId ?? '';
+    let graceTimer: NodeJS.Timeout | undefined;
+    const exchange: ConnectorExchange = new ConnectorExchange({
+      streamId,
+      record: (event) => void broker.recordEvent(tunnel.id, bufferSession, event),
+      replay: (seq) => broker.eventsAfter(tunnel.id, bufferSession, streamId, seq),
+      callerLeft: (resumable) => {
+        if (!resumable) {
+          exchange.callerGone();
+          void broker.abandon(requestId);
+          return;
+        }
+        // A request goes on to its answer (or deadline), buffered; a standalone stream waits a little.
+        if (kind !== 'stream') return;
+        clearTimeout(graceTimer);
+        graceTimer = setTimeout(() => {
+          if (live.get(streamId)?.exchange.attached) return;
+          void broker.abandon(requestId);
+          exchange.expire(504, 'The standalone stream was not resumed.');
+        }, DETACHED_STREAM_GRACE_MS);
+      },
+      reply,
+      kind,
+      rpcId,
+      wantsSse: (singleHeader(request, 'accept') ?? '').includes('text/event-stream'),
+      holdNotifications: isInitialize,
+      log: request.log,
+      onTerminal: async (payload): Promise<Record<string, string>> => {
+        if (isInitialize && payload.resp_code < 300 && payload.resp_json && 'result' in payload.resp_json) {
+          const minted = await sessions.opened(tunnel.id, channel, payload);
+          if (minted) return { 'Mcp-Session-Id': minted };
+        }
+        if (kind === 'termination' && (payload.resp_code < 300 || payload.resp_code === 404)) {
+          await sessions.ended(tunnel.id, sessionId!);
+          endStreamsOf(tunnel.id, sessionId!);
+        }
+        return {};
+      },
+    });
+
+    const lateAnswer = `The tunnel-client did not answer within the tunnel's response_timeout (${tunnel.response_timeout}). Check that tunnel-client is running and its MCP server responds; for slow tools raise response_timeout with POST /v1/tunnels/${tunnel.id}.`;
+    const timer = setTimeout(() => {
+      void broker.abandon(requestId);
+      exchange.expire(504, lateAnswer);
+    }, command.deadlineAt - now);
+    // A stream must at least be opened within the tunnel's response_timeout.
+    const openTimer =
+      kind === 'stream'
+        ? setTimeout(() => {
+            if (exchange.streaming) return;
+            void broker.abandon(requestId);
+            exchange.fail(504, lateAnswer);
+          }, deadlineMs(tunnel))
+        : undefined;
+    if (command.commandType !== 'session_termination')
+      live.set(streamId, { tunnelId: tunnel.id, sessionId: bufferSession, requestId, exchange });
+    try {
+      await broker.enqueue(command, exchange);
+      await exchange.done;
+    } finally {
+      live.delete(streamId);
+      clearTimeout(timer);
+      clearTimeout(openTimer);
+      clearTimeout(graceTimer);
+      const params = message?.params as { name?: unknown } | undefined;
+      await broker.recordTraffic(tunnel.id, {
+        at: command.createdAt,
+        channel,
+        method:
+          kind === 'termination'
+            ? 'session_termination'
+            : kind === 'stream'
+              ? 'standalone_stream'
+              : String(message?.method ?? 'response'),
+        ...(message?.method === 'tools/call' && typeof params?.name === 'string'
+          ? { tool: params.name }
+          : {}),
+        status: reply.statusCode,
+        duration_ms: Date.now() - now,
+      });
+    }
+    return reply;
+  }
+
+  /** A public tunnel is anyone's to call; any other needs a caller of the tunnel's organization. */
+  async function connectorTunnel(request: FastifyRequest<ConnectorRequest>): Promise<TunnelRow> {
+    const tunnelId = request.params.tunnel_id;
+    const stored = isTunnelId(tunnelId) ? await context.store.getTunnel(tunnelId) : undefined;
+    if (stored?.connector_access === 'public') return stored;
+    return visibleTunnel(context, principalOf(request), tunnelId);
+  }
+
+  for (const url of ['/v1/mcp/:tunnel_id', '/v1/mcp/:tunnel_id/:channel'])
+    app.route<ConnectorRequest>({
+      method: ['GET', 'POST', 'DELETE'],
+      url,
+      // The key is checked per tunnel: a public tunnel's callers present the MCP server's credentials.
+      config: { auth: 'optional', action: 'tunnel.call', auditRefusalsOnly: true },
+      handler: handle,
+    });
+}

@@ -1,0 +1,45 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import fastifyStatic from '@fastify/static';
+
+/** Where `npm run build` puts the web console (vite build of packages/service/console). */
+export const CONSOLE_DIST = fileURLToPath(new URL('../../console/dist/', import.meta.url));
+
+const NOT_BUILT_PAGE = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>tunnel-service console not built</title></head>
+<body>
+<main>
+<h1>The web console is not built</h1>
+<p>This tunnel-service has no console files. In the mcp-tunnel checkout run <code>npm run build</code>,
+then reload this page. The API under <code>/v1</code> works without the console.</p>
+</main>
+</body>
+</html>
+`;
+
+/** Serves the built console at /console/ (hash routing, so one index.html) and sends `/` there. */
+export async function registerConsole(app: FastifyInstance, distDir = CONSOLE_DIST): Promise<void> {
+  app.get('/', (_request, reply) => reply.redirect('/console/'));
+  if (!existsSync(distDir)) {
+    const notBuilt = (_request: unknown, reply: FastifyReply) =>
+      reply.status(503).type('text/html; charset=utf-8').send(NOT_BUILT_PAGE);
+    app.get('/console', notBuilt);
+    app.get('/console/*', notBuilt);
+    return;
+  }
+  app.get('/console', (_request, reply) => reply.redirect('/console/'));
+  await app.register(fastifyStatic, {
+    root: distDir,
+    prefix: '/console/',
+    // Hashed asset names change with every build, index.html must not be cached.
+    setHeaders: (reply, path) => {
+      reply.header(
+        'cache-control',
+        path.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable',
+      );
+    },
+  });
+}

@@ -1,0 +1,70 @@
+import { isTunnelId, PERMISSION_LABELS, TUNNEL_ID_SHAPE, type PermissionAtom } from '@mcp-tunnel/protocol';
+import type { Authenticator, Principal } from '../auth/principal.ts';
+import type { Broker } from '../broker/types.ts';
+import type { EventBufferLimits } from '../broker/memory.ts';
+import type { ShardTokens } from '../broker/shard-token.ts';
+import type { Store, TunnelRow } from '../store/types.ts';
+import { badRequest, forbidden, notFound, type ApiRefusal } from './errors.ts';
+
+/** Everything the routes share; built once by startService. */
+export interface ServiceContext {
+  store: Store;
+  broker: Broker;
+  authenticator: Authenticator;
+  shardTokens: ShardTokens;
+  limits: {
+    maxBodyBytes: number;
+    maxPollWaitMs: number;
+    defaultPollWaitMs: number;
+    /** The per-session buffer of SSE events kept for callers that resume with Last-Event-ID. */
+    eventBuffer: EventBufferLimits;
+  };
+  /**
+   * The organization created at first start: the operator's. Refusals no organization can be told from
+   * (an unknown key, a sign-in for an unknown email) go to its audit log.
+   */
+  operatorOrganizationId: string;
+  /** Origins allowed to call the connector endpoint besides the service's own. */
+  allowedOrigins: ReadonlySet<string>;
+}
+
+/** Fetches a tunnel visible to the caller's organization; another organization's tunnel does not exist for it. */
+export async function visibleTunnel(
+  context: ServiceContext,
+  principal: Principal,
+  tunnelId: string,
+): Promise<TunnelRow> {
+  if (!isTunnelId(tunnelId))
+    throw badRequest(
+      'invalid_tunnel_id_format',
+      `Tunnel id ${JSON.stringify(tunnelId)} is malformed: it must be ${TUNNEL_ID_SHAPE}, e.g. tunnel_0123456789abcdef0123456789abcdef. Copy the exact id from GET /v1/tunnels.`,
+      'tunnel_id',
+    );
+  const tunnel = await context.store.getTunnel(tunnelId);
+  if (!tunnel || !tunnel.organization_ids.includes(principal.organizationId))
+    throw notFound(
+      'not_found',
+      `No tunnel ${tunnelId} in your organization. List the tunnels your key can see with GET /v1/tunnels.`,
+    );
+  return tunnel;
+}
+
+/** Refuses unless the caller holds at least one of `atoms`. */
+export function requireAny(
+  principal: Principal,
+  atoms: PermissionAtom[],
+  code: string = 'permission_denied',
+  refusal?: (missing: string) => ApiRefusal,
+): void {
+  if (atoms.some((atom) => principal.permissions.has(atom))) return;
+  const names = atoms.map((atom) => `${PERMISSION_LABELS[atom]} (${atom})`).join(' or ');
+  if (refusal) throw refusal(names);
+  throw forbidden(
+    code,
+    `This API key lacks ${names}. Use a key whose owner holds a role with that permission, or ask an owner to grant it.`,
+  );
+}
+
+export function requireAll(principal: Principal, atoms: PermissionAtom[]): void {
+  for (const atom of atoms) requireAny(principal, [atom]);
+}

@@ -1,0 +1,233 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { passwordProblem, hashPassword, verifyAgainstDecoy, verifyPassword } from '../../auth/passwords.ts';
+import {
+  openBrowserSession,
+  SESSION_COOKIE,
+  SESSION_LIFETIME_MS,
+  hashSessionToken,
+} from '../../auth/browser-sessions.ts';
+import { hashInvitationToken } from '../../auth/invitations.ts';
+import { signInRetryAfter } from '../../auth/sign-in-limiter.ts';
+import { sortedAtoms, roleAtoms } from '../../auth/permissions.ts';
+import { nowIso, newId } from '../../store/ids.ts';
+import type { BrowserSessionRow, MemberRow } from '../../store/types.ts';
+import { ApiRefusal, conflict, forbidden, invalidApiKey, notFound } from '../errors.ts';
+import type { ServiceContext } from '../context.ts';
+import { memberRecord } from '../records.ts';
+import { noteAudit } from '../audit.ts';
+import { parseBody } from './body.ts';
+
+const Email = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(320)
+  .regex(/^[^\s@]+@[^\s@]+$/, 'email must be an address like ada@example.com');
+const Password = z.string().superRefine((value, ctx) => {
+  const problem = passwordProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+const Name = z.string().trim().min(1, 'name must not be empty').max(200);
+
+const SignInSchema = z.strictObject({ email: Email, password: z.string().max(1024) });
+const SetupSchema = z.strictObject({ email: Email, name: Name, password: Password });
+const AcceptSchema = z.strictObject({ token: z.string().min(1).max(200), name: Name, password: Password });
+
+const WRONG_CREDENTIALS = 'Wrong email or password.';
+
+function tooManyAttempts(retryAfter: number): ApiRefusal {
+  const refusal = new ApiRefusal(
+    429,
+    'invalid_request_error',
+    'too_many_attempts',
+    `Too many failed attempts for this email or from this address. Wait ${retryAfter} s before trying again.`,
+  );
+  refusal.headers = { 'retry-after': String(retryAfter) };
+  return refusal;
+}
+
+/** What the console needs to render a signed-in member: who, where, what they may do, the CSRF token. */
+async function sessionBody(context: ServiceContext, member: MemberRow, session: BrowserSessionRow) {
+  const organization = await context.store.getOrganization(member.organization_id);
+  const roles = await context.store.getRoles(member.role_ids);
+  return {
+    member: memberRecord(member),
+    organization: organization ?? { id: member.organization_id },
+    permissions: sortedAtoms(roleAtoms(roles)),
+    csrf_token: session.csrf_token,
+  };
+}
+
+async function signIn(
+  context: ServiceContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  member: MemberRow,
+) {
+  const { token, session } = await openBrowserSession(context.store, member);
+  reply.setCookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'strict',
+    path: '/',
+    secure: request.protocol === 'https',
+    maxAge: SESSION_LIFETIME_MS / 1000,
+  });
+  noteAudit(request, { member, target: member.id });
+  return sessionBody(context, member, session);
+}
+
+/** Browser sign-in: first-run setup, sign-in and out, the current session, accepting an invitation. */
+export function registerAuthRoutes(app: FastifyInstance, context: ServiceContext): void {
+  const { store } = context;
+
+  app.get('/v1/auth/state', { config: { auth: 'none' } }, async () => ({
+    setup_required: !(await store.hasSignIn()),
+  }));
+
+  /** The owner key proves the caller runs this service, so nobody else can claim the organization. */
+  app.post(
+    '/v1/auth/setup',
+    { config: { auth: 'optional', action: 'auth.setup' } },
+    async (request, reply) => {
+      const principal = request.principal;
+      if (!principal?.key)
+        throw (
+          request.authRefusal ??
+          invalidApiKey(
+            'Setting up sign-in needs the owner API key printed when the service first started: send it as "Authorization: Bearer <owner key>".',
+          )
+        );
+      const roles = await store.getRoles(principal.owner.role_ids);
+      if (principal.key.permissions !== null || !roles.some((role) => role.builtin === 'owner'))
+        throw forbidden(
+          'owner_key_required',
+          'Setting up sign-in needs an unrestricted key of an owner, such as the owner key printed at first start.',
+        );
+      if (await store.hasSignIn(principal.organizationId))
+        throw conflict(
+          'setup_already_done',
+          'Sign-in is already set up for this organization: sign in (POST /v1/auth/sign_in), or ask an owner for an invitation.',
+        );
+      const body = parseBody(
+        SetupSchema,
+        request.body,
+        '{"email": "ada@example.com", "name": "Ada", "password": "at least 12 characters"}',
+      );
+      if (await store.getMemberByEmail(body.email))
+        throw conflict(
+          'email_taken',
+          `${body.email} already signs in to this service; use another address.`,
+          'email',
+        );
+      await store.setMemberSignIn(principal.owner.id, {
+        name: body.name,
+        email: body.email,
+        passwordHash: await hashPassword(body.password),
+      });
+      const member = (await store.getMember(principal.owner.id))!;
+      return signIn(context, request, reply, member);
+    },
+  );
+
+  app.post(
+    '/v1/auth/sign_in',
+    { config: { auth: 'none', action: 'auth.sign_in' } },
+    async (request, reply) => {
+      const body = parseBody(SignInSchema, request.body, '{"email": "ada@example.com", "password": "..."}');
+      const retryAfter = await signInRetryAfter(store, body.email, request.ip);
+      const member = await store.getMemberByEmail(body.email);
+      if (member) noteAudit(request, { member });
+      if (retryAfter > 0) throw tooManyAttempts(retryAfter);
+      const matches = member?.password_hash
+        ? await verifyPassword(body.password, member.password_hash)
+        : await verifyAgainstDecoy(body.password);
+      if (!member || !matches) {
+        await store.recordFailedSignIn(body.email, request.ip, nowIso());
+        noteAudit(request, { target: body.email });
+        throw new ApiRefusal(401, 'authentication_error', 'invalid_credentials', WRONG_CREDENTIALS);
+      }
+      return signIn(context, request, reply, member);
+    },
+  );
+
+  app.get('/v1/auth/session', { config: { auth: 'optional' } }, async (request) => {
+    const principal = request.principal;
+    if (!principal?.session)
+      throw (
+        request.authRefusal ??
+        new ApiRefusal(
+          401,
+          'authentication_error',
+          'not_signed_in',
+          'Not signed in: POST /v1/auth/sign_in first.',
+        )
+      );
+    return sessionBody(context, principal.owner, principal.session);
+  });
+
+  app.post(
+    '/v1/auth/sign_out',
+    { config: { auth: 'optional', action: 'auth.sign_out' } },
+    async (request, reply) => {
+      // Signing out twice, or after the session expired, is still a sign-out; a forged request is not.
+      if (request.authRefusal?.body.error.code === 'csrf_token_invalid') throw request.authRefusal;
+      const token = request.cookies[SESSION_COOKIE];
+      if (token) await store.deleteBrowserSession(hashSessionToken(token));
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/v1/auth/accept_invitation',
+    { config: { auth: 'none', action: 'invitation.accept' } },
+    async (request, reply) => {
+      const body = parseBody(
+        AcceptSchema,
+        request.body,
+        '{"token": "from the invitation link", "name": "Ada", "password": "at least 12 characters"}',
+      );
+      const retryAfter = await signInRetryAfter(store, null, request.ip);
+      if (retryAfter > 0) throw tooManyAttempts(retryAfter);
+      const invitation = await store.findInvitationByHash(hashInvitationToken(body.token));
+      const at = nowIso();
+      if (!invitation || invitation.accepted_at || invitation.expires_at <= at) {
+        await store.recordFailedSignIn(null, request.ip, at);
+        if (invitation) noteAudit(request, { target: invitation.id });
+        throw notFound(
+          'invitation_invalid',
+          invitation?.accepted_at
+            ? 'This invitation was already used. Sign in with the email it was sent to, or ask for a new invitation.'
+            : invitation
+              ? 'This invitation has expired. Ask a member with Members Manage for a new one.'
+              : 'This invitation link is not valid: copy the whole link, or ask for a new invitation.',
+        );
+      }
+      if (await store.getMemberByEmail(invitation.email))
+        throw conflict(
+          'email_taken',
+          `${invitation.email} already signs in to this service; sign in instead.`,
+        );
+      const roles = (await store.getRoles(invitation.role_ids)).filter(
+        (role) => role.organization_id === invitation.organization_id,
+      );
+      const member: MemberRow = {
+        id: newId('member'),
+        organization_id: invitation.organization_id,
+        kind: 'user',
+        name: body.name,
+        role_ids: roles.map((role) => role.id).sort(),
+        created_at: at,
+        email: invitation.email,
+        password_hash: await hashPassword(body.password),
+        deleted_at: null,
+      };
+      if (!(await store.acceptInvitation(invitation.id, member, at)))
+        throw notFound('invitation_invalid', 'This invitation was already used. Sign in instead.');
+      const answer = await signIn(context, request, reply, member);
+      noteAudit(request, { target: invitation.id });
+      return answer;
+    },
+  );
+}

@@ -1,0 +1,194 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  CHANNEL_NAME_SHAPE,
+  EXTENSIONS_HEADER,
+  HEADER,
+  KNOWN_EXTENSIONS,
+  parseExtensions,
+  isChannelName,
+  parseServerInfo,
+  TunnelResponsePayloadSchema,
+  type TunnelResponseAck,
+} from '@mcp-tunnel/protocol';
+import type { Principal } from '../auth/principal.ts';
+import type { PollingClient, QueuedCommand } from '../broker/types.ts';
+import { ApiRefusal, badRequest, describeIssues, forbidden, notFound } from './errors.ts';
+import { requireAny, visibleTunnel, type ServiceContext } from './context.ts';
+import { principalOf } from './request-principal.ts';
+
+const MAX_LIMIT = 25;
+
+type TunnelParams = { Params: { tunnel_id: string } };
+type PollRequest = TunnelParams & { Querystring: Record<string, string | string[] | undefined> };
+
+const requireUse = (principal: Principal) =>
+  requireAny(principal, ['tunnel.use'], 'tunnel_use_forbidden', () =>
+    forbidden(
+      'tunnel_use_forbidden',
+      "This API key lacks Tunnels Use (tunnel.use) on the tunnel's organization. A tunnel-client's runtime key needs Tunnels Read + Use: create a role with both and a service account holding it, and use that account's key.",
+    ),
+  );
+
+function single(value: string | string[] | undefined, name: string): string | undefined {
+  if (Array.isArray(value))
+    throw badRequest('invalid_request', `Give the query parameter ${name} at most once.`, name);
+  return value;
+}
+
+function integerParam(
+  raw: string | undefined,
+  name: string,
+  min: number,
+  max: number | undefined,
+): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || (max !== undefined && value > max))
+    throw badRequest(
+      'invalid_request',
+      `The query parameter ${name}=${JSON.stringify(raw)} must be a whole number ${max === undefined ? `of at least ${min}` : `from ${min} to ${max}`}.`,
+      name,
+    );
+  return value;
+}
+
+function channelsParam(raw: string | string[] | undefined): Set<string> | undefined {
+  if (raw === undefined) return undefined;
+  const channels = Array.isArray(raw) ? raw : [raw];
+  for (const channel of channels)
+    if (!isChannelName(channel))
+      throw badRequest(
+        'invalid_channel_format',
+        `Channel ${JSON.stringify(channel)} is malformed: channel names are ${CHANNEL_NAME_SHAPE}.`,
+        'channel',
+      );
+  return new Set(channels);
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function pollingClient(request: FastifyRequest, principal: Principal): PollingClient {
+  const info = header(request, HEADER.serverInfo);
+  const parsed = info === undefined ? undefined : parseServerInfo(info);
+  if (parsed && !parsed.ok)
+    request.log.debug({ reason: parsed.reason }, 'ignoring a malformed X-Tunnel-MCP-Server-Info');
+  return {
+    instanceId:
+      header(request, HEADER.clientInstanceId) ??
+      (principal.key ? `key:${principal.key.id}` : `member:${principal.owner.id}`),
+    name: header(request, HEADER.clientName) ?? null,
+    version: header(request, HEADER.clientVersion) ?? null,
+    serverInfo: parsed?.ok ? parsed.value : null,
+    extensions: [...parseExtensions(request.headers[EXTENSIONS_HEADER.toLowerCase()])],
+  };
+}
+
+/** A queued command as the wire carries it; its response_timeout is what is left until the caller's deadline. */
+function wireCommand(command: QueuedCommand, now: number) {
+  return {
+    request_id: command.requestId,
+    shard_token: command.shardToken,
+    command_type: command.commandType,
+    channel: command.channel,
+    created_at: command.createdAt,
+    response_timeout: `${Math.max(1, Math.floor(command.deadlineAt - now))}ms`,
+    headers: command.headers,
+    ...(command.jsonrpc ? { jsonrpc: command.jsonrpc } : {}),
+  };
+}
+
+/** The contract's tunnel API: tunnel-clients long-poll for commands and post responses. */
+export function registerTunnelApi(app: FastifyInstance, context: ServiceContext): void {
+  const { broker, limits } = context;
+
+  app.get<PollRequest>(
+    '/v1/tunnels/:tunnel_id/poll',
+    { config: { action: 'tunnel.poll', auditRefusalsOnly: true } },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const tunnel = await visibleTunnel(context, principal, request.params.tunnel_id);
+      requireUse(principal);
+      const query = request.query;
+      const limit = integerParam(single(query.limit, 'limit'), 'limit', 1, MAX_LIMIT) ?? MAX_LIMIT;
+      const requested = integerParam(single(query.timeout_ms, 'timeout_ms'), 'timeout_ms', 1, undefined);
+      const waitMs = Math.min(requested ?? limits.defaultPollWaitMs, limits.maxPollWaitMs);
+      const channels = channelsParam(query.channel);
+      const client = pollingClient(request, principal);
+      // Offered on every poll answer; a client uses an extension only after seeing it offered here.
+      reply.header(EXTENSIONS_HEADER, KNOWN_EXTENSIONS.join(', '));
+
+      const gone = new AbortController();
+      reply.raw.once('close', () => gone.abort());
+      await broker.pollStarted(tunnel.id, client);
+      let commands: QueuedCommand[];
+      try {
+        commands = await broker.take(tunnel.id, {
+          limit,
+          waitMs,
+          channels,
+          extensions: new Set(client.extensions),
+          signal: gone.signal,
+        });
+      } finally {
+        await broker.pollEnded(tunnel.id, client);
+      }
+      if (commands.length === 0) return reply.status(204).send();
+      // A poller that hung up never saw these: the next poller gets them.
+      if (gone.signal.aborted) {
+        await broker.requeue(commands);
+        return reply;
+      }
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) void broker.requeue(commands);
+      });
+      const now = Date.now();
+      return reply.status(200).send({ commands: commands.map((command) => wireCommand(command, now)) });
+    },
+  );
+
+  app.post<TunnelParams>(
+    '/v1/tunnels/:tunnel_id/response',
+    { config: { action: 'tunnel.respond', auditRefusalsOnly: true } },
+    async (request) => {
+      const principal = principalOf(request);
+      const tunnel = await visibleTunnel(context, principal, request.params.tunnel_id);
+      requireUse(principal);
+      const body: unknown = request.body;
+      if (body === null || typeof body !== 'object' || Array.isArray(body))
+        throw badRequest(
+          'invalid_request',
+          'The request body must be one JSON object: {"request_id": ..., "resp_json": ..., "resp_code": 200, "resp_type": "jsonrpc_response"}.',
+        );
+      const parsed = TunnelResponsePayloadSchema.safeParse(body);
+      if (!parsed.success) {
+        const { message, param } = describeIssues(parsed.error.issues);
+        throw badRequest('invalid_request', `Invalid response payload: ${message}.`, param);
+      }
+      const payload = parsed.data;
+      if (payload.channel != null && !isChannelName(payload.channel))
+        throw badRequest(
+          'invalid_channel_format',
+          `Channel ${JSON.stringify(payload.channel)} is malformed: channel names are ${CHANNEL_NAME_SHAPE}.`,
+          'channel',
+        );
+      const token = header(request, HEADER.shardToken);
+      if (!token || !context.shardTokens.verify(token, payload.request_id, tunnel.id))
+        throw new ApiRefusal(
+          401,
+          'invalid_request_error',
+          'tunnel_request_mismatch',
+          `The X-Tunnel-Shard-Token header ${token ? 'does not match' : 'is missing for'} request ${payload.request_id} on tunnel ${tunnel.id}. Echo the shard_token of the polled command exactly, and post to the tunnel that received the command.`,
+        );
+      if (!(await broker.deliver(tunnel.id, payload)))
+        throw notFound(
+          'pending_request_not_found',
+          `Request ${payload.request_id} is already finished, expired or was abandoned by its caller; nothing is waiting for this response. Do not retry it.`,
+        );
+      const ack: TunnelResponseAck = { status: 'ok' };
+      return ack;
+    },
+  );
+}

@@ -1,0 +1,142 @@
+import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { Authenticator } from './auth/principal.ts';
+import { bootstrapOwner } from './auth/bootstrap.ts';
+import { DEFAULT_EVENT_BUFFER, MemoryBroker } from './broker/memory.ts';
+import { ShardTokens } from './broker/shard-token.ts';
+import type { Broker } from './broker/types.ts';
+import { SqliteStore } from './store/sqlite.ts';
+import type { Store } from './store/types.ts';
+import type { ServiceContext } from './http/context.ts';
+import { buildServer } from './http/server.ts';
+
+export interface ServiceOptions {
+  /** Where the embedded store lives; created (mode 0700) if missing. */
+  dataDir: string;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 8787; 0 picks a free port (see `RunningService.port`). */
+  port?: number;
+  /** pino level; default `info`. Ignored when `logger` is given. */
+  logLevel?: string;
+  logger?: Logger;
+  /** Origins allowed to call the connector endpoint besides the service's own URL. */
+  allowedOrigins?: string[];
+  /** Largest request body accepted, in bytes; default 4 MiB. */
+  maxBodyBytes?: number;
+  /** The longest a poll is held open, whatever the client asks; default 30 s. */
+  maxPollWaitMs?: number;
+  /** SSE events kept per session for callers that resume with Last-Event-ID; default 500. */
+  eventBufferEvents?: number;
+  /** Bytes of such events kept per session; default 8 MiB. An event larger than this is not kept. */
+  eventBufferBytes?: number;
+  /** How long such events are kept, in ms; default 5 minutes. */
+  eventBufferAgeMs?: number;
+}
+
+export interface RunningService {
+  /** `http://host:port`, with the real port when 0 was asked for. */
+  url: string;
+  host: string;
+  port: number;
+  /** The owner API key, present only on the start that created the organization: show it once. */
+  ownerKey: string | undefined;
+  dataDir: string;
+  store: Store;
+  broker: Broker;
+  /** Ends long-polls and waiting callers, closes the server, then the store. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 8787;
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+const DEFAULT_MAX_POLL_WAIT_MS = 30_000;
+const DEFAULT_POLL_WAIT_MS = 25_000;
+export const DATABASE_FILE = 'tunnel-service.db';
+const SHARD_SECRET_SETTING = 'shard_token_secret';
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** The origins a browser uses for the service itself; a loopback service is reachable under each loopback name. */
+function ownOrigins(host: string, port: number): string[] {
+  const hosts = LOOPBACK.has(host) ? [...LOOPBACK] : [host];
+  return hosts.map((h) => `http://${urlHost(h)}:${port}`);
+}
+
+export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const host = options.host ?? DEFAULT_HOST;
+  const logger =
+    options.logger ??
+    pino(
+      {
+        name: 'tunnel-service',
+        level: options.logLevel ?? 'info',
+        redact: ['req.headers.authorization', 'req.headers["x-tunnel-shard-token"]'],
+      },
+      pino.destination(2),
+    );
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const store = new SqliteStore(join(options.dataDir, DATABASE_FILE));
+  const eventBuffer = {
+    events: options.eventBufferEvents ?? DEFAULT_EVENT_BUFFER.events,
+    bytes: options.eventBufferBytes ?? DEFAULT_EVENT_BUFFER.bytes,
+    ageMs: options.eventBufferAgeMs ?? DEFAULT_EVENT_BUFFER.ageMs,
+  };
+  const broker = new MemoryBroker(eventBuffer);
+  let app: Awaited<ReturnType<typeof buildServer>> | undefined;
+  try {
+    const ownerKey = await bootstrapOwner(store);
+    const secret = await store.initSetting(SHARD_SECRET_SETTING, randomBytes(32).toString('hex'));
+    const allowedOrigins = new Set(options.allowedOrigins ?? []);
+    const [operatorOrganization] = await store.listOrganizations();
+    const context: ServiceContext = {
+      store,
+      broker,
+      authenticator: new Authenticator(store),
+      shardTokens: new ShardTokens(Buffer.from(secret, 'hex'), broker.nodeId),
+      limits: {
+        maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        maxPollWaitMs: options.maxPollWaitMs ?? DEFAULT_MAX_POLL_WAIT_MS,
+        defaultPollWaitMs: Math.min(DEFAULT_POLL_WAIT_MS, options.maxPollWaitMs ?? DEFAULT_MAX_POLL_WAIT_MS),
+        eventBuffer,
+      },
+      operatorOrganizationId: operatorOrganization!.id,
+      allowedOrigins,
+    };
+    app = await buildServer(context, logger);
+    await app.listen({ host, port: options.port ?? DEFAULT_PORT });
+    const port = (app.server.address() as AddressInfo).port;
+    for (const origin of ownOrigins(host, port)) allowedOrigins.add(origin);
+
+    let closing: Promise<void> | undefined;
+    const server = app;
+    return {
+      url: `http://${urlHost(host)}:${port}`,
+      host,
+      port,
+      ownerKey,
+      dataDir: options.dataDir,
+      store,
+      broker,
+      close: () =>
+        (closing ??= (async () => {
+          await broker.close();
+          await server.close();
+          await store.close();
+        })()),
+    };
+  } catch (error) {
+    await broker.close();
+    await app?.close();
+    await store.close();
+    throw error;
+  }
+}

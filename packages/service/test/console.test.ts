@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import Fastify from 'fastify';
+import { startService } from '../../../scripts/system.ts';
+import { CONSOLE_DIST, registerConsole } from '../src/http/console.ts';
+
+test(
+  'the service serves the built console at /console/ and sends / there',
+  { timeout: 60_000 },
+  async (t) => {
+    if (!existsSync(CONSOLE_DIST)) return t.skip('console not built: run npm run build');
+    const service = await startService();
+    try {
+      const root = await fetch(new URL('/', service.url), { redirect: 'manual' });
+      assert.equal(root.status, 302);
+      assert.equal(root.headers.get('location'), '/console/');
+      const page = await fetch(new URL('/console/', service.url));
+      assert.equal(page.status, 200);
+      const html = await page.text();
+      assert.match(html, /<div id="app">/);
+      const script = html.match(/src="(\/console\/assets\/[^"]+\.js)"/)?.[1];
+      assert.ok(script, 'index.html references its bundle');
+      const bundle = await fetch(new URL(script, service.url));
+      assert.equal(bundle.status, 200);
+      assert.match(bundle.headers.get('content-type') ?? '', /javascript/);
+      // The API still needs a key: the console's files are the only public paths.
+      assert.equal((await fetch(new URL('/v1/tunnels', service.url))).status, 401);
+    } finally {
+      await service.stop();
+    }
+  },
+);
+
+test('without a built console, /console says to run npm run build', { timeout: 10_000 }, async () => {
+  const app = Fastify();
+  await registerConsole(app, '/nonexistent/console/dist/');
+  const response = await app.inject({ method: 'GET', url: '/console/' });
+  assert.equal(response.statusCode, 503);
+  assert.match(response.body, /npm run build/);
+  await app.close();
+});

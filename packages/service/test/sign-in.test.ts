@@ -1,0 +1,168 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { startTestService, createRuntime, type Loose } from './support/service.ts';
+import {
+  OWNER_EMAIL,
+  OWNER_PASSWORD,
+  sessionCall,
+  sessionFrom,
+  setUpOwner,
+  signIn,
+} from './support/accounts.ts';
+
+test(
+  'first-run setup needs the owner key, then the owner signs in with a cookie',
+  { timeout: 60_000 },
+  async () => {
+    const t = await startTestService();
+    try {
+      assert.deepEqual((await t.call('GET', '/v1/auth/state', undefined)).body, { setup_required: true });
+      const body = { email: OWNER_EMAIL, name: 'Ada Owner', password: OWNER_PASSWORD };
+
+      const anonymous = await t.call('POST', '/v1/auth/setup', undefined, body);
+      assert.equal(anonymous.status, 401);
+      const runtime = await createRuntime(t);
+      const notOwner = await t.call('POST', '/v1/auth/setup', runtime.runtimeKey, body);
+      assert.equal(notOwner.status, 403);
+      assert.equal(notOwner.body.error.code, 'owner_key_required');
+      const short = await t.call('POST', '/v1/auth/setup', t.ownerKey, { ...body, password: 'too short' });
+      assert.equal(short.status, 400);
+      assert.match(short.body.error.message, /at least 12 characters/);
+
+      const answer = await t.call('POST', '/v1/auth/setup', t.ownerKey, body);
+      assert.equal(answer.status, 200);
+      const cookie = answer.headers.get('set-cookie')!;
+      assert.match(cookie, /^mcpt_session=[\w-]{40,};/);
+      assert.match(cookie, /HttpOnly/);
+      assert.match(cookie, /SameSite=Strict/);
+      assert.match(cookie, /Path=\//);
+      assert.doesNotMatch(cookie, /Secure/, 'plain http on loopback gets no Secure flag');
+      assert.equal(answer.body.member.email, OWNER_EMAIL);
+      assert.equal(answer.body.member.name, 'Ada Owner');
+      assert.equal(answer.body.permissions.length, 7);
+      assert.equal(typeof answer.body.csrf_token, 'string');
+
+      assert.deepEqual((await t.call('GET', '/v1/auth/state', undefined)).body, { setup_required: false });
+      assert.equal((await t.call('POST', '/v1/auth/setup', t.ownerKey, body)).status, 409);
+
+      const signedIn = await signIn(t, OWNER_EMAIL, OWNER_PASSWORD);
+      const session = sessionFrom(signedIn);
+      assert.notEqual(session.cookie, cookie.split(';')[0], 'each sign-in opens its own session');
+      const current = await sessionCall(t, session, 'GET', '/v1/auth/session');
+      assert.equal(current.status, 200);
+      assert.equal(current.body.csrf_token, session.csrf);
+      assert.equal(current.body.member.id, answer.body.member.id);
+      assert.equal((await sessionCall(t, session, 'GET', '/v1/tunnels')).status, 200);
+    } finally {
+      await t.stop();
+    }
+  },
+);
+
+test(
+  'cookie-authenticated changes need the CSRF token; sign-out ends the session',
+  { timeout: 60_000 },
+  async () => {
+    const t = await startTestService();
+    try {
+      const session = await setUpOwner(t);
+      const missing = await sessionCall(t, session, 'POST', '/v1/tunnels', { name: 'x' }, { csrf: false });
+      assert.equal(missing.status, 403);
+      assert.equal(missing.body.error.code, 'csrf_token_invalid');
+      const wrong = await sessionCall(t, session, 'POST', '/v1/tunnels', { name: 'x' }, { csrf: 'forged' });
+      assert.equal(wrong.status, 403);
+      assert.equal(wrong.body.error.code, 'csrf_token_invalid');
+      assert.equal((await sessionCall(t, session, 'POST', '/v1/tunnels', { name: 'x' })).status, 200);
+      // A key needs no CSRF token: a browser cannot attach one to a forged request.
+      assert.equal((await t.call('POST', '/v1/tunnels', t.ownerKey, { name: 'y' })).status, 200);
+
+      assert.equal(
+        (await sessionCall(t, session, 'POST', '/v1/auth/sign_out', undefined, { csrf: false })).status,
+        403,
+      );
+      const out = await sessionCall(t, session, 'POST', '/v1/auth/sign_out');
+      assert.equal(out.status, 204);
+      assert.match(out.headers.get('set-cookie')!, /mcpt_session=;/);
+      const after = await sessionCall(t, session, 'GET', '/v1/auth/session');
+      assert.equal(after.status, 401);
+      assert.equal((await sessionCall(t, session, 'GET', '/v1/tunnels')).status, 401);
+      const noCookie = await sessionCall(t, undefined, 'GET', '/v1/auth/session');
+      assert.equal(noCookie.status, 401);
+      assert.equal(noCookie.body.error.code, 'not_signed_in');
+    } finally {
+      await t.stop();
+    }
+  },
+);
+
+/** A sign-in sent from a chosen loopback source address, so limits per address can be told apart. */
+function signInFrom(url: string, localAddress: string, email: string, password: string) {
+  return new Promise<{ status: number; retryAfter: string | undefined; body: Loose }>((resolve, reject) => {
+    const request = httpRequest(
+      new URL('/v1/auth/sign_in', url),
+      { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode!,
+            retryAfter: response.headers['retry-after'],
+            body: JSON.parse(text),
+          }),
+        );
+      },
+    );
+    request.on('error', reject);
+    request.end(JSON.stringify({ email, password }));
+  });
+}
+
+test(
+  'wrong passwords get one generic answer, and five failures per email or per address give 429',
+  { timeout: 60_000 },
+  async () => {
+    const t = await startTestService();
+    try {
+      await setUpOwner(t);
+      const unknown = await signIn(t, 'nobody@example.com', OWNER_PASSWORD);
+      const wrong = await signIn(t, OWNER_EMAIL, 'wrong password here');
+      assert.equal(unknown.status, 401);
+      assert.equal(wrong.status, 401);
+      assert.equal(unknown.body.error.code, 'invalid_credentials');
+      assert.equal(unknown.body.error.message, wrong.body.error.message, 'no hint which part was wrong');
+
+      // Per email: five failures from several addresses lock the email, not the next address.
+      for (let i = 2; i <= 5; i++)
+        assert.equal(
+          (await signInFrom(t.url, `127.0.0.${i}`, OWNER_EMAIL, `wrong ${i} password`)).status,
+          401,
+        );
+      const locked = await signInFrom(t.url, '127.0.0.6', OWNER_EMAIL, OWNER_PASSWORD);
+      assert.equal(locked.status, 429, 'even the right password waits once the email is locked');
+      const retryAfter = Number(locked.retryAfter);
+      assert.ok(retryAfter > 800 && retryAfter <= 15 * 60, `Retry-After ${retryAfter}`);
+      assert.equal(locked.body.error.code, 'too_many_attempts');
+      assert.match(locked.body.error.message, /Wait \d+ s/);
+      assert.equal((await signInFrom(t.url, '127.0.0.6', 'other@example.com', 'whatever it is')).status, 401);
+
+      // Per address: five failures for five emails from one address lock the address for any email.
+      for (let i = 0; i < 5; i++)
+        assert.equal(
+          (await signInFrom(t.url, '127.0.0.7', `guess${i}@example.com`, 'guessing away')).status,
+          401,
+        );
+      assert.equal((await signInFrom(t.url, '127.0.0.7', 'fresh@example.com', 'guessing away')).status, 429);
+      assert.equal((await signInFrom(t.url, '127.0.0.8', 'fresh@example.com', 'guessing away')).status, 401);
+
+      const audit = await t.call('GET', '/v1/audit?action=auth.sign_in&outcome=refused', t.ownerKey);
+      const reasons = audit.body.data.map((entry: { reason: string }) => entry.reason);
+      assert.ok(reasons.includes('too_many_attempts') && reasons.includes('invalid_credentials'));
+      assert.ok(audit.body.data.some((entry: { ip: string }) => entry.ip === '127.0.0.7'));
+    } finally {
+      await t.stop();
+    }
+  },
+);

@@ -1,0 +1,260 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  createRuntime,
+  poll,
+  respond,
+  startTestService,
+  type Runtime,
+  type TestService,
+  type WireCommand,
+} from './support/service.ts';
+
+let t: TestService;
+let runtime: Runtime;
+
+before(async () => {
+  t = await startTestService();
+  runtime = await createRuntime(t);
+});
+after(async () => {
+  await t?.stop();
+});
+
+const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: {} };
+
+function callConnector(body: unknown, key = t.ownerKey, tunnelId = runtime.tunnelId) {
+  return fetch(new URL(`/v1/mcp/${tunnelId}`, t.url), {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${key}`,
+      'content-type': 'application/json',
+      accept: 'application/json',
+    },
+    body: JSON.stringify(body),
+  });
+}
+
+/** Opens a poll, waits until the service counts it, then makes a connector call that becomes its command. */
+async function commandFor(body: unknown, query = 'limit=1&timeout_ms=5000') {
+  const polled = poll(t.url, runtime, query);
+  await new Promise((r) => setTimeout(r, 100));
+  const caller = callConnector(body);
+  const answer = await polled;
+  assert.equal(answer.status, 200);
+  return { command: answer.body.commands[0] as WireCommand, caller };
+}
+
+describe('tunnel API', { timeout: 30_000 }, () => {
+  test('a poll with nothing to do answers 204 after timeout_ms', async () => {
+    const started = performance.now();
+    const answer = await poll(t.url, runtime, 'timeout_ms=300');
+    const elapsed = performance.now() - started;
+    assert.equal(answer.status, 204);
+    assert.ok(elapsed >= 280 && elapsed < 2000, `took ${elapsed} ms`);
+  });
+
+  test('a poll records the client: instance, name, version, server info and last poll time', async () => {
+    await poll(t.url, runtime, 'timeout_ms=1');
+    const tunnel = await t.ok<{ online: boolean; clients: Record<string, unknown>[] }>(
+      'GET',
+      `/v1/tunnels/${runtime.tunnelId}`,
+      runtime.runtimeKey,
+    );
+    assert.equal(tunnel.online, true);
+    const client = tunnel.clients.find((c) => c.instance_id === 'instance-1')!;
+    assert.equal(client.name, 'scripted-client');
+    assert.equal(client.version, '0.0.1');
+    assert.deepEqual(client.server_info, { version: 1, channels: [{ name: 'main', proc_affinity: true }] });
+    assert.ok(!Number.isNaN(Date.parse(client.last_poll_at as string)));
+  });
+
+  test('poll parameters are checked', async () => {
+    for (const query of ['limit=0', 'limit=26', 'limit=x', 'timeout_ms=0', 'timeout_ms=-5', 'channel=Bad!']) {
+      const answer = await poll(t.url, runtime, query);
+      assert.equal(answer.status, 400, query);
+      assert.ok(answer.body.error.message.length > 20);
+    }
+    const malformed = await fetch(new URL('/v1/tunnels/tunnel_xyz/poll', t.url), {
+      headers: { authorization: `Bearer ${runtime.runtimeKey}` },
+    });
+    assert.equal(malformed.status, 400);
+    assert.equal(
+      ((await malformed.json()) as { error: { code: string } }).error.code,
+      'invalid_tunnel_id_format',
+    );
+  });
+
+  test('a key without Tunnels Use gets 403 tunnel_use_forbidden on poll and response', async () => {
+    const readOnly = await t.ok<{ secret: string }>('POST', '/v1/api_keys', t.ownerKey, {
+      name: 'read only',
+      permissions: ['tunnel.read'],
+    });
+    const refused = await poll(t.url, { ...runtime, runtimeKey: readOnly.secret }, 'timeout_ms=1');
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.error.code, 'tunnel_use_forbidden');
+    assert.match(refused.body.error.message, /Tunnels Use/);
+    const answer = await respond(
+      t.url,
+      { ...runtime, runtimeKey: readOnly.secret },
+      { request_id: 'r', shard_token: 's' },
+      {
+        resp_code: 200,
+      },
+    );
+    assert.equal(answer.status, 403);
+  });
+
+  test('a command carries the contract fields and the caller gets the posted answer', async () => {
+    const { command, caller } = await commandFor(INIT);
+    assert.equal(command.command_type, 'jsonrpc');
+    assert.equal(command.channel, 'main');
+    assert.match(command.response_timeout, /^\d+ms$/);
+    assert.ok(Number(command.response_timeout.slice(0, -2)) > 55_000);
+    assert.ok(!Number.isNaN(Date.parse(command.created_at)));
+    assert.deepEqual(command.jsonrpc, INIT);
+    assert.equal(command.headers.Authorization, undefined);
+    assert.deepEqual(command.headers.Accept, ['application/json']);
+    const ok = await respond(t.url, runtime, command, {
+      resp_type: 'jsonrpc_response',
+      resp_code: 200,
+      resp_json: { jsonrpc: '2.0', id: 1, result: { protocolVersion: '2025-06-18' } },
+    });
+    assert.deepEqual(ok, { status: 200, body: { status: 'ok' } });
+    const answered = await caller;
+    assert.equal(answered.status, 200);
+    assert.deepEqual(await answered.json(), {
+      jsonrpc: '2.0',
+      id: 1,
+      result: { protocolVersion: '2025-06-18' },
+    });
+  });
+
+  test('wrong, missing or cross-tunnel shard tokens are refused; a finished request is 404', async () => {
+    const other = await t.ok<{ id: string }>('POST', '/v1/tunnels', t.ownerKey, { name: 'other' });
+    const { command, caller } = await commandFor({ jsonrpc: '2.0', id: 7, method: 'ping' });
+    const answer = {
+      resp_type: 'jsonrpc_response',
+      resp_code: 200,
+      resp_json: { jsonrpc: '2.0', id: 7, result: {} },
+    };
+    const last = command.shard_token.at(-1) === 'a' ? 'b' : 'a';
+    const forged = await respond(
+      t.url,
+      runtime,
+      { ...command, shard_token: command.shard_token.slice(0, -1) + last },
+      answer,
+    );
+    assert.equal(forged.status, 401);
+    assert.equal(forged.body.error.code, 'tunnel_request_mismatch');
+    const missing = await respond(t.url, runtime, { ...command, shard_token: '' }, answer);
+    assert.equal(missing.status, 401);
+    const crossTunnel = await respond(t.url, { ...runtime, tunnelId: other.id }, command, answer);
+    assert.equal(crossTunnel.status, 401);
+    assert.equal((await respond(t.url, runtime, command, answer)).status, 200);
+    assert.equal((await caller).status, 200);
+    const late = await respond(t.url, runtime, command, answer);
+    assert.equal(late.status, 404);
+    assert.equal(late.body.error.code, 'pending_request_not_found');
+  });
+
+  test('invalid response payloads get a 400 naming the field', async () => {
+    const { command, caller } = await commandFor({ jsonrpc: '2.0', id: 8, method: 'ping' });
+    const badType = await respond(t.url, runtime, command, { resp_type: 'maybe', resp_code: 200 });
+    assert.equal(badType.status, 400);
+    assert.match(badType.body.error.message, /resp_type/);
+    const noCode = await respond(t.url, runtime, command, { resp_type: 'jsonrpc_response' });
+    assert.equal(noCode.status, 400);
+    assert.equal(noCode.body.error.param, 'resp_code');
+    const badChannel = await respond(t.url, runtime, command, { channel: 'Not OK', resp_code: 200 });
+    assert.equal(badChannel.status, 400);
+    assert.equal(badChannel.body.error.code, 'invalid_channel_format');
+    const malformed = await fetch(new URL(`/v1/tunnels/${runtime.tunnelId}/response`, t.url), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${runtime.runtimeKey}`,
+        'content-type': 'application/json',
+        'x-tunnel-shard-token': command.shard_token,
+      },
+      body: '{"request_id": ',
+    });
+    assert.equal(malformed.status, 400);
+    assert.equal(
+      ((await malformed.json()) as { error: { code: string } }).error.code,
+      'invalid_json_payload',
+    );
+    await respond(t.url, runtime, command, {
+      resp_code: 200,
+      resp_json: { jsonrpc: '2.0', id: 8, result: {} },
+    });
+    await caller;
+  });
+
+  test('an oversized response body is refused with 413', async () => {
+    const small = await startTestService({ maxBodyBytes: 2048 });
+    try {
+      const smallRuntime = await createRuntime(small);
+      const answer = await respond(
+        small.url,
+        smallRuntime,
+        { request_id: 'r', shard_token: 's' },
+        {
+          resp_code: 200,
+          resp_json: { big: 'x'.repeat(4096) },
+        },
+      );
+      assert.equal(answer.status, 413);
+      assert.equal(answer.body.error.code, 'request_body_too_large');
+    } finally {
+      await small.stop();
+    }
+  });
+
+  test('commands of a poller that hung up go to the next poller', async () => {
+    const hangUp = new AbortController();
+    const first = poll(t.url, runtime, 'timeout_ms=5000', hangUp.signal).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    hangUp.abort();
+    await first;
+    const caller = callConnector({ jsonrpc: '2.0', id: 'kept', method: 'ping' });
+    const next = await poll(t.url, runtime, 'timeout_ms=5000');
+    assert.equal(next.status, 200);
+    const command = next.body.commands[0] as WireCommand;
+    assert.equal(command.jsonrpc?.id, 'kept');
+    await respond(t.url, runtime, command, {
+      resp_code: 200,
+      resp_json: { jsonrpc: '2.0', id: 'kept', result: {} },
+    });
+    assert.equal((await caller).status, 200);
+  });
+
+  test('limit bounds a poll and the channel allowlist filters it', async () => {
+    const polled = poll(t.url, runtime, 'limit=1&timeout_ms=3000&channel=other');
+    await new Promise((r) => setTimeout(r, 100));
+    const onMain = callConnector({ jsonrpc: '2.0', id: 'm', method: 'ping' });
+    await new Promise((r) => setTimeout(r, 100));
+    const onOther = fetch(new URL(`/v1/mcp/${runtime.tunnelId}/other`, t.url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.ownerKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'o', method: 'ping' }),
+    });
+    const answer = await polled;
+    assert.equal(answer.status, 200);
+    assert.deepEqual(
+      answer.body.commands.map((c: WireCommand) => [c.channel, c.jsonrpc?.id]),
+      [['other', 'o']],
+    );
+    const rest = await poll(t.url, runtime, 'limit=5&timeout_ms=1000');
+    assert.deepEqual(
+      rest.body.commands.map((c: WireCommand) => c.jsonrpc?.id),
+      ['m'],
+    );
+    for (const command of [answer.body.commands[0], rest.body.commands[0]] as WireCommand[])
+      await respond(t.url, runtime, command, {
+        resp_code: 200,
+        resp_json: { jsonrpc: '2.0', id: command.jsonrpc?.id, result: {} },
+      });
+    assert.equal((await onMain).status, 200);
+    assert.equal((await onOther).status, 200);
+  });
+});

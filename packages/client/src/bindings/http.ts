@@ -1,0 +1,418 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import {
+  HEADER,
+  allowedResponseHeaders,
+  forwardableRequestHeaders,
+  jsonRpcKind,
+  type JsonRpcMessage,
+  type WireHeaders,
+} from '@mcp-tunnel/protocol';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../ops/logger.ts';
+import type { ChannelStatus } from '../ops/status.ts';
+import { CLIENT_NAME, CLIENT_VERSION } from '../version.ts';
+import {
+  BindingFailure,
+  abortError,
+  type Binding,
+  type BindingReply,
+  type BindingRequest,
+  type OpenStream,
+  type StreamRequest,
+} from './binding.ts';
+import { classifyNetworkError } from './failure.ts';
+import { SseParser } from './sse.ts';
+import { sleep } from '../backoff.ts';
+import { AgedDispatcher } from '../outbound/dispatchers.ts';
+
+const PROBE_RETRY_MAX_MS = 30_000;
+/** A stream resumed this many times in a row without a new event is given up. */
+const MAX_IDLE_RESUMES = 3;
+/** The longest `retry:` honoured before resuming a stream; the command deadline bounds the whole wait. */
+const MAX_RESUME_WAIT_MS = 10_000;
+/** Set by the binding itself; the caller's values for these would describe the caller's own hop. */
+const OWN_HEADERS = new Set(['accept', 'content-type', 'content-length']);
+
+function wireHeaders(headers: Dispatcher.ResponseData['headers']): WireHeaders {
+  const out: WireHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? value : [value];
+  }
+  return out;
+}
+
+/** The caller's forwardable headers, then the operator's extra headers, then the binding's own. */
+function requestHeaders(
+  forwarded: WireHeaders,
+  extra: Record<string, string>,
+  own: Record<string, string>,
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const overridden = new Set([...Object.keys(extra), ...Object.keys(own)].map((n) => n.toLowerCase()));
+  for (const [name, values] of Object.entries(forwardableRequestHeaders(forwarded))) {
+    const lower = name.toLowerCase();
+    if (!OWN_HEADERS.has(lower) && !overridden.has(lower)) out[name] = values;
+  }
+  return { ...out, ...extra, ...own };
+}
+
+export interface HttpBindingOptions {
+  /** Static headers for this server's origin only (values already resolved). */
+  extraHeaders?: Record<string, string>;
+  /** Where the connections come from (proxy, CA, client certificate, maximum age). */
+  dispatcher?: AgedDispatcher;
+  /** The largest answer body read (mcp.max_message_bytes). */
+  maxBodyBytes?: number;
+}
+
+function isJsonRpcAnswer(value: unknown): value is JsonRpcMessage {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { jsonrpc?: unknown }).jsonrpc === '2.0' &&
+    ('result' in value || 'error' in value)
+  );
+}
+
+async function readBody(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new BindingFailure(
+        { source: 'protocol', kind: 'response_body_too_large', responseReceived: true },
+        'answer too large',
+      );
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A Streamable HTTP MCP server: each caller message is one POST carrying the caller's forwardable headers. */
+export class HttpBinding implements Binding {
+  readonly channel: string;
+  readonly kind = 'http' as const;
+  readonly procAffinity = false;
+  private readonly url: string;
+  private readonly log: Logger;
+  private readonly extraHeaders: Record<string, string>;
+  private readonly dispatcher: AgedDispatcher;
+  private readonly maxBodyBytes: number;
+  private readonly stopping = new AbortController();
+  private initialized = false;
+  private detail = 'probing the MCP server with initialize';
+
+  constructor(channel: string, url: string, log: Logger, options: HttpBindingOptions = {}) {
+    this.channel = channel;
+    this.url = url;
+    this.log = log.child({ channel });
+    this.extraHeaders = options.extraHeaders ?? {};
+    this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
+    this.dispatcher =
+      options.dispatcher ??
+      new AgedDispatcher(() => new Agent({ keepAliveTimeout: 30_000 }), Number.POSITIVE_INFINITY);
+  }
+
+  async start(): Promise<void> {
+    void this.probe();
+  }
+
+  status(): ChannelStatus {
+    return { name: this.channel, kind: this.kind, initialized: this.initialized, detail: this.detail };
+  }
+
+  async send(req: BindingRequest): Promise<BindingReply> {
+    const response = await this.post(req.message, req.headers, req.signal);
+    const headers = allowedResponseHeaders(wireHeaders(response.headers));
+    const status = response.statusCode;
+    const contentType = String(response.headers['content-type'] ?? '').toLowerCase();
+    try {
+      if (jsonRpcKind(req.message) !== 'request') {
+        const text = await readBody(response.body, this.maxBodyBytes);
+        let answer: unknown;
+        try {
+          answer = text ? JSON.parse(text) : undefined;
+        } catch {
+          answer = undefined;
+        }
+        if (status >= 400 && !isJsonRpcAnswer(answer))
+          throw new BindingFailure({ source: 'target_http', upstreamStatus: status }, 'HTTP error');
+        return { message: isJsonRpcAnswer(answer) ? answer : undefined, status, headers };
+      }
+      const answerHeaders = { ...headers, 'Content-Type': ['application/json'] };
+      if (status < 300 && contentType.includes('text/event-stream')) {
+        const answer = await this.readStream(response.body, req);
+        if (req.message.method === 'initialize') this.markInitialized();
+        return { message: answer, status, headers: answerHeaders };
+      }
+      const text = await readBody(response.body, this.maxBodyBytes);
+      let answer: unknown;
+      try {
+        answer = JSON.parse(text);
+      } catch {
+        if (status >= 400)
+          throw new BindingFailure({ source: 'target_http', upstreamStatus: status }, 'HTTP error');
+        throw new BindingFailure(
+          { source: 'protocol', kind: 'malformed_json', responseReceived: true },
+          'not JSON',
+        );
+      }
+      // A real JSON-RPC error travels with the real status, even a 4xx.
+      if (isJsonRpcAnswer(answer)) {
+        if (req.message.method === 'initialize' && 'result' in answer) this.markInitialized();
+        return { message: answer, status, headers: answerHeaders };
+      }
+      if (status >= 400)
+        throw new BindingFailure({ source: 'target_http', upstreamStatus: status }, 'HTTP error');
+      throw new BindingFailure(
+        { source: 'protocol', kind: 'invalid_protocol_response', responseReceived: true },
+        'not a JSON-RPC answer',
+      );
+    } catch (error) {
+      response.body.destroy();
+      if (req.signal.aborted) throw abortError(req.signal);
+      if (error instanceof BindingFailure) throw error;
+      throw new BindingFailure(
+        { source: 'transport_closed', kind: 'response_body_unreadable' },
+        'answer could not be read',
+      );
+    }
+  }
+
+  async terminateSession(
+    _sessionId: string | undefined,
+    headers: WireHeaders,
+    signal: AbortSignal,
+  ): Promise<BindingReply> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(this.url, {
+        method: 'DELETE',
+        headers: requestHeaders(headers, this.extraHeaders, {}),
+        signal,
+        dispatcher: this.dispatcher.get(),
+      });
+    } catch (error) {
+      if (signal.aborted) throw abortError(signal);
+      throw new BindingFailure(classifyNetworkError(error), 'session termination failed');
+    }
+    await response.body.dump();
+    const status = response.statusCode < 300 ? 204 : response.statusCode;
+    return { message: undefined, status, headers: allowedResponseHeaders(wireHeaders(response.headers)) };
+  }
+
+  /** The server's GET stream for the caller's session; its events are relayed as they arrive. */
+  async openStream(req: StreamRequest): Promise<OpenStream> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(this.url, {
+        method: 'GET',
+        headers: requestHeaders(req.headers, this.extraHeaders, { accept: 'text/event-stream' }),
+        signal: req.signal,
+        dispatcher: this.dispatcher.get(),
+      });
+    } catch (error) {
+      if (req.signal.aborted) throw abortError(req.signal);
+      throw new BindingFailure(classifyNetworkError(error), 'stream request failed');
+    }
+    const contentType = String(response.headers['content-type'] ?? '').toLowerCase();
+    if (response.statusCode >= 300 || !contentType.includes('text/event-stream')) {
+      await response.body.dump().catch(() => {});
+      throw new BindingFailure(
+        { source: 'target_http', upstreamStatus: response.statusCode < 300 ? 502 : response.statusCode },
+        'no standalone stream',
+      );
+    }
+    const ended = (async () => {
+      const parser = new SseParser();
+      response.body.setEncoding('utf8');
+      try {
+        for await (const chunk of response.body)
+          for (const data of parser.push(chunk as string)) {
+            if (!data) continue; // a priming event or keep-alive carries no message
+            try {
+              req.onMessage(JSON.parse(data) as JsonRpcMessage);
+            } catch {
+              this.log.warn('skipped a standalone stream event that is not JSON');
+            }
+          }
+      } catch (error) {
+        if (!req.signal.aborted) throw error;
+      }
+    })();
+    return {
+      status: response.statusCode,
+      headers: allowedResponseHeaders(wireHeaders(response.headers)),
+      ended,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.stopping.abort();
+    await this.dispatcher.close();
+  }
+
+  private async post(message: JsonRpcMessage, forwarded: WireHeaders, signal: AbortSignal) {
+    try {
+      return await request(this.url, {
+        method: 'POST',
+        headers: requestHeaders(forwarded, this.extraHeaders, {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        }),
+        body: JSON.stringify(message),
+        signal,
+        dispatcher: this.dispatcher.get(),
+      });
+    } catch (error) {
+      if (signal.aborted) throw abortError(signal);
+      throw new BindingFailure(classifyNetworkError(error), 'request failed');
+    }
+  }
+
+  /**
+   * Reads an SSE answer as it arrives: the request's own answer ends it, everything before is forwarded.
+   * A server may end the stream before the answer once it has sent an event id (SEP-1699): the stream is
+   * then resumed with GET and Last-Event-ID, after the server's `retry:`, as an MCP client would.
+   */
+  private async readStream(
+    body: Dispatcher.ResponseData['body'],
+    req: BindingRequest,
+  ): Promise<JsonRpcMessage> {
+    const parser = new SseParser();
+    for (let idle = 0; ;) {
+      const seen = parser.lastEventId;
+      const answer = await this.readEvents(body, parser, req);
+      if (answer) return answer;
+      idle = parser.lastEventId === seen ? idle + 1 : 0;
+      if (parser.lastEventId === undefined || idle >= MAX_IDLE_RESUMES)
+        throw new BindingFailure(
+          { source: 'protocol', kind: 'unexpected_eof', responseReceived: true },
+          'stream ended before the answer',
+        );
+      await sleep(Math.min(parser.retryMs ?? 1000, MAX_RESUME_WAIT_MS), req.signal);
+      if (req.signal.aborted) throw abortError(req.signal);
+      body = await this.resumeStream(req, parser.lastEventId);
+    }
+  }
+
+  /** The events of one SSE body; the request's answer, or undefined when the body ends without it. */
+  private async readEvents(
+    body: Dispatcher.ResponseData['body'],
+    parser: SseParser,
+    req: BindingRequest,
+  ): Promise<JsonRpcMessage | undefined> {
+    try {
+      return await this.nextAnswer(body, parser, req);
+    } finally {
+      body.destroy();
+    }
+  }
+
+  private async nextAnswer(
+    body: Dispatcher.ResponseData['body'],
+    parser: SseParser,
+    req: BindingRequest,
+  ): Promise<JsonRpcMessage | undefined> {
+    body.setEncoding('utf8');
+    for await (const chunk of body) {
+      for (const data of parser.push(chunk as string)) {
+        if (!data) continue; // a priming event (id and retry only) carries no message
+        let message: JsonRpcMessage;
+        try {
+          message = JSON.parse(data) as JsonRpcMessage;
+        } catch {
+          throw new BindingFailure(
+            { source: 'protocol', kind: 'malformed_json', responseReceived: true },
+            'bad event',
+          );
+        }
+        if (typeof message.method !== 'string' && message.id === req.message.id) return message;
+        req.onMessage(message);
+      }
+    }
+    return undefined;
+  }
+
+  /** GET with Last-Event-ID: the rest of a stream the server ended early. */
+  private async resumeStream(req: BindingRequest, lastEventId: string) {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(this.url, {
+        method: 'GET',
+        headers: requestHeaders(req.headers, this.extraHeaders, {
+          accept: 'text/event-stream',
+          'last-event-id': lastEventId,
+        }),
+        signal: req.signal,
+        dispatcher: this.dispatcher.get(),
+      });
+    } catch (error) {
+      if (req.signal.aborted) throw abortError(req.signal);
+      throw new BindingFailure(classifyNetworkError(error), 'resuming the answer failed');
+    }
+    if (response.statusCode >= 300) {
+      await response.body.dump().catch(() => {});
+      throw new BindingFailure(
+        { source: 'target_http', upstreamStatus: response.statusCode },
+        'resume refused',
+      );
+    }
+    return response.body;
+  }
+
+  private markInitialized(): void {
+    if (!this.initialized) this.log.info({ kind: this.kind }, 'MCP server answered initialize');
+    this.initialized = true;
+    this.detail = 'answered initialize';
+  }
+
+  /** Checks the server answers initialize, for readiness; the probe's own session is closed again. */
+  private async probe(): Promise<void> {
+    let delay = 500;
+    while (!this.initialized && !this.stopping.signal.aborted) {
+      const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(15_000)]);
+      try {
+        const reply = await this.send({
+          message: {
+            jsonrpc: '2.0',
+            id: 0,
+            method: 'initialize',
+            params: {
+              protocolVersion: LATEST_PROTOCOL_VERSION,
+              capabilities: {},
+              clientInfo: { name: CLIENT_NAME, version: CLIENT_VERSION },
+            },
+          } as JsonRpcMessage,
+          headers: {},
+          sessionId: undefined,
+          signal,
+          onMessage: () => {},
+        });
+        const session = reply.headers[HEADER.mcpSessionId]?.[0];
+        if (reply.message?.result) {
+          this.markInitialized();
+          if (session)
+            await this.terminateSession(session, { [HEADER.mcpSessionId]: [session] }, signal).catch(
+              () => {},
+            );
+          return;
+        }
+        this.detail = `the MCP server refused initialize (HTTP ${reply.status})`;
+      } catch (error) {
+        if (this.stopping.signal.aborted) return;
+        this.detail =
+          error instanceof BindingFailure
+            ? `the MCP server did not answer initialize (${error.failure.source}${error.failure.source === 'target_http' ? ` ${error.failure.upstreamStatus}` : ''})`
+            : 'the MCP server did not answer initialize in time';
+      }
+      this.log.warn({ reason: this.detail }, 'MCP server is not ready');
+      await sleep(delay * (0.8 + Math.random() * 0.4), this.stopping.signal);
+      delay = Math.min(delay * 2, PROBE_RETRY_MAX_MS);
+    }
+  }
+}

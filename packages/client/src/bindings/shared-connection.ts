@@ -1,0 +1,264 @@
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { jsonRpcKind, type JsonRpcMessage, type WireHeaders } from '@mcp-tunnel/protocol';
+import type { Logger } from '../ops/logger.ts';
+import type { ChannelStatus } from '../ops/status.ts';
+import { CLIENT_NAME, CLIENT_VERSION } from '../version.ts';
+import {
+  BindingFailure,
+  abortError,
+  unexpectedAnswer,
+  type Binding,
+  type BindingReply,
+  type BindingRequest,
+  type OpenStream,
+  type StreamRequest,
+} from './binding.ts';
+import { Multiplexer } from './multiplexer.ts';
+
+/** Opens a fresh, not yet started connection to the server. */
+export interface Connector {
+  kind: 'stdio' | 'memory';
+  open(): Promise<Transport>;
+  /** Whether a closed connection is opened again (a process that exited is restarted). */
+  restarts: boolean;
+  onRestart?: () => void;
+  /** How long a request waits for a starting or restarting server (mcp.startup_wait_timeout). */
+  startupWaitMs?: number;
+}
+
+const HANDSHAKE_TIMEOUT_MS = 30_000;
+const WAIT_FOR_SERVER_MS = 10_000;
+const RESTART_MIN_MS = 250;
+const RESTART_MAX_MS = 30_000;
+/** A connection that lived this long resets the restart backoff. */
+const STABLE_MS = 10_000;
+const OWN_SESSION = '\u0001tunnel-client';
+const JSON_HEADERS: WireHeaders = { 'Content-Type': ['application/json'] };
+
+/**
+ * A binding over one long-lived server connection shared by every caller session (a stdio child or an
+ * in-process server). The binding runs its own initialize handshake when a connection opens, so that
+ * readiness is true and a restarted server is initialized before callers reach it; callers' own
+ * initialize requests are forwarded to the server too (so it learns their capabilities) and answered
+ * by it.
+ */
+export class SharedConnectionBinding implements Binding {
+  readonly channel: string;
+  readonly kind: 'stdio' | 'memory';
+  readonly procAffinity = true;
+  private readonly connector: Connector;
+  private readonly log: Logger;
+  private transport: Transport | undefined;
+  private mux: Multiplexer | undefined;
+  private initialized = false;
+  private detail = 'starting the MCP server';
+  private lastInitializeParams: unknown;
+  private closing = false;
+  private restartDelay = RESTART_MIN_MS;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  private openedAt = 0;
+  /** The last attempt to start the server failed: requests fail at once instead of waiting. */
+  private startFailed = false;
+  private readonly upWaiters = new Set<() => void>();
+  /** Ends each open standalone stream; run when the connection closes, since its messages stop there. */
+  private readonly streamEnds = new Set<() => void>();
+  private restarts = 0;
+
+  constructor(channel: string, connector: Connector, log: Logger) {
+    this.channel = channel;
+    this.kind = connector.kind;
+    this.connector = connector;
+    this.log = log;
+  }
+
+  async start(): Promise<void> {
+    void this.open();
+  }
+
+  status(): ChannelStatus {
+    // A stdio transport knows its child's pid; an in-process server has none.
+    const pid = (this.transport as { pid?: number | null } | undefined)?.pid ?? undefined;
+    return {
+      name: this.channel,
+      kind: this.kind,
+      initialized: this.initialized,
+      detail: this.detail,
+      ...(this.kind === 'stdio' ? { pid, restarts: this.restarts } : {}),
+    };
+  }
+
+  async send(request: BindingRequest): Promise<BindingReply> {
+    const mux = await this.connected(request.signal);
+    const { message } = request;
+    if (jsonRpcKind(message) !== 'request') {
+      if (!(await mux.write(message, request.sessionId))) return unexpectedAnswer(message);
+      return { message: undefined, status: 202, headers: {} };
+    }
+    if (message.method === 'initialize') this.lastInitializeParams = message.params;
+    const answer = await mux.request(message, request.sessionId, request.onMessage, request.signal);
+    if (message.method === 'initialize' && answer.result) this.markInitialized();
+    return { message: answer, status: 200, headers: JSON_HEADERS };
+  }
+
+  /**
+   * A standalone stream hears the server's messages that belong to no request. The connection is shared by
+   * every session, so every open stream hears all of them.
+   */
+  async openStream(request: StreamRequest): Promise<OpenStream> {
+    const mux = await this.connected(request.signal);
+    const stopListening = mux.listen(request.onMessage);
+    const ended = new Promise<void>((resolve) => {
+      const end = () => {
+        stopListening();
+        this.streamEnds.delete(end);
+        request.signal.removeEventListener('abort', end);
+        resolve();
+      };
+      this.streamEnds.add(end);
+      request.signal.addEventListener('abort', end, { once: true });
+    });
+    return { status: 200, headers: {}, ended };
+  }
+
+  /** A shared server has no per-session state to close. */
+  async terminateSession(): Promise<BindingReply> {
+    return { message: undefined, status: 204, headers: {} };
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.restartTimer);
+    clearTimeout(this.handshakeTimer);
+    for (const wake of this.upWaiters) wake();
+    const transport = this.transport;
+    this.transport = undefined;
+    this.mux?.failAll(
+      new BindingFailure(
+        { source: 'transport_closed', kind: 'connection_closed' },
+        'tunnel-client is stopping',
+      ),
+    );
+    this.mux = undefined;
+    for (const end of [...this.streamEnds]) end();
+    await transport?.close().catch(() => {});
+  }
+
+  private async open(): Promise<void> {
+    if (this.closing) return;
+    let transport: Transport;
+    try {
+      transport = await this.connector.open();
+      const mux = new Multiplexer(transport, this.log);
+      transport.onclose = () => this.onClosed(transport);
+      await transport.start();
+      if (this.closing) {
+        await transport.close().catch(() => {});
+        return;
+      }
+      this.transport = transport;
+      this.mux = mux;
+    } catch (error) {
+      this.startFailed = true;
+      this.detail = `the MCP server could not be started (${(error as NodeJS.ErrnoException).code ?? (error as Error).name})`;
+      this.log.error({ channel: this.channel, reason: this.detail }, 'MCP server start failed');
+      this.scheduleRestart();
+      return;
+    }
+    this.startFailed = false;
+    this.openedAt = performance.now();
+    this.detail = 'waiting for the answer to initialize';
+    for (const wake of this.upWaiters) wake();
+    void this.handshake();
+  }
+
+  private async handshake(): Promise<void> {
+    const mux = this.mux;
+    if (!mux || this.closing) return;
+    const params = this.lastInitializeParams ?? {
+      protocolVersion: LATEST_PROTOCOL_VERSION,
+      capabilities: {},
+      clientInfo: { name: CLIENT_NAME, version: CLIENT_VERSION },
+    };
+    const signal = AbortSignal.timeout(HANDSHAKE_TIMEOUT_MS);
+    try {
+      const answer = await mux.request(
+        { jsonrpc: '2.0', id: 0, method: 'initialize', params } as JsonRpcMessage,
+        OWN_SESSION,
+        () => {},
+        signal,
+      );
+      if (!answer.result) {
+        this.detail = 'the MCP server refused initialize';
+        this.log.warn({ channel: this.channel, error: answer.error }, 'MCP server refused initialize');
+        return;
+      }
+      await mux.write({ jsonrpc: '2.0', method: 'notifications/initialized' } as JsonRpcMessage, OWN_SESSION);
+      this.markInitialized();
+    } catch {
+      if (mux !== this.mux || this.closing) return;
+      this.detail = signal.aborted
+        ? `the MCP server did not answer initialize within ${HANDSHAKE_TIMEOUT_MS / 1000} s`
+        : 'the MCP server closed before answering initialize';
+      this.log.warn({ channel: this.channel, reason: this.detail }, 'MCP server is not ready');
+      if (signal.aborted) this.handshakeTimer = setTimeout(() => void this.handshake(), HANDSHAKE_TIMEOUT_MS);
+    }
+  }
+
+  private markInitialized(): void {
+    if (!this.initialized)
+      this.log.info({ channel: this.channel, kind: this.kind }, 'MCP server answered initialize');
+    this.initialized = true;
+    this.detail = 'answered initialize';
+  }
+
+  private onClosed(transport: Transport): void {
+    if (transport !== this.transport) return;
+    this.transport = undefined;
+    const mux = this.mux;
+    this.mux = undefined;
+    this.initialized = false;
+    clearTimeout(this.handshakeTimer);
+    for (const end of [...this.streamEnds]) end();
+    mux?.failAll(new BindingFailure({ source: 'transport_closed', kind: 'eof' }, 'the MCP server exited'));
+    if (this.closing) return;
+    this.detail = this.connector.restarts ? 'the MCP server exited; restarting' : 'the MCP server closed';
+    this.log.warn({ channel: this.channel }, this.detail);
+    if (performance.now() - this.openedAt > STABLE_MS) this.restartDelay = RESTART_MIN_MS;
+    this.scheduleRestart();
+  }
+
+  private scheduleRestart(): void {
+    if (this.closing || !this.connector.restarts) return;
+    const delay = this.restartDelay * (0.8 + Math.random() * 0.4);
+    this.restartDelay = Math.min(this.restartDelay * 2, RESTART_MAX_MS);
+    this.restartTimer = setTimeout(() => {
+      this.restarts += 1;
+      this.connector.onRestart?.();
+      void this.open();
+    }, delay);
+  }
+
+  /** Waits briefly for a connection: a request that arrives during a restart need not fail. */
+  private async connected(signal: AbortSignal): Promise<Multiplexer> {
+    if (this.mux) return this.mux;
+    if (this.startFailed)
+      throw new BindingFailure({ source: 'connect', kind: 'dial' }, 'the MCP server is not running');
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.upWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, this.connector.startupWaitMs ?? WAIT_FOR_SERVER_MS);
+      signal.addEventListener('abort', done, { once: true });
+      this.upWaiters.add(done);
+    });
+    if (signal.aborted) throw abortError(signal);
+    if (!this.mux)
+      throw new BindingFailure({ source: 'connect', kind: 'dial' }, 'the MCP server is not running');
+    return this.mux;
+  }
+}

@@ -1,0 +1,77 @@
+import { createInterface } from 'node:readline';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { SessionMode } from '../config/schema.ts';
+import type { Logger } from '../ops/logger.ts';
+import type { Binding } from './binding.ts';
+import { splitCommandLine } from './command-line.ts';
+import { PerSessionBinding, SessionProcessBudget } from './per-session.ts';
+import { SharedConnectionBinding } from './shared-connection.ts';
+
+export interface StdioBindingOptions {
+  channel: string;
+  command: string;
+  log: Logger;
+  /** Environment variables withheld from the server (the tunnel's own secrets). */
+  withheldEnv?: string[];
+  onRestart?: () => void;
+  startupWaitMs?: number;
+  /** `shared` (default): one child for every session; `per_session`: one child per MCP session. */
+  sessionMode?: SessionMode;
+  /** per_session: a child whose session sent nothing for this long is stopped. */
+  sessionIdleTimeoutMs?: number;
+  /** per_session: the cap on children running at once, shared by every per_session channel. */
+  sessionBudget?: SessionProcessBudget;
+  /** The longest line read from the child (mcp.max_message_bytes). */
+  maxMessageBytes?: number;
+}
+
+/**
+ * Children speaking newline-delimited JSON-RPC on their stdin/stdout. The command is split into words and
+ * run without a shell. The child's stderr lines go to the client's log. A shared child that exits is
+ * restarted with backoff; a per-session child that exits ends its session.
+ */
+export function createStdioBinding(options: StdioBindingOptions): Binding {
+  const [file, ...args] = splitCommandLine(options.command);
+  if (!file) throw new Error(`the MCP command for channel ${options.channel} is empty`);
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env))
+    if (value !== undefined && !options.withheldEnv?.includes(key)) env[key] = value;
+  const log = options.log.child({ channel: options.channel });
+
+  async function open(): Promise<Transport> {
+    const transport = new StdioClientTransport({
+      command: file!,
+      args,
+      env,
+      stderr: 'pipe',
+      maxBufferSize: options.maxMessageBytes,
+    });
+    const stderr = transport.stderr;
+    if (stderr)
+      createInterface({ input: stderr as unknown as NodeJS.ReadableStream }).on('line', (line) =>
+        log.info({ stream: 'stderr' }, line),
+      );
+    return transport;
+  }
+
+  if (options.sessionMode === 'per_session')
+    return new PerSessionBinding({
+      channel: options.channel,
+      open,
+      log,
+      idleTimeoutMs: options.sessionIdleTimeoutMs ?? 600_000,
+      budget: options.sessionBudget ?? new SessionProcessBudget(20),
+    });
+  return new SharedConnectionBinding(
+    options.channel,
+    {
+      kind: 'stdio',
+      restarts: true,
+      onRestart: options.onRestart,
+      startupWaitMs: options.startupWaitMs,
+      open,
+    },
+    log,
+  );
+}

@@ -1,0 +1,313 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream, openSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { MAIN_CHANNEL, buildServerInfo } from '@mcp-tunnel/protocol';
+import type { Binding } from './bindings/binding.ts';
+import { HttpBinding } from './bindings/http.ts';
+import { createMemoryBinding, type InProcessServer } from './bindings/memory.ts';
+import { SessionProcessBudget } from './bindings/per-session.ts';
+import { createStdioBinding } from './bindings/stdio.ts';
+import { ConfigError } from './config/errors.ts';
+import type { ClientConfig } from './config/schema.ts';
+import { ControlPlaneClient, apiErrorText } from './controlplane/http.ts';
+import { Poller, explainRefusal } from './controlplane/poller.ts';
+import { Responder } from './controlplane/responder.ts';
+import { Dispatcher } from './dispatch/dispatcher.ts';
+import { createCommandHandler } from './dispatch/handler.ts';
+import { StreamRelay } from './dispatch/streams.ts';
+import { LogLevelControl } from './ops/log-buffer.ts';
+import { createLogger, logBufferOf, type Logger } from './ops/logger.ts';
+import { ClientMetrics } from './ops/metrics.ts';
+import { Redactor } from './ops/redact.ts';
+import { startOpsServer } from './ops/server.ts';
+import { ClientStatus } from './ops/status.ts';
+import { TrafficRecorder } from './ops/traffic.ts';
+import { AgedDispatcher, createOutboundDispatcher } from './outbound/dispatchers.ts';
+import { CLIENT_VERSION } from './version.ts';
+
+export const STARTED_MESSAGE = '🟢 tunnel-client started';
+
+export interface TunnelClientOptions {
+  /** MCP servers running in this process, by channel (e.g. an SDK McpServer). */
+  servers?: Record<string, InProcessServer>;
+  /** Defaults to a pino logger built from `config.log`. */
+  logger?: Logger;
+  /** Opens the console when admin_ui.open_browser is set; defaults to the desktop's URL opener. */
+  openBrowser?: (url: string, log: Logger) => void;
+}
+
+export interface TunnelClientHandle {
+  readonly instanceId: string;
+  /** Base URL of the ops server (/healthz, /readyz, /metrics, /ui). */
+  readonly opsUrl: string;
+  readonly status: ClientStatus;
+  readonly metrics: ClientMetrics;
+  /** Resolves once the tunnel service accepted the first poll. */
+  readonly started: Promise<void>;
+  /** Stops polling, cancels work in flight, stops MCP servers it spawned and closes the ops server. */
+  stop(): Promise<void>;
+}
+
+/** One binding per configured MCP server, not yet started; `main` must be among them. */
+export function createBindings(
+  config: ClientConfig,
+  options: TunnelClientOptions,
+  log: Logger,
+  metrics: ClientMetrics,
+) {
+  const bindings = new Map<string, Binding>();
+  const add = (binding: Binding) => {
+    if (bindings.has(binding.channel))
+      throw new ConfigError(
+        `two MCP servers are configured for channel "${binding.channel}"; give each its own channel`,
+      );
+    bindings.set(binding.channel, binding);
+  };
+  const sessionBudget = new SessionProcessBudget(config.mcp.maxSessionProcesses);
+  for (const { channel, command, sessionMode } of config.mcp.commands) {
+    try {
+      add(
+        createStdioBinding({
+          channel,
+          command,
+          log,
+          withheldEnv: config.secretEnvNames,
+          onRestart: () => metrics.childRestarts.inc({ channel }),
+          startupWaitMs: config.mcp.startupWaitMs,
+          sessionMode,
+          sessionIdleTimeoutMs: config.mcp.sessionIdleTimeoutMs,
+          sessionBudget,
+          maxMessageBytes: config.mcp.maxMessageBytes,
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      throw new ConfigError(`mcp.commands (channel ${channel}): ${(error as Error).message}`);
+    }
+  }
+  for (const entry of config.mcp.serverUrls)
+    add(
+      new HttpBinding(entry.channel, entry.url, log, {
+        extraHeaders: config.mcp.extraHeaders,
+        maxBodyBytes: config.mcp.maxMessageBytes,
+        dispatcher: new AgedDispatcher(
+          () =>
+            createOutboundDispatcher(config.mcp.outbound, new URL(entry.url), entry, {
+              keepAliveTimeout: 30_000,
+              headersTimeout: config.mcp.requestTimeoutMs,
+              bodyTimeout: config.mcp.requestTimeoutMs,
+            }),
+          config.mcp.connectionMaxTtlMs,
+        ),
+      }),
+    );
+  for (const [channel, server] of Object.entries(options.servers ?? {}))
+    add(createMemoryBinding(channel, server, log, config.mcp.startupWaitMs));
+  if (bindings.size === 0)
+    throw new ConfigError(
+      'no MCP server is configured: pass --mcp-command or --mcp-server-url, set MCP_COMMAND or MCP_SERVER_URL, or set mcp.commands / mcp.server_urls in the profile',
+    );
+  if (!bindings.has(MAIN_CHANNEL))
+    throw new ConfigError(
+      `no MCP server is configured for channel "main" (configured: ${[...bindings.keys()].join(', ')}): every tunnel needs one; give one entry channel main or leave its channel out`,
+    );
+  return bindings;
+}
+
+/** Hands the URL to the desktop's opener (open, explorer, xdg-open); a headless machine just logs it. */
+function openWithDesktop(url: string, log: Logger): void {
+  const opener =
+    process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  try {
+    const child = spawn(opener, [url], { stdio: 'ignore', detached: true });
+    child.on('error', () => log.info({ url }, 'open the status page in a browser'));
+    child.unref();
+  } catch {
+    log.info({ url }, 'open the status page in a browser');
+  }
+}
+
+/** Opens log.file for appending now, so a bad path stops start-up with a clear message. */
+function openLogFile(path: string): WriteStream {
+  let fd: number;
+  try {
+    fd = openSync(path, 'a');
+  } catch (error) {
+    throw new ConfigError(
+      `log.file ${path} cannot be opened (${(error as NodeJS.ErrnoException).code ?? 'error'}): create its directory, fix the path or its permissions, or leave log.file unset to log to stderr`,
+    );
+  }
+  return createWriteStream('', { fd });
+}
+
+/** Every literal secret in the configuration, so the console can blank it wherever it appears. */
+function knownSecrets(config: ClientConfig): string[] {
+  return [
+    config.controlPlane.apiKey,
+    ...Object.values(config.controlPlane.extraHeaders),
+    ...Object.values(config.mcp.extraHeaders),
+    ...config.secretEnvNames.map((name) => process.env[name] ?? ''),
+  ];
+}
+
+/** Starts a tunnel-client in this process. Configuration errors throw ConfigError before anything starts. */
+export async function startTunnelClient(
+  config: ClientConfig,
+  options: TunnelClientOptions = {},
+): Promise<TunnelClientHandle> {
+  const log =
+    options.logger ?? createLogger(config.log, config.log.file ? openLogFile(config.log.file) : undefined);
+  for (const warning of config.warnings) log.warn(warning);
+  const levels = new LogLevelControl(log);
+  const instanceId = randomUUID();
+  const metrics = new ClientMetrics();
+  const redactor = new Redactor(knownSecrets(config));
+  const traffic = new TrafficRecorder({ redactor, capture: config.adminUi.capturePayloads });
+  const bindings = createBindings(config, options, log, metrics);
+  const info = buildServerInfo(
+    [...bindings.values()].map((b) => ({ name: b.channel, procAffinity: b.procAffinity })),
+  );
+  if (!info.ok) throw new ConfigError(`the configured channels cannot be announced: ${info.reason}`);
+
+  const { tunnelId } = config.controlPlane;
+  const status = new ClientStatus(tunnelId, instanceId, () => [...bindings.values()].map((b) => b.status()));
+  let ops;
+  try {
+    ops = await startOpsServer({
+      listenAddr: config.health.listenAddr,
+      urlFile: config.health.urlFile,
+      allowRemote: config.adminUi.allowRemote,
+      console: { status, metrics, traffic, logs: logBufferOf(log), levels, config, redactor, log },
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ConfigError(
+      `health.listen_addr ${config.health.listenAddr} cannot be used (${code}): choose another address, or 127.0.0.1:0 for a free port`,
+    );
+  }
+
+  const stopping = new AbortController();
+  const http = new ControlPlaneClient({
+    baseUrl: config.controlPlane.baseUrl,
+    urlPath: config.controlPlane.urlPath,
+    tunnelId,
+    apiKey: config.controlPlane.apiKey,
+    instanceId,
+    serverInfo: info.header,
+    extraHeaders: config.controlPlane.extraHeaders,
+    pollChannels: config.controlPlane.pollChannels,
+    pollDeadlineGuardrailMs: config.controlPlane.pollDeadlineGuardrailMs,
+    dispatcher: createOutboundDispatcher(
+      config.controlPlane.outbound,
+      new URL(config.controlPlane.baseUrl),
+      {},
+      {
+        keepAliveTimeout: 60_000,
+        connections: 64,
+      },
+    ),
+  });
+  const responder = new Responder(http, log, stopping.signal);
+  const streams = new StreamRelay({ bindings, responder, log });
+  const dispatcher = new Dispatcher({
+    capacity: config.controlPlane.maxQueuedRequests,
+    concurrency: config.mcp.maxConcurrentRequests,
+    work: createCommandHandler({ bindings, responder, metrics, log, traffic }),
+    expired: (job) => {
+      metrics.commands.inc({ outcome: 'expired', channel: job.command.channel });
+      traffic.begin(job.command).finish({ outcome: 'expired' });
+      log.info({ request_id: job.command.request_id }, 'command expired in the local queue; dropped');
+    },
+    changed: (queued, active) => {
+      metrics.queued.set(queued);
+      metrics.active.set(active);
+    },
+  });
+
+  const pidFile = config.process.pidFile;
+  if (pidFile) {
+    try {
+      writeFileSync(pidFile, `${process.pid}\n`);
+    } catch (error) {
+      await ops.close();
+      throw new ConfigError(
+        `process.pid_file ${pidFile} cannot be written (${(error as NodeJS.ErrnoException).code ?? 'error'}): fix the path or its permissions`,
+      );
+    }
+  }
+  for (const binding of bindings.values()) await binding.start();
+  log.info(
+    {
+      tunnel_id: tunnelId,
+      instance_id: instanceId,
+      version: CLIENT_VERSION,
+      ops_url: ops.url,
+      channels: [...bindings.values()].map((b) => `${b.channel}:${b.kind}`),
+    },
+    'tunnel-client starting',
+  );
+
+  void http
+    .metadata(stopping.signal)
+    .then((answer) => {
+      if (answer.status === 200) {
+        const name = (answer.body as { name?: unknown } | undefined)?.name;
+        if (typeof name === 'string') status.tunnelName = name;
+        log.info({ tunnel_id: tunnelId, tunnel_name: status.tunnelName }, 'tunnel found');
+      } else if (answer.status === 401 || answer.status === 403) {
+        log.error({ status: answer.status }, explainRefusal(answer.status, answer.body).detail);
+      } else {
+        log.warn({ status: answer.status, reason: apiErrorText(answer.body) }, 'tunnel metadata unavailable');
+      }
+    })
+    .catch((error: unknown) => {
+      if (!stopping.signal.aborted)
+        log.warn(
+          { code: (error as { code?: string }).code },
+          'tunnel metadata unavailable: service unreachable',
+        );
+    });
+
+  let markStarted!: () => void;
+  const started = new Promise<void>((resolve) => (markStarted = resolve));
+  const poller = new Poller({
+    http,
+    queue: dispatcher,
+    streams,
+    status,
+    metrics,
+    log,
+    pollTimeoutMs: config.controlPlane.pollTimeoutMs,
+    onFirstSuccess: () => {
+      log.info({ tunnel_id: tunnelId }, STARTED_MESSAGE);
+      markStarted();
+    },
+  });
+  const polling = poller.run(stopping.signal).catch((error: unknown) => {
+    log.fatal({ err: error }, 'the poll loop stopped unexpectedly');
+  });
+  if (config.adminUi.openBrowser) (options.openBrowser ?? openWithDesktop)(`${ops.url}/ui`, log);
+
+  let stopped: Promise<void> | undefined;
+  const opsServer = ops;
+  return {
+    instanceId,
+    opsUrl: ops.url,
+    status,
+    metrics,
+    started,
+    stop() {
+      stopped ??= (async () => {
+        stopping.abort();
+        await polling;
+        await Promise.all([dispatcher.stop(), streams.stop()]);
+        await Promise.allSettled([...bindings.values()].map((b) => b.close()));
+        await opsServer.close();
+        await http.close();
+        if (pidFile) rmSync(pidFile, { force: true });
+        log.info({ tunnel_id: tunnelId }, 'tunnel-client stopped');
+      })();
+      return stopped;
+    },
+  };
+}

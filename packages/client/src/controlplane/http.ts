@@ -1,0 +1,160 @@
+import { request, type Dispatcher } from 'undici';
+import {
+  EXTENSIONS_HEADER,
+  HEADER,
+  parseExtensions,
+  type Extension,
+  type TunnelResponsePayload,
+} from '@mcp-tunnel/protocol';
+import { scopedSignal } from '../scoped-signal.ts';
+import { CLIENT_NAME, CLIENT_VERSION } from '../version.ts';
+
+export interface ControlPlaneOptions {
+  baseUrl: string;
+  /** Path prefix between the base URL and /v1/... ('' at the root). */
+  urlPath: string;
+  tunnelId: string;
+  apiKey: string;
+  instanceId: string;
+  /** The X-Tunnel-MCP-Server-Info value, when the configured channels allow one. */
+  serverInfo: string | undefined;
+  /** Static headers from the configuration; the client's own headers win over them. */
+  extraHeaders: Record<string, string>;
+  /** Channels to poll for (sorted), or undefined for all. */
+  pollChannels: string[] | undefined;
+  /** How much longer than the poll wait one poll request may take. */
+  pollDeadlineGuardrailMs: number;
+  /** Proxy, CA and client certificate for the tunnel service. */
+  dispatcher: Dispatcher;
+}
+
+export interface ControlPlaneAnswer {
+  status: number;
+  headers: Dispatcher.ResponseData['headers'];
+  body: unknown;
+  /** performance.now() when the response headers arrived. */
+  receivedAt: number;
+}
+
+/** The tunnel API over HTTP: every request carries the key and the client's identity headers. */
+export class ControlPlaneClient {
+  private readonly options: ControlPlaneOptions;
+  private readonly tunnelPath: string;
+  /**
+   * The protocol extensions the service offered on its last poll answer. Only these are declared and
+   * used, so a service that offers none (OpenAI's) is sent nothing beyond the contract.
+   */
+  private offered = new Set<Extension>();
+
+  constructor(options: ControlPlaneOptions) {
+    this.options = options;
+    this.tunnelPath = `${options.baseUrl}${options.urlPath}/v1/tunnels/${encodeURIComponent(options.tunnelId)}`;
+  }
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    const headers: Record<string, string> = {
+      ...this.options.extraHeaders,
+      authorization: `Bearer ${this.options.apiKey}`,
+      [HEADER.clientName]: CLIENT_NAME,
+      [HEADER.clientVersion]: CLIENT_VERSION,
+      [HEADER.clientInstanceId]: this.options.instanceId,
+      ...extra,
+    };
+    if (this.options.serverInfo) headers[HEADER.serverInfo] = this.options.serverInfo;
+    return headers;
+  }
+
+  private async call(
+    url: string,
+    init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string; signal?: AbortSignal },
+    timeoutMs: number,
+  ): Promise<ControlPlaneAnswer> {
+    const scope = scopedSignal(init.signal, timeoutMs);
+    let response: Dispatcher.ResponseData;
+    let text: string;
+    let receivedAt: number;
+    try {
+      response = await request(url, {
+        ...init,
+        signal: scope.signal,
+        dispatcher: this.options.dispatcher,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      receivedAt = performance.now();
+      text = await response.body.text();
+    } finally {
+      scope.dispose();
+    }
+    let body: unknown = undefined;
+    if (text) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+    }
+    return { status: response.statusCode, headers: response.headers, body, receivedAt };
+  }
+
+  metadata(signal?: AbortSignal): Promise<ControlPlaneAnswer> {
+    return this.call(this.tunnelPath, { method: 'GET', headers: this.headers(), signal }, 15_000);
+  }
+
+  /** GET /v1/tunnels: answers 200 only to a key holding Tunnels Read (doctor's Read check). */
+  listTunnels(signal?: AbortSignal): Promise<ControlPlaneAnswer> {
+    return this.call(
+      `${this.options.baseUrl}${this.options.urlPath}/v1/tunnels`,
+      { method: 'GET', headers: this.headers(), signal },
+      15_000,
+    );
+  }
+
+  /** Whether the service offers `extension`; the client then declares it on its polls and may use it. */
+  offers(extension: Extension): boolean {
+    return this.offered.has(extension);
+  }
+
+  async poll(limit: number, timeoutMs: number, signal?: AbortSignal): Promise<ControlPlaneAnswer> {
+    const query = new URLSearchParams({ limit: String(limit), timeout_ms: String(timeoutMs) });
+    for (const channel of this.options.pollChannels ?? []) query.append('channel', channel);
+    const declared: Record<string, string> = {};
+    if (this.offered.size) declared[EXTENSIONS_HEADER] = [...this.offered].join(', ');
+    const answer = await this.call(
+      `${this.tunnelPath}/poll?${query}`,
+      { method: 'GET', headers: this.headers(declared), signal },
+      timeoutMs + this.options.pollDeadlineGuardrailMs,
+    );
+    if (answer.status === 200 || answer.status === 204)
+      this.offered = parseExtensions(answer.headers[EXTENSIONS_HEADER.toLowerCase()]);
+    return answer;
+  }
+
+  respond(
+    shardToken: string,
+    payload: TunnelResponsePayload,
+    signal?: AbortSignal,
+  ): Promise<ControlPlaneAnswer> {
+    return this.call(
+      `${this.tunnelPath}/response`,
+      {
+        method: 'POST',
+        headers: this.headers({ 'content-type': 'application/json', [HEADER.shardToken]: shardToken }),
+        body: JSON.stringify(payload),
+        signal,
+      },
+      30_000,
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.options.dispatcher.destroy().catch(() => {});
+  }
+}
+
+/** The service's own explanation from an error body, when it gave one (never contains our key). */
+export function apiErrorText(body: unknown): string | undefined {
+  const error = (body as { error?: { message?: unknown; code?: unknown } } | undefined)?.error;
+  if (!error || typeof error.message !== 'string') return undefined;
+  return typeof error.code === 'string' ? `${error.message} (${error.code})` : error.message;
+}

@@ -1,0 +1,171 @@
+import {
+  PolledCommandListSchema,
+  STANDALONE_STREAM,
+  parsePolledCommand,
+  parseResponseTimeout,
+} from '@mcp-tunnel/protocol';
+import { Backoff, retryAfterMs, sleep } from '../backoff.ts';
+import type { Job, WorkQueue } from '../dispatch/dispatcher.ts';
+import type { Logger } from '../ops/logger.ts';
+import type { ClientMetrics, PollResult } from '../ops/metrics.ts';
+import type { ClientStatus, ControlPlaneState } from '../ops/status.ts';
+import { apiErrorText, type ControlPlaneAnswer, type ControlPlaneClient } from './http.ts';
+
+const MAX_LIMIT = 25;
+/** A refused key is not fixed by asking again quickly. */
+const AUTH_RETRY_MS = 30_000;
+
+export interface PollerOptions {
+  http: ControlPlaneClient;
+  queue: WorkQueue;
+  /** Takes standalone streams (extension standalone-stream), which bypass the work queue. */
+  streams: { start(job: Job): void };
+  status: ClientStatus;
+  metrics: ClientMetrics;
+  log: Logger;
+  pollTimeoutMs: number;
+  /** Called once, after the first poll the service accepted. */
+  onFirstSuccess: () => void;
+}
+
+/** What a refusal means for the operator, in plain words. */
+export function explainRefusal(status: number, body: unknown): { state: ControlPlaneState; detail: string } {
+  const said = apiErrorText(body);
+  const suffix = said ? `; the service said: ${said}` : '';
+  if (status === 401)
+    return {
+      state: 'unauthorized',
+      detail: `the API key is invalid (HTTP 401): check CONTROL_PLANE_API_KEY${suffix}`,
+    };
+  if (status === 403)
+    return {
+      state: 'forbidden',
+      detail: `the key lacks Tunnels Use on this tunnel (HTTP 403): give it Tunnels Read + Use${suffix}`,
+    };
+  if (status === 404)
+    return { state: 'rejected', detail: `the tunnel was not found (HTTP 404): check the tunnel id${suffix}` };
+  return { state: 'rejected', detail: `the service refused the poll (HTTP ${status})${suffix}` };
+}
+
+/** Long-polls for commands while the local queue has room, and hands each to the queue with its deadline. */
+export class Poller {
+  private readonly options: PollerOptions;
+  private started = false;
+
+  constructor(options: PollerOptions) {
+    this.options = options;
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    const { http, queue, log } = this.options;
+    const backoff = new Backoff(250, 30_000);
+    while (!signal.aborted) {
+      await queue.waitForSpace(signal);
+      if (signal.aborted) return;
+      const limit = Math.min(MAX_LIMIT, queue.freeSlots());
+      let answer: ControlPlaneAnswer;
+      try {
+        // Until the service has accepted a poll, ask it not to wait: the answer confirms the key at once.
+        const wait = this.options.status.controlPlane.state === 'connected' ? this.options.pollTimeoutMs : 1;
+        answer = await http.poll(limit, wait, signal);
+      } catch (error) {
+        if (signal.aborted) return;
+        const code = (error as { code?: string }).code ?? (error as Error).name;
+        this.record('network_error', 'unreachable', `the tunnel service could not be reached (${code})`);
+        log.warn({ code }, 'poll failed; retrying');
+        await sleep(backoff.next(), signal);
+        continue;
+      }
+      if (answer.status === 200 || answer.status === 204) {
+        backoff.reset();
+        this.accepted(answer);
+        continue;
+      }
+      if (
+        answer.status === 401 ||
+        answer.status === 403 ||
+        (answer.status >= 400 && answer.status < 500 && answer.status !== 408 && answer.status !== 429)
+      ) {
+        const { state, detail } = explainRefusal(answer.status, answer.body);
+        const result: PollResult =
+          answer.status === 401 ? 'unauthorized' : answer.status === 403 ? 'forbidden' : 'client_error';
+        const changed = this.options.status.controlPlane.detail !== detail;
+        this.record(result, state, detail);
+        if (changed) log.error({ status: answer.status }, detail);
+        await sleep(AUTH_RETRY_MS, signal);
+        continue;
+      }
+      const rateLimited = answer.status === 429;
+      this.record(
+        rateLimited ? 'rate_limited' : 'server_error',
+        'unreachable',
+        rateLimited
+          ? 'the tunnel service asked to slow down (HTTP 429)'
+          : `the tunnel service failed (HTTP ${answer.status})`,
+      );
+      const wait = retryAfterMs(answer.headers['retry-after']) ?? backoff.next();
+      log.warn({ status: answer.status, retry_in_ms: Math.round(wait) }, 'poll refused; retrying');
+      await sleep(wait, signal);
+    }
+  }
+
+  private record(result: PollResult, state: ControlPlaneState, detail: string): void {
+    this.options.metrics.polls.inc({ result });
+    this.options.status.setControlPlane(state, detail);
+  }
+
+  private accepted(answer: ControlPlaneAnswer): void {
+    const { log, queue } = this.options;
+    const commands = answer.status === 200 ? PolledCommandListSchema.safeParse(answer.body) : undefined;
+    if (commands && !commands.success) {
+      this.record(
+        'server_error',
+        'unreachable',
+        'the tunnel service sent a poll body that is not a command list',
+      );
+      log.warn('poll body is not a command list; ignored');
+      return;
+    }
+    this.record(commands ? 'commands' : 'empty', 'connected', 'polling');
+    if (!this.started) {
+      this.started = true;
+      this.options.onFirstSuccess();
+    }
+    for (const raw of commands?.data.commands ?? []) {
+      let parsed = parsePolledCommand(raw);
+      // An extension's command is only understood from a service that offered the extension.
+      if (
+        parsed.ok &&
+        parsed.command.command_type === 'standalone_stream' &&
+        !this.options.http.offers(STANDALONE_STREAM)
+      )
+        parsed = {
+          ok: false,
+          requestId: parsed.command.request_id,
+          reason: 'unknown command_type "standalone_stream"',
+        };
+      if (!parsed.ok) {
+        log.warn(
+          { request_id: parsed.requestId, reason: parsed.reason },
+          'skipped a command this client cannot handle',
+        );
+        this.options.metrics.commands.inc({ outcome: 'skipped', channel: 'unknown' });
+        continue;
+      }
+      const command = parsed.command;
+      const timeout = parseResponseTimeout(command.response_timeout);
+      if (timeout.kind === 'expired') {
+        log.debug({ request_id: command.request_id }, 'command arrived already expired; dropped');
+        this.options.metrics.commands.inc({ outcome: 'expired', channel: command.channel });
+        continue;
+      }
+      const job: Job = {
+        command,
+        receivedAt: answer.receivedAt,
+        deadline: timeout.kind === 'deadline' ? answer.receivedAt + timeout.ms : undefined,
+      };
+      if (command.command_type === 'standalone_stream') this.options.streams.start(job);
+      else queue.submit(job);
+    }
+  }
+}

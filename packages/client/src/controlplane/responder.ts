@@ -1,0 +1,119 @@
+import type { TunnelResponsePayload } from '@mcp-tunnel/protocol';
+import { Backoff, retryAfterMs, sleep } from '../backoff.ts';
+import type { Logger } from '../ops/logger.ts';
+import { scopedSignal } from '../scoped-signal.ts';
+import { apiErrorText, type ControlPlaneClient } from './http.ts';
+
+/** `too_large`: the service refused the answer's size (413); the caller can still be told so. */
+export type Delivery = 'delivered' | 'gone' | 'failed' | 'expired' | 'too_large';
+
+const TERMINAL_RETRY_STATUSES = new Set([408, 429, 502, 503, 504]);
+/** Without a deadline, a terminal response is retried this long before it is given up. */
+const NO_DEADLINE_BUDGET_MS = 60_000;
+const NOTIFY_ATTEMPTS = 3;
+/** Errors raised before a request was written: safe to send again even for notifications. */
+const NOT_WRITTEN = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown }).code ?? (error as { cause?: { code?: unknown } }).cause?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Posts answers to the tunnel service with the retry rules of the contract. */
+export class Responder {
+  private readonly http: ControlPlaneClient;
+  private readonly log: Logger;
+  private readonly stopping: AbortSignal;
+
+  constructor(http: ControlPlaneClient, log: Logger, stopping: AbortSignal) {
+    this.http = http;
+    this.log = log;
+    this.stopping = stopping;
+  }
+
+  /**
+   * A terminal response is retried on network errors, 408, 429, 502, 503 and 504 with the same body and
+   * headers while the deadline allows. 404 means the request is finished or gone: never retried.
+   */
+  async terminal(
+    shardToken: string,
+    payload: TunnelResponsePayload,
+    deadline: number | undefined,
+  ): Promise<Delivery> {
+    const until = deadline ?? performance.now() + NO_DEADLINE_BUDGET_MS;
+    const backoff = new Backoff(100, 2000);
+    for (;;) {
+      const left = until - performance.now();
+      if (left <= 0 || this.stopping.aborted) return 'expired';
+      let wait: number;
+      try {
+        const scope = scopedSignal(this.stopping, Math.ceil(left));
+        const answer = await this.http.respond(shardToken, payload, scope.signal).finally(scope.dispose);
+        if (answer.status >= 200 && answer.status < 300) return 'delivered';
+        if (answer.status === 404) {
+          this.log.info(
+            { request_id: payload.request_id },
+            'the service no longer waits for this answer (404)',
+          );
+          return 'gone';
+        }
+        if (answer.status === 413) {
+          this.log.warn(
+            { request_id: payload.request_id, reason: apiErrorText(answer.body) },
+            'the service refused the answer as too large',
+          );
+          return 'too_large';
+        }
+        if (!TERMINAL_RETRY_STATUSES.has(answer.status)) {
+          this.log.warn(
+            { request_id: payload.request_id, status: answer.status, reason: apiErrorText(answer.body) },
+            'the service refused the answer',
+          );
+          return 'failed';
+        }
+        wait = retryAfterMs(answer.headers['retry-after']) ?? backoff.next();
+      } catch (error) {
+        if (this.stopping.aborted || performance.now() >= until) return 'expired';
+        this.log.debug(
+          { request_id: payload.request_id, code: errorCode(error) },
+          'answer post failed; retrying',
+        );
+        wait = backoff.next();
+      }
+      if (performance.now() + wait >= until) return 'expired';
+      await sleep(wait, this.stopping);
+    }
+  }
+
+  /** A notification is retried only on 429 or when it was never written; false means later ones are skipped. */
+  async notify(
+    shardToken: string,
+    payload: TunnelResponsePayload,
+    deadline: number | undefined,
+  ): Promise<boolean> {
+    const backoff = new Backoff(100, 1000);
+    for (let attempt = 1; ; attempt++) {
+      const left = (deadline ?? performance.now() + NO_DEADLINE_BUDGET_MS) - performance.now();
+      if (left <= 0 || this.stopping.aborted) return false;
+      let wait: number;
+      try {
+        const scope = scopedSignal(this.stopping, Math.ceil(left));
+        const answer = await this.http.respond(shardToken, payload, scope.signal).finally(scope.dispose);
+        if (answer.status >= 200 && answer.status < 300) return true;
+        if (answer.status !== 429 || attempt >= NOTIFY_ATTEMPTS) {
+          this.log.warn(
+            { request_id: payload.request_id, status: answer.status },
+            'a notification was not accepted; later notifications of this request are skipped',
+          );
+          return false;
+        }
+        wait = retryAfterMs(answer.headers['retry-after']) ?? backoff.next();
+      } catch (error) {
+        const code = errorCode(error);
+        if (!code || !NOT_WRITTEN.has(code) || attempt >= NOTIFY_ATTEMPTS) return false;
+        wait = backoff.next();
+      }
+      await sleep(wait, this.stopping);
+    }
+  }
+}

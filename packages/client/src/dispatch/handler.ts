@@ -1,0 +1,274 @@
+import {
+  HEADER,
+  JSONRPC_SERVER_ERROR,
+  allowedResponseHeaders,
+  forwardableRequestHeaders,
+  headerValue,
+  jsonRpcError,
+  jsonRpcKind,
+  synthesizedFailure,
+  type JsonRpcCommand,
+  type JsonRpcId,
+  type JsonRpcMessage,
+  type SessionTerminationCommand,
+  type TunnelResponsePayload,
+} from '@mcp-tunnel/protocol';
+import { BindingFailure, CallerCancelled, type Binding } from '../bindings/binding.ts';
+import type { Responder } from '../controlplane/responder.ts';
+import type { Logger } from '../ops/logger.ts';
+import type { ClientMetrics, CommandOutcome } from '../ops/metrics.ts';
+import type { TrafficCall, TrafficRecorder } from '../ops/traffic.ts';
+import { DeadlineExceeded, type Job } from './dispatcher.ts';
+
+export interface HandlerDeps {
+  bindings: ReadonlyMap<string, Binding>;
+  responder: Responder;
+  metrics: ClientMetrics;
+  log: Logger;
+  /** The console's record of calls (Live traffic and Metrics tabs). */
+  traffic: TrafficRecorder;
+}
+
+const JSON_HEADERS = { 'Content-Type': ['application/json'] };
+
+interface Answer {
+  payload: TunnelResponsePayload;
+  /** The outcome when it is delivered. */
+  outcome: CommandOutcome;
+  /** Why the client failed the call itself, for the console. */
+  errorKind?: string;
+}
+
+/** Works one command: forwards it to its channel's binding and posts what the server said. */
+export function createCommandHandler(deps: HandlerDeps): (job: Job, signal: AbortSignal) => Promise<void> {
+  const { responder, metrics, log } = deps;
+  const calls = new Map<Job, TrafficCall>();
+
+  async function deliver(job: Job, first: Answer): Promise<void> {
+    let answer = first;
+    let delivery = await responder.terminal(job.command.shard_token, answer.payload, job.deadline);
+    if (delivery === 'too_large' && answer.payload.resp_type === 'jsonrpc_response') {
+      // The service will not take an answer this large: tell the caller so rather than leave it to time out.
+      const id = (answer.payload.resp_json as { id?: JsonRpcId } | undefined)?.id ?? null;
+      answer = synthesized(
+        { request_id: job.command.request_id, channel: job.command.channel },
+        id,
+        new BindingFailure(
+          { source: 'protocol', kind: 'response_body_too_large' },
+          'the answer is larger than the tunnel service accepts',
+        ),
+      );
+      delivery = await responder.terminal(job.command.shard_token, answer.payload, job.deadline);
+    }
+    const outcome: CommandOutcome = delivery === 'delivered' ? answer.outcome : 'undeliverable';
+    calls.get(job)?.finish({
+      outcome: outcome === 'skipped' ? 'failed' : outcome,
+      payload: answer.payload,
+      errorKind: answer.errorKind,
+    });
+    metrics.commands.inc({ outcome, channel: job.command.channel });
+    metrics.latency.observe({ channel: job.command.channel }, (performance.now() - job.receivedAt) / 1000);
+    log.debug({ request_id: job.command.request_id, outcome, delivery }, 'command finished');
+  }
+
+  function abandoned(job: Job, signal: AbortSignal): void {
+    // A cancelled or expired command posts nothing: the caller has already been answered by the service.
+    calls.get(job)?.finish({ outcome: signal.reason instanceof DeadlineExceeded ? 'expired' : 'cancelled' });
+    if (signal.reason instanceof DeadlineExceeded) {
+      metrics.commands.inc({ outcome: 'expired', channel: job.command.channel });
+      log.info(
+        { request_id: job.command.request_id },
+        'command deadline passed; the MCP request was cancelled',
+      );
+    }
+  }
+
+  async function jsonrpc(job: Job, command: JsonRpcCommand, signal: AbortSignal): Promise<void> {
+    const message = command.jsonrpc as JsonRpcMessage;
+    const kind = jsonRpcKind(message);
+    const id = kind === 'request' ? (message.id as JsonRpcId) : null;
+    const base = { request_id: command.request_id, channel: command.channel };
+    const binding = deps.bindings.get(command.channel);
+    if (!binding) {
+      log.warn(
+        { request_id: command.request_id, channel: command.channel },
+        'command for a channel with no MCP server; answered unsupported_channel',
+      );
+      const error = jsonRpcError(
+        id,
+        JSONRPC_SERVER_ERROR,
+        `this tunnel-client has no MCP server for channel "${command.channel}"`,
+        { reason: 'unsupported_channel', channel: command.channel },
+      );
+      await deliver(job, {
+        payload: {
+          ...base,
+          resp_json: kind === 'request' ? error : null,
+          resp_headers: JSON_HEADERS,
+          resp_code: 404,
+          resp_type: kind === 'request' ? 'jsonrpc_response' : 'notify_ack',
+        },
+        outcome: 'failed',
+        errorKind: 'unsupported_channel',
+      });
+      return;
+    }
+
+    let notifications = Promise.resolve();
+    let notifying = true;
+    const onMessage = (notice: JsonRpcMessage) => {
+      notifications = notifications.then(async () => {
+        if (!notifying || signal.aborted) return;
+        notifying = await responder.notify(
+          command.shard_token,
+          {
+            ...base,
+            resp_json: notice,
+            resp_headers: JSON_HEADERS,
+            resp_code: 200,
+            resp_type: 'jsonrpc_notify',
+          },
+          job.deadline,
+        );
+      });
+    };
+
+    let answer: Answer;
+    try {
+      const reply = await binding.send({
+        message,
+        headers: forwardableRequestHeaders(command.headers),
+        sessionId: headerValue(command.headers, HEADER.mcpSessionId),
+        signal,
+        onMessage,
+      });
+      const headers = allowedResponseHeaders(reply.headers);
+      if (kind === 'request') {
+        answer = reply.message
+          ? {
+              payload: {
+                ...base,
+                resp_json: reply.message,
+                resp_headers: headers,
+                resp_code: reply.status,
+                resp_type: 'jsonrpc_response',
+              },
+              outcome: 'answered',
+            }
+          : synthesized(
+              base,
+              id,
+              new BindingFailure(
+                { source: 'protocol', kind: 'response_body_missing', responseReceived: true },
+                '',
+              ),
+            );
+      } else {
+        answer = {
+          payload: {
+            ...base,
+            resp_json: reply.message ?? null,
+            resp_headers: headers,
+            resp_code: reply.status < 300 ? 202 : reply.status,
+            resp_type: 'notify_ack',
+          },
+          outcome: 'acknowledged',
+        };
+      }
+    } catch (error) {
+      if (signal.aborted) return abandoned(job, signal);
+      if (error instanceof CallerCancelled) {
+        // As with a direct connection, a cancelled request gets no answer.
+        await notifications;
+        metrics.commands.inc({ outcome: 'cancelled', channel: command.channel });
+        log.info({ request_id: command.request_id }, 'the caller cancelled the MCP request');
+        return;
+      }
+      const failure =
+        error instanceof BindingFailure
+          ? error
+          : new BindingFailure({ source: 'client_internal' }, 'unexpected error');
+      if (!(error instanceof BindingFailure))
+        log.error(
+          { request_id: command.request_id, err: error },
+          'unexpected error while forwarding a command',
+        );
+      else
+        log.warn(
+          { request_id: command.request_id, source: failure.failure.source, kind: failure.failure.kind },
+          'MCP server gave no valid answer',
+        );
+      answer = synthesized(base, id, failure);
+    }
+    await notifications;
+    if (signal.aborted) return abandoned(job, signal);
+    await deliver(job, answer);
+  }
+
+  async function sessionTermination(
+    job: Job,
+    command: SessionTerminationCommand,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const base = {
+      request_id: command.request_id,
+      channel: command.channel,
+      resp_type: 'session_termination_response' as const,
+    };
+    const binding = deps.bindings.get(command.channel);
+    let code = 404;
+    let headers = {};
+    if (binding) {
+      try {
+        const reply = await binding.terminateSession(
+          headerValue(command.headers, HEADER.mcpSessionId),
+          forwardableRequestHeaders(command.headers),
+          signal,
+        );
+        code = reply.status;
+        headers = allowedResponseHeaders(reply.headers);
+      } catch (error) {
+        if (signal.aborted) return abandoned(job, signal);
+        code =
+          error instanceof BindingFailure && error.failure.source === 'target_http'
+            ? error.failure.upstreamStatus
+            : 502;
+      }
+    }
+    await deliver(job, {
+      payload: { ...base, resp_code: code, resp_headers: headers },
+      outcome: 'terminated',
+    });
+  }
+
+  return async (job, signal) => {
+    const { command } = job;
+    calls.set(job, deps.traffic.begin(command));
+    try {
+      if (command.command_type === 'session_termination') await sessionTermination(job, command, signal);
+      else if (command.command_type === 'jsonrpc') await jsonrpc(job, command, signal);
+    } finally {
+      // A call that ended without an answer (shutdown during delivery) is closed as cancelled.
+      calls.get(job)?.finish({ outcome: 'cancelled' });
+      calls.delete(job);
+    }
+  };
+}
+
+function synthesized(
+  base: { request_id: string; channel: string },
+  id: JsonRpcId | null,
+  failure: BindingFailure,
+): Answer {
+  return {
+    payload: {
+      ...base,
+      resp_json: synthesizedFailure(id, failure.failure),
+      resp_headers: JSON_HEADERS,
+      resp_code: 200,
+      resp_type: 'jsonrpc_response',
+    },
+    outcome: 'failed',
+    errorKind: [failure.failure.source, failure.failure.kind].filter(Boolean).join('/'),
+  };
+}

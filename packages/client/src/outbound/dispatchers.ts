@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { Agent, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from 'undici';
+import type { OutboundConfig } from '../config/schema.ts';
+
+/** Loopback is never reached through a proxy named by the environment, as in Go's net/http. */
+const ALWAYS_DIRECT = ['localhost', '127.0.0.1', '::1'];
+
+export interface OutboundOverrides {
+  httpProxy?: string;
+  clientCert?: string;
+  clientKey?: string;
+}
+
+function tlsOptions(config: OutboundConfig, overrides: OutboundOverrides) {
+  // An extra CA is added to the system roots, never a replacement for them.
+  const ca = config.caBundle ? [...rootCertificates, readFileSync(config.caBundle, 'utf8')] : undefined;
+  const certPath = overrides.clientCert ?? config.clientCert;
+  const keyPath = overrides.clientKey ?? config.clientKey;
+  return {
+    ca,
+    cert: certPath ? readFileSync(certPath) : undefined,
+    key: keyPath ? readFileSync(keyPath) : undefined,
+  };
+}
+
+/**
+ * The undici dispatcher for connections to one destination: an explicit proxy when configured, else the
+ * standard proxy variable for the destination's scheme (HTTPS_PROXY for https, HTTP_PROXY for http, as
+ * in Go's net/http: HTTP_PROXY alone never carries https traffic) minus NO_PROXY, else direct; with the
+ * extra CA and client certificate on every TLS connection to the destination (through a proxy tunnel too).
+ */
+export function createOutboundDispatcher(
+  config: OutboundConfig,
+  destination: URL,
+  overrides: OutboundOverrides = {},
+  agentOptions: Agent.Options = {},
+): Dispatcher {
+  const tls = tlsOptions(config, overrides);
+  const proxyTls = { ca: tls.ca };
+  const proxy = overrides.httpProxy ?? config.httpProxy;
+  if (proxy) return new ProxyAgent({ ...agentOptions, uri: proxy, requestTls: tls, proxyTls });
+  const { noProxy } = config.proxyEnv;
+  const schemeProxy =
+    destination.protocol === 'https:' ? config.proxyEnv.httpsProxy : config.proxyEnv.httpProxy;
+  if (schemeProxy)
+    return new EnvHttpProxyAgent({
+      ...agentOptions,
+      // Both set to the scheme's proxy, so undici never falls back to the other variable on its own.
+      httpProxy: schemeProxy,
+      httpsProxy: schemeProxy,
+      noProxy: [noProxy, ...ALWAYS_DIRECT].filter(Boolean).join(','),
+      connect: tls,
+      requestTls: tls,
+      proxyTls,
+    });
+  return new Agent({ ...agentOptions, connect: tls });
+}
+
+/**
+ * Hands out a dispatcher whose connections are not reused beyond `maxAgeMs`: once the current one is that
+ * old it is replaced, and the old one closes after the requests it carries finish.
+ */
+export class AgedDispatcher {
+  private readonly make: () => Dispatcher;
+  private readonly maxAgeMs: number;
+  private current: Dispatcher;
+  private createdAt = performance.now();
+
+  constructor(make: () => Dispatcher, maxAgeMs: number) {
+    this.make = make;
+    this.maxAgeMs = maxAgeMs;
+    this.current = make();
+  }
+
+  get(): Dispatcher {
+    if (performance.now() - this.createdAt >= this.maxAgeMs) {
+      const old = this.current;
+      this.current = this.make();
+      this.createdAt = performance.now();
+      void old.close().catch(() => {});
+    }
+    return this.current;
+  }
+
+  async close(): Promise<void> {
+    await this.current.close().catch(() => {});
+  }
+
+  async destroy(): Promise<void> {
+    await this.current.destroy().catch(() => {});
+  }
+}

@@ -1,0 +1,44 @@
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { createLogger, type Logger } from '../src/ops/logger.ts';
+
+export const FIXTURE_SERVER = fileURLToPath(new URL('./fixtures/test-server.ts', import.meta.url));
+export const FIXTURE_COMMAND = `"${process.execPath}" "${FIXTURE_SERVER}"`;
+export const TUNNEL_ID = 'tunnel_0123456789abcdef0123456789abcdef';
+
+/** A logger whose JSON lines are kept for assertions. */
+export function memoryLogger(level: 'debug' | 'info' = 'debug'): {
+  log: Logger;
+  lines: () => Record<string, unknown>[];
+} {
+  const chunks: string[] = [];
+  const out = new Writable({
+    write(chunk, _encoding, done) {
+      chunks.push(String(chunk));
+      done();
+    },
+  });
+  const log = createLogger({ level, format: 'json' }, out);
+  return {
+    log,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

@@ -1,0 +1,175 @@
+// `tunnel-client dev mcp-stub` behind a real tunnel (tunnel-service + tunnel-client subprocesses, called
+// with the MCP SDK client), and `tunnel-client health` against that running client.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  CLIENT_BIN,
+  createRuntime,
+  runCli,
+  startClient,
+  startProcess,
+  startService,
+  waitReady,
+  type Client,
+  type Runtime,
+  type Service,
+} from '../../../scripts/system.ts';
+
+const STUB = `"${process.execPath}" "${CLIENT_BIN}" dev mcp-stub`;
+
+let service: Service;
+let runtime: Runtime;
+let client: Client;
+
+before(async () => {
+  service = await startService();
+  runtime = await createRuntime(service, { tunnelName: 'stub' });
+  client = await startClient(service, runtime, { mcpCommand: STUB });
+  await waitReady(client.opsUrl);
+});
+
+after(async () => {
+  await client?.stop();
+  await service?.stop();
+});
+
+test(
+  'the MCP SDK client calls echo, add and time on dev mcp-stub through the tunnel',
+  { timeout: 60_000 },
+  async () => {
+    const mcp = new McpClient({ name: 'stub-test', version: '1.0.0' });
+    const transport = new StreamableHTTPClientTransport(new URL(`/v1/mcp/${runtime.tunnelId}`, service.url), {
+      requestInit: { headers: { Authorization: `Bearer ${runtime.runtimeKey}` } },
+    });
+    await mcp.connect(transport);
+    try {
+      assert.equal(mcp.getServerVersion()?.name, 'tunnel-client-mcp-stub');
+      const { tools } = await mcp.listTools();
+      assert.deepEqual(tools.map((t) => t.name).sort(), ['add', 'echo', 'time']);
+      assert.deepEqual((await mcp.callTool({ name: 'echo', arguments: { text: 'héllo tunnel' } })).content, [
+        { type: 'text', text: 'héllo tunnel' },
+      ]);
+      assert.deepEqual((await mcp.callTool({ name: 'add', arguments: { a: 5, b: 3 } })).content, [
+        { type: 'text', text: '5 + 3 = 8' },
+      ]);
+      const before = Date.now();
+      const time = (await mcp.callTool({ name: 'time', arguments: {} })).content as { text: string }[];
+      const at = Date.parse(time[0]!.text);
+      assert.ok(Math.abs(at - before) < 60_000, `time answered ${time[0]!.text}`);
+      const bad = await mcp.callTool({ name: 'add', arguments: { a: 'five', b: 3 } });
+      assert.equal(bad.isError, true, 'a bad argument is a tool error, not a crash');
+    } finally {
+      await mcp.close();
+    }
+  },
+);
+
+test(
+  'dev mcp-stub --listen-addr serves Streamable HTTP on /mcp for the MCP SDK client',
+  { timeout: 60_000 },
+  async () => {
+    const stub = startProcess([CLIENT_BIN, 'dev', 'mcp-stub', '--listen-addr', '127.0.0.1:0']);
+    try {
+      const [, url] = await stub.waitFor(/listening on (http:\/\/\S+\/mcp)/, 20_000);
+      const mcp = new McpClient({ name: 'stub-test', version: '1.0.0' });
+      await mcp.connect(new StreamableHTTPClientTransport(new URL(url!)));
+      assert.deepEqual((await mcp.callTool({ name: 'add', arguments: { a: 2, b: 40 } })).content, [
+        { type: 'text', text: '2 + 40 = 42' },
+      ]);
+      await mcp.close();
+    } finally {
+      await stub.stop();
+    }
+    assert.equal(stub.child.exitCode, 0, stub.output());
+  },
+);
+
+test('health: 0 and a summary when ready, via --url-file or --port', { timeout: 60_000 }, async () => {
+  const urlFile = join(client.profileDir, 'ops.url');
+  writeFileSync(urlFile, `${client.opsUrl}\n`);
+  const viaFile = await runCli([CLIENT_BIN, 'health', '--url-file', urlFile]);
+  assert.equal(viaFile.code, 0, viaFile.output);
+  assert.match(viaFile.output, /state: +ready \(HTTP 200\)/);
+
+  const viaUrl = await runCli([CLIENT_BIN, 'health', '--url', `${client.opsUrl}/readyz`]);
+  assert.equal(viaUrl.code, 0, viaUrl.output);
+  assert.match(viaUrl.output, new RegExp(`ops server: +${client.opsUrl}\n`));
+
+  const port = new URL(client.opsUrl).port;
+  const viaPort = await runCli([CLIENT_BIN, 'health', '--port', port, '--host', '127.0.0.1', '--json']);
+  assert.equal(viaPort.code, 0, viaPort.output);
+  assert.deepEqual(JSON.parse(viaPort.output), {
+    ops_url: client.opsUrl,
+    state: 'ready',
+    http_status: 200,
+    reasons: [],
+    error: null,
+  });
+});
+
+test('health: 1 with the reasons when not ready, 2 when unreachable', { timeout: 90_000 }, async () => {
+  const profiles = mkdtempSync(join(tmpdir(), 'tc-health-'));
+  const urlFile = join(profiles, 'ops.url');
+  const unready = startProcess(
+    [
+      CLIENT_BIN,
+      'run',
+      '--mcp-command',
+      STUB,
+      '--control-plane.base-url',
+      service.url,
+      '--control-plane.tunnel-id',
+      runtime.tunnelId,
+      '--health.listen-addr',
+      '127.0.0.1:0',
+      '--health.url-file',
+      urlFile,
+    ],
+    { CONTROL_PLANE_API_KEY: 'mcpt_revoked_or_wrong' },
+  );
+  try {
+    await unready.waitFor(/tunnel-client starting/, 20_000);
+    let result = await runCli([CLIENT_BIN, 'health', '--url-file', urlFile, '--json']);
+    for (
+      let i = 0;
+      i < 50 && !JSON.parse(result.output).reasons.some((r: string) => /unauthorized/.test(r));
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 200));
+      result = await runCli([CLIENT_BIN, 'health', '--url-file', urlFile, '--json']);
+    }
+    assert.equal(result.code, 1, result.output);
+    const report = JSON.parse(result.output) as { state: string; http_status: number; reasons: string[] };
+    assert.equal(report.state, 'not_ready');
+    assert.equal(report.http_status, 503);
+    assert.ok(
+      report.reasons.some((r) => /control plane unauthorized/.test(r)),
+      result.output,
+    );
+
+    const text = await runCli([CLIENT_BIN, 'health', '--url-file', urlFile]);
+    assert.equal(text.code, 1);
+    assert.match(text.output, /state: +not ready \(HTTP 503\)\nreason: +control plane unauthorized/);
+  } finally {
+    await unready.stop();
+    rmSync(profiles, { recursive: true, force: true });
+  }
+
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const port = String((closed.address() as { port: number }).port);
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  const unreachable = await runCli([CLIENT_BIN, 'health', '--port', port]);
+  assert.equal(unreachable.code, 2, unreachable.output);
+  assert.match(unreachable.output, /state: +unreachable \(ECONNREFUSED\)/);
+
+  const usage = await runCli([CLIENT_BIN, 'health']);
+  assert.equal(usage.code, 2);
+  assert.match(usage.output, /exactly one of --url URL, --url-file FILE or --port N/);
+});

@@ -1,0 +1,153 @@
+// session_mode per_session through the real tunnel-service and tunnel-client: each MCP session gets a
+// child of its own, which DELETE or an idle timeout stops, and sessions past the cap are refused clearly.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  createRuntime,
+  startClient,
+  startService,
+  waitReady,
+  type Client,
+  type Runtime,
+  type Service,
+} from '../../scripts/system.ts';
+import { FEATURES_SERVER } from '../support/mcp-servers.ts';
+
+const IDLE_MS = 2000;
+const MAX_PROCESSES = 3;
+
+let service: Service;
+let runtime: Runtime;
+let client: Client;
+let connectorUrl: URL;
+
+interface Session {
+  mcp: McpClient;
+  transport: StreamableHTTPClientTransport;
+}
+
+async function connect(): Promise<Session> {
+  const mcp = new McpClient({ name: 'per-session-e2e', version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(connectorUrl, {
+    requestInit: { headers: { Authorization: `Bearer ${runtime.runtimeKey}` } },
+  });
+  await mcp.connect(transport);
+  return { mcp, transport };
+}
+
+async function pidOf({ mcp }: Session): Promise<number> {
+  const result = await mcp.callTool({ name: 'pid' });
+  return Number((result.content as { text: string }[])[0]!.text);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pid: number, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (alive(pid)) {
+    if (Date.now() > until) assert.fail(`process ${pid} still runs after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function end(session: Session): Promise<void> {
+  await session.transport.terminateSession().catch(() => {});
+  await session.mcp.close();
+}
+
+before(async () => {
+  service = await startService();
+  runtime = await createRuntime(service);
+  client = await startClient(service, runtime, {
+    extraEnv: {
+      MCP_COMMAND: `channel=main,command="${process.execPath}" "${FEATURES_SERVER}",session-mode=per_session`,
+      MCP_SESSION_IDLE_TIMEOUT: `${IDLE_MS}ms`,
+      MCP_MAX_SESSION_PROCESSES: String(MAX_PROCESSES),
+    },
+  });
+  await waitReady(client.opsUrl);
+  connectorUrl = new URL(`/v1/mcp/${runtime.tunnelId}`, service.url);
+});
+
+after(async () => {
+  await client?.stop();
+  await service?.stop();
+});
+
+describe('session_mode per_session', { timeout: 60_000 }, () => {
+  test('each session has its own child, and DELETE stops it', async () => {
+    const first = await connect();
+    const second = await connect();
+    assert.ok(first.transport.sessionId && second.transport.sessionId);
+    assert.notEqual(first.transport.sessionId, second.transport.sessionId);
+    const [a, b] = [await pidOf(first), await pidOf(second)];
+    assert.notEqual(a, b, 'two sessions, two processes');
+    assert.equal(await pidOf(first), a, 'a session keeps its process');
+    assert.ok(alive(a) && alive(b));
+    await end(first);
+    await waitGone(a, 5000);
+    assert.ok(alive(b), 'ending one session leaves the other running');
+    await end(second);
+    await waitGone(b, 5000);
+  });
+
+  test('an idle session is stopped after mcp.session_idle_timeout, and is then unknown', async () => {
+    const session = await connect();
+    const pid = await pidOf(session);
+    const started = Date.now();
+    await waitGone(pid, IDLE_MS + 5000);
+    assert.ok(Date.now() - started >= IDLE_MS - 200, 'not before the idle timeout');
+    await assert.rejects(session.mcp.callTool({ name: 'pid' }), /404|Session not found/);
+    await session.mcp.close();
+  });
+
+  test('a session past mcp.max_session_processes is refused with a clear JSON-RPC error', async () => {
+    const sessions = [];
+    for (let i = 0; i < MAX_PROCESSES; i++) {
+      const session = await connect();
+      sessions.push(session);
+      // A call in flight keeps the session from idling out while the test runs.
+      session.mcp.callTool({ name: 'block' }).catch(() => {});
+    }
+    try {
+      const response = await fetch(connectorUrl, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${runtime.runtimeKey}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 7,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-11-25',
+            capabilities: {},
+            clientInfo: { name: 'x', version: '1' },
+          },
+        }),
+      });
+      assert.equal(response.status, 503);
+      const body = (await response.json()) as { id: number; error: { message: string; data: unknown } };
+      assert.equal(body.id, 7);
+      assert.match(body.error.message, /already runs 3 MCP server processes.*mcp\.max_session_processes/);
+      assert.deepEqual(body.error.data, { reason: 'session_process_limit', limit: 3 });
+    } finally {
+      await Promise.all(sessions.map(end));
+    }
+    // Ending a session frees its place.
+    const again = await connect();
+    assert.ok((await pidOf(again)) > 0);
+    await end(again);
+  });
+});

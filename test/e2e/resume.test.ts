@@ -1,0 +1,132 @@
+// Resumability end to end: the real tunnel-service and tunnel-client, a stdio MCP server whose tool sends
+// progress every 200 ms, and a caller whose SSE stream is cut mid-call. It reconnects with GET and
+// Last-Event-ID and receives the progress it missed and the tool's answer, nothing twice.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import {
+  createRuntime,
+  ROOT,
+  startClient,
+  startService,
+  waitReady,
+  type Client,
+  type Runtime,
+  type Service,
+} from '../../scripts/system.ts';
+
+const SERVER = join(ROOT, 'test/fixtures/changing-server.ts');
+
+let service: Service;
+let runtime: Runtime;
+let client: Client;
+let connector: URL;
+
+before(async () => {
+  service = await startService();
+  runtime = await createRuntime(service);
+  client = await startClient(service, runtime, { mcpCommand: `"${process.execPath}" "${SERVER}"` });
+  await waitReady(client.opsUrl);
+  connector = new URL(`/v1/mcp/${runtime.tunnelId}`, service.url);
+});
+after(async () => {
+  await client?.stop();
+  await service?.stop();
+});
+
+interface SseEvent {
+  id: string | undefined;
+  message: { id?: unknown; method?: string; params?: { progress?: number }; result?: unknown };
+}
+
+/** Reads SSE events as they arrive; `stop` says when to stop reading. */
+async function readEvents(response: Response, stop: (events: SseEvent[]) => boolean): Promise<SseEvent[]> {
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const events: SseEvent[] = [];
+  let buffer = '';
+  while (!stop(events)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const data = block.split('\n').find((line) => line.startsWith('data: '));
+      if (!data) continue;
+      const id = block.split('\n').find((line) => line.startsWith('id: '));
+      events.push({ id: id?.slice(4), message: JSON.parse(data.slice(6)) });
+    }
+  }
+  await reader.cancel().catch(() => {});
+  return events;
+}
+
+test(
+  'a stream cut mid-call resumes with Last-Event-ID through the real tunnel',
+  { timeout: 60_000 },
+  async () => {
+    const auth = { authorization: `Bearer ${runtime.runtimeKey}` };
+    const init = await fetch(connector, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'resume', version: '1' },
+        },
+      }),
+    });
+    assert.equal(init.status, 200);
+    const session = init.headers.get('mcp-session-id')!;
+    assert.ok(session);
+    await init.text();
+    const sessionHeaders = { ...auth, 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' };
+
+    const cut = new AbortController();
+    const call = await fetch(connector, {
+      method: 'POST',
+      headers: {
+        ...sessionHeaders,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 'count',
+        method: 'tools/call',
+        params: { name: 'slow_count', arguments: { steps: 8 }, _meta: { progressToken: 'p' } },
+      }),
+      signal: cut.signal,
+    });
+    assert.equal(call.status, 200);
+    const before = await readEvents(call, (events) => events.length >= 2);
+    cut.abort();
+    assert.deepEqual(
+      before.map((e) => e.message.params?.progress),
+      [1, 2],
+    );
+    const lastSeen = before.at(-1)!.id!;
+
+    // Away for a while: progress goes on and is buffered by the service.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const resumed = await fetch(connector, {
+      headers: { ...sessionHeaders, accept: 'text/event-stream', 'last-event-id': lastSeen },
+    });
+    assert.equal(resumed.status, 200);
+    const after = await readEvents(resumed, () => false);
+    const progress = after.filter((e) => e.message.method === 'notifications/progress');
+    assert.deepEqual(
+      progress.map((e) => e.message.params?.progress),
+      [3, 4, 5, 6, 7, 8],
+      'every progress message after the last one seen, once',
+    );
+    const answer = after.at(-1)!.message;
+    assert.equal(answer.id, 'count');
+    assert.deepEqual(answer.result, { content: [{ type: 'text', text: 'counted to 8' }] });
+  },
+);

@@ -1,0 +1,140 @@
+// Extension standalone-stream end to end: the real tunnel-service and tunnel-client (their CLIs), an MCP
+// server that changes its tools and resources (stdio child, then Streamable HTTP), and the official MCP
+// SDK client, which opens the GET stream itself after initialize and must hear the server's
+// notifications/tools/list_changed and notifications/resources/updated through the tunnel.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  ResourceUpdatedNotificationSchema,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import {
+  createRuntime,
+  ROOT,
+  startClient,
+  startProcess,
+  startService,
+  waitReady,
+  type Client,
+  type Proc,
+  type Runtime,
+  type Service,
+} from '../../scripts/system.ts';
+
+const SERVER = join(ROOT, 'test/fixtures/changing-server.ts');
+
+/** Resolves with the first value `subscribe` hands over, or rejects after `ms`. */
+function nextEvent<T>(
+  what: string,
+  ms: number,
+  subscribe: (deliver: (value: T) => void) => void,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
+    subscribe((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}
+
+/** An SDK client on the tunnel's connector endpoint; `streamOpen` settles when its GET stream is answered. */
+async function connect(service: Service, runtime: Runtime) {
+  let opened!: (status: number) => void;
+  const streamOpen = new Promise<number>((resolve) => (opened = resolve));
+  const transport = new StreamableHTTPClientTransport(new URL(`/v1/mcp/${runtime.tunnelId}`, service.url), {
+    requestInit: { headers: { Authorization: `Bearer ${runtime.runtimeKey}` } },
+    fetch: async (url, init) => {
+      const response = await fetch(url, init);
+      if (init?.method === 'GET') opened(response.status);
+      return response;
+    },
+  });
+  const mcp = new McpClient({ name: 'stream-e2e', version: '1.0.0' });
+  await mcp.connect(transport);
+  return { mcp, transport, streamOpen };
+}
+
+async function expectNotifications(service: Service, runtime: Runtime) {
+  const { mcp, streamOpen } = await connect(service, runtime);
+  try {
+    assert.equal(await streamOpen, 200, 'the connector endpoint opened the standalone stream');
+    const listChanged = nextEvent('tools/list_changed', 10_000, (deliver) =>
+      mcp.setNotificationHandler(ToolListChangedNotificationSchema, () => deliver(true)),
+    );
+    const result = await mcp.callTool({ name: 'add_tool', arguments: {} });
+    assert.deepEqual(result.content, [{ type: 'text', text: 'adding extra_1' }]);
+    await listChanged;
+    const { tools } = await mcp.listTools();
+    assert.ok(
+      tools.some((tool) => tool.name === 'extra_1'),
+      'the new tool is listed',
+    );
+
+    await mcp.subscribeResource({ uri: 'note://1' });
+    const updated = nextEvent<string>('resources/updated', 10_000, (deliver) =>
+      mcp.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => deliver(n.params.uri)),
+    );
+    await mcp.callTool({ name: 'touch_note', arguments: {} });
+    assert.equal(await updated, 'note://1');
+    const read = await mcp.readResource({ uri: 'note://1' });
+    assert.deepEqual(read.contents, [{ uri: 'note://1', text: 'note version 2' }]);
+  } finally {
+    await mcp.close();
+  }
+}
+
+describe('standalone stream through the tunnel', { timeout: 90_000 }, () => {
+  let service: Service;
+
+  before(async () => {
+    service = await startService();
+  });
+  after(async () => {
+    await service?.stop();
+  });
+
+  test('stdio server: the SDK client hears list_changed and resources/updated on its GET stream', async () => {
+    const runtime = await createRuntime(service, { tunnelName: 'changing stdio' });
+    let client: Client | undefined;
+    try {
+      client = await startClient(service, runtime, { mcpCommand: `"${process.execPath}" "${SERVER}"` });
+      await waitReady(client.opsUrl);
+      await expectNotifications(service, runtime);
+    } finally {
+      await client?.stop();
+    }
+  });
+
+  test('Streamable HTTP server: the same from its own GET stream; an answer stream it ends early is resumed', async () => {
+    const runtime = await createRuntime(service, { tunnelName: 'changing http' });
+    let upstream: Proc | undefined;
+    let client: Client | undefined;
+    try {
+      upstream = startProcess([SERVER, '--http']);
+      const [, url] = await upstream.waitFor(/listening on (http:\S+)/);
+      client = await startClient(service, runtime, { mcpServerUrl: url });
+      await waitReady(client.opsUrl);
+      await expectNotifications(service, runtime);
+
+      // The server ends its answer's stream early (SEP-1699): the tunnel-client resumes it upstream.
+      const { mcp } = await connect(service, runtime);
+      try {
+        const progress: number[] = [];
+        const result = await mcp.callTool({ name: 'interrupted_count', arguments: {} }, undefined, {
+          onprogress: (p) => progress.push(p.progress),
+        });
+        assert.deepEqual(result.content, [{ type: 'text', text: 'counted to 3 across a closed stream' }]);
+        assert.deepEqual(progress, [1, 2, 3]);
+      } finally {
+        await mcp.close();
+      }
+    } finally {
+      await client?.stop();
+      await upstream?.stop();
+    }
+  });
+});

@@ -1,0 +1,296 @@
+// The seed walkthrough end to end: the real tunnel-service, the real tunnel-client (both as the CLIs
+// users run), the calculator as a child process, and the official MCP SDK client calling through.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  api,
+  CLIENT_BIN,
+  createRuntime,
+  runCli,
+  startClient,
+  startService,
+  waitReady,
+  type Client,
+  type Runtime,
+  type Service,
+} from '../../scripts/system.ts';
+
+const INIT = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'e2e', version: '1' } },
+};
+
+let service: Service;
+let runtime: Runtime;
+let client: Client;
+let connectorUrl: URL;
+
+function post(url: URL, body: unknown, headers: Record<string, string> = {}, key = runtime.runtimeKey) {
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${key}`,
+      'content-type': 'application/json',
+      accept: 'application/json',
+      ...headers,
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/** Reads a whole SSE body into its events' JSON payloads. */
+async function sseMessages(response: Response): Promise<Record<string, unknown>[]> {
+  const text = await response.text();
+  return text
+    .split(/\n\n/)
+    .map((block) =>
+      block
+        .split('\n')
+        .filter((l) => l.startsWith('data:'))
+        .map((l) => l.slice(5).trim())
+        .join('\n'),
+    )
+    .filter(Boolean)
+    .map((data) => JSON.parse(data) as Record<string, unknown>);
+}
+
+before(async () => {
+  service = await startService();
+  runtime = await createRuntime(service);
+  client = await startClient(service, runtime);
+  await waitReady(client.opsUrl);
+  connectorUrl = new URL(`/v1/mcp/${runtime.tunnelId}`, service.url);
+});
+
+after(async () => {
+  await client?.stop();
+  await service?.stop();
+});
+
+describe('the seed walkthrough', { timeout: 60_000 }, () => {
+  test('the MCP SDK client lists the calculator tools and add(5, 3) gives 5 + 3 = 8', async () => {
+    const mcp = new McpClient({ name: 'e2e-sdk', version: '1.0.0' });
+    const transport = new StreamableHTTPClientTransport(connectorUrl, {
+      requestInit: { headers: { Authorization: `Bearer ${runtime.runtimeKey}` } },
+    });
+    await mcp.connect(transport);
+    try {
+      assert.ok(transport.sessionId, 'the service gives the stdio channel a session id at initialize');
+      const { tools } = await mcp.listTools();
+      assert.deepEqual(tools.map((t) => t.name).sort(), ['add', 'divide', 'multiply', 'subtract']);
+      const result = await mcp.callTool({ name: 'add', arguments: { a: 5, b: 3 } });
+      assert.deepEqual(result.content, [{ type: 'text', text: '5 + 3 = 8' }]);
+    } finally {
+      await transport.terminateSession();
+      await mcp.close();
+    }
+  });
+
+  test('a JSON caller gets application/json and keeps its session', async () => {
+    const init = await post(connectorUrl, INIT);
+    assert.equal(init.status, 200);
+    assert.match(init.headers.get('content-type') ?? '', /application\/json/);
+    const session = init.headers.get('mcp-session-id');
+    assert.ok(session);
+    const body = (await init.json()) as { id: number; result: { serverInfo: { name: string } } };
+    assert.equal(body.id, 1);
+    assert.equal(body.result.serverInfo.name, 'calculator');
+
+    const call = await post(
+      connectorUrl,
+      {
+        jsonrpc: '2.0',
+        id: 'call-1',
+        method: 'tools/call',
+        params: { name: 'multiply', arguments: { a: 6, b: 7 } },
+      },
+      { 'mcp-session-id': session },
+    );
+    assert.equal(call.status, 200);
+    assert.deepEqual(await call.json(), {
+      jsonrpc: '2.0',
+      id: 'call-1',
+      result: { content: [{ type: 'text', text: '6 * 7 = 42' }] },
+    });
+  });
+
+  test('an SSE caller gets the answer as an event stream', async () => {
+    const response = await post(
+      connectorUrl,
+      {
+        jsonrpc: '2.0',
+        id: 9,
+        method: 'tools/call',
+        params: { name: 'subtract', arguments: { a: 10, b: 4 } },
+      },
+      { accept: 'application/json, text/event-stream' },
+    );
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
+    const messages = await sseMessages(response);
+    assert.deepEqual(messages.at(-1), {
+      jsonrpc: '2.0',
+      id: 9,
+      result: { content: [{ type: 'text', text: '10 - 4 = 6' }] },
+    });
+  });
+
+  test('a notification gets 202', async () => {
+    const response = await post(connectorUrl, { jsonrpc: '2.0', method: 'notifications/initialized' });
+    assert.equal(response.status, 202);
+  });
+
+  test('DELETE ends a session, and the ended session is refused afterwards', async () => {
+    const init = await post(connectorUrl, INIT);
+    const session = init.headers.get('mcp-session-id')!;
+    await init.body?.cancel();
+    const end = await fetch(connectorUrl, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${runtime.runtimeKey}`, 'mcp-session-id': session },
+    });
+    assert.ok(end.status === 200 || end.status === 204, `DELETE answered ${end.status}`);
+    const again = await post(
+      connectorUrl,
+      { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+      { 'mcp-session-id': session },
+    );
+    assert.equal(again.status, 404);
+  });
+
+  test('an offline tunnel answers 503 with a JSON-RPC error in under a second', async () => {
+    const offline = await api<{ id: string }>(service.url, service.ownerKey, 'POST', '/v1/tunnels', {
+      name: 'offline',
+    });
+    const started = performance.now();
+    const response = await post(new URL(`/v1/mcp/${offline.id}`, service.url), INIT, {}, service.ownerKey);
+    const elapsed = performance.now() - started;
+    assert.equal(response.status, 503);
+    const body = (await response.json()) as { error: { message: string } };
+    assert.match(body.error.message, /offline|tunnel-client/i);
+    assert.ok(elapsed < 1000, `took ${elapsed} ms`);
+  });
+
+  test('a key without Tunnels Use gets 403 on poll, with a message that says so', async () => {
+    const readOnly = await api<{ secret: string }>(service.url, service.ownerKey, 'POST', '/v1/api_keys', {
+      name: 'read only',
+      permissions: ['tunnel.read'],
+    });
+    const response = await fetch(new URL(`/v1/tunnels/${runtime.tunnelId}/poll?timeout_ms=1`, service.url), {
+      headers: { authorization: `Bearer ${readOnly.secret}` },
+    });
+    assert.equal(response.status, 403);
+    const body = (await response.json()) as { error: { message: string; code: string } };
+    assert.equal(body.error.code, 'tunnel_use_forbidden');
+  });
+
+  test('malformed JSON gets a clear 4xx on every endpoint', async () => {
+    const paths = [
+      '/v1/tunnels',
+      `/v1/tunnels/${runtime.tunnelId}`,
+      `/v1/tunnels/${runtime.tunnelId}/response`,
+      '/v1/roles',
+      '/v1/api_keys',
+      '/v1/service_accounts',
+      `/v1/mcp/${runtime.tunnelId}`,
+    ];
+    for (const path of paths) {
+      const response = await post(new URL(path, service.url), '{"jsonrpc": ', {}, service.ownerKey);
+      assert.equal(response.status, 400, `${path} answered ${response.status}`);
+      const body = (await response.json()) as { error: { message: string } };
+      assert.ok(body.error.message.length > 10, `${path}: ${JSON.stringify(body)}`);
+    }
+  });
+});
+
+describe('the tunnel API refuses what it must', { timeout: 60_000 }, () => {
+  test('a wrong shard token is refused and the right one delivers the answer', async () => {
+    const tunnel = await api<{ id: string }>(service.url, service.ownerKey, 'POST', '/v1/tunnels', {
+      name: 'scripted',
+    });
+    const other = await api<{ id: string }>(service.url, service.ownerKey, 'POST', '/v1/tunnels', {
+      name: 'other',
+    });
+    const headers = { authorization: `Bearer ${runtime.runtimeKey}` };
+    const poll = fetch(new URL(`/v1/tunnels/${tunnel.id}/poll?limit=1&timeout_ms=10000`, service.url), {
+      headers,
+    });
+    // The poll above marks the tunnel online; the caller's request becomes its command.
+    await new Promise((r) => setTimeout(r, 200));
+    const caller = post(new URL(`/v1/mcp/${tunnel.id}`, service.url), {
+      jsonrpc: '2.0',
+      id: 5,
+      method: 'ping',
+    });
+    const polled = await poll;
+    assert.equal(polled.status, 200);
+    const { commands } = (await polled.json()) as { commands: { request_id: string; shard_token: string }[] };
+    const command = commands[0]!;
+    const answer = {
+      request_id: command.request_id,
+      channel: 'main',
+      resp_json: { jsonrpc: '2.0', id: 5, result: {} },
+      resp_code: 200,
+      resp_type: 'jsonrpc_response',
+    };
+    const respond = (token: string, tunnelId = tunnel.id) =>
+      fetch(new URL(`/v1/tunnels/${tunnelId}/response`, service.url), {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json', 'x-tunnel-shard-token': token },
+        body: JSON.stringify(answer),
+      });
+    const forged = command.shard_token.slice(0, -2) + (command.shard_token.endsWith('aa') ? 'bb' : 'aa');
+    for (const refused of [
+      await respond(forged),
+      await respond(''),
+      await respond(command.shard_token, other.id),
+    ]) {
+      assert.ok(refused.status >= 400 && refused.status < 500, `refusal answered ${refused.status}`);
+      await refused.body?.cancel();
+    }
+    const accepted = await respond(command.shard_token);
+    assert.equal(accepted.status, 200);
+    assert.deepEqual(await accepted.json(), { status: 'ok' });
+    const done = await caller;
+    assert.deepEqual(await done.json(), { jsonrpc: '2.0', id: 5, result: {} });
+    const late = await respond(command.shard_token);
+    assert.equal(late.status, 404);
+  });
+
+  test('a command past its deadline answers 504 and a late response gets 404', async () => {
+    const slow = await createRuntime(service, { tunnelName: 'silent', responseTimeout: '1s' });
+    // A stdio "server" that reads requests and never answers them.
+    const silent = await startClient(service, slow, {
+      mcpCommand: `"${process.execPath}" -e "process.stdin.resume()"`,
+    });
+    try {
+      const started = performance.now();
+      const response = await post(
+        new URL(`/v1/mcp/${slow.tunnelId}`, service.url),
+        INIT,
+        {},
+        slow.runtimeKey,
+      );
+      assert.equal(response.status, 504);
+      const body = (await response.json()) as { id: number; error: { message: string } };
+      assert.equal(body.id, 1);
+      assert.ok(performance.now() - started >= 900);
+    } finally {
+      await silent.stop();
+    }
+  });
+
+  test('a malformed tunnel id stops the client at start-up, naming the expected shape', async () => {
+    const { code, output } = await runCli([CLIENT_BIN, 'run', '--mcp-command', 'node server.js'], {
+      CONTROL_PLANE_TUNNEL_ID: 'tunnel_123',
+      CONTROL_PLANE_API_KEY: 'mcpt_not_used',
+      CONTROL_PLANE_BASE_URL: service.url,
+    });
+    assert.notEqual(code, 0);
+    assert.match(output, /tunnel_123/);
+    assert.match(output, /32 lowercase hex/);
+  });
+});

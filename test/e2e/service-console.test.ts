@@ -357,8 +357,12 @@ test(
     await phone.getByRole('link', { name: 'Connectors' }).click();
     await phone.getByRole('link', { name: 'Calculator app' }).click();
     // The key lives only in the browser tab that created the connector: this one asks for it.
-    await phone.getByLabel('API key').fill(secret);
-    await phone.getByRole('button', { name: 'Use this key' }).click();
+    // Wait for the connector's own page: until the route changes, the create form's "API key" fields
+    // are still on screen.
+    const useKey = phone.getByRole('button', { name: 'Use this key' });
+    await useKey.waitFor();
+    await phone.getByRole('textbox', { name: 'API key' }).fill(secret);
+    await useKey.click();
     await phone.getByRole('heading', { name: 'Tools (4)' }).waitFor();
     const { overflow, culprits } = await sidewaysOverflow(phone);
     assert.ok(

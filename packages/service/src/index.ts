@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
+import { DEFAULT_AUDIT_RETENTION_DAYS, startAuditRetention, type AuditRetention } from './audit-retention.ts';
 import { Authenticator } from './auth/principal.ts';
 import { bootstrapOwner } from './auth/bootstrap.ts';
 import { DEFAULT_EVENT_BUFFER, MemoryBroker } from './broker/memory.ts';
@@ -35,6 +36,8 @@ export interface ServiceOptions {
   eventBufferBytes?: number;
   /** How long such events are kept, in ms; default 5 minutes. */
   eventBufferAgeMs?: number;
+  /** Audit entries older than this many days are deleted; default 365. */
+  auditRetentionDays?: number;
 }
 
 export interface RunningService {
@@ -92,8 +95,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   };
   const broker = new MemoryBroker(eventBuffer);
   let app: Awaited<ReturnType<typeof buildServer>> | undefined;
+  let retention: AuditRetention | undefined;
   try {
     const ownerKey = await bootstrapOwner(store);
+    retention = await startAuditRetention(
+      store,
+      options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS,
+      logger,
+    );
     const secret = await store.initSetting(SHARD_SECRET_SETTING, randomBytes(32).toString('hex'));
     const allowedOrigins = new Set(options.allowedOrigins ?? []);
     const [operatorOrganization] = await store.listOrganizations();
@@ -128,12 +137,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       broker,
       close: () =>
         (closing ??= (async () => {
+          retention?.stop();
           await broker.close();
           await server.close();
           await store.close();
         })()),
     };
   } catch (error) {
+    retention?.stop();
     await broker.close();
     await app?.close();
     await store.close();

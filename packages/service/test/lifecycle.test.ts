@@ -113,6 +113,9 @@ describe('tunnel-service start', { timeout: 60_000 }, () => {
     const badPort = await run(['start', '--port', 'eighty']);
     assert.notEqual(badPort.code, 0);
     assert.match(badPort.out, /--port/);
+    const badRetention = await run(['start', '--audit-retention', '0']);
+    assert.notEqual(badRetention.code, 0);
+    assert.match(badRetention.out, /--audit-retention.*at least 1/);
   });
 });
 
@@ -122,11 +125,11 @@ describe('migrations', { timeout: 10_000 }, () => {
     const file = join(dir, DATABASE_FILE);
     try {
       const first = new SqliteStore(file);
-      assert.deepEqual(first.appliedMigrations(), [1, 2]);
+      assert.deepEqual(first.appliedMigrations(), [1, 2, 3]);
       await first.initSetting('marker', 'kept');
       await first.close();
       const second = new SqliteStore(file);
-      assert.deepEqual(second.appliedMigrations(), [1, 2]);
+      assert.deepEqual(second.appliedMigrations(), [1, 2, 3]);
       assert.equal(await second.getSetting('marker'), 'kept');
       assert.equal(await second.initSetting('marker', 'replaced'), 'kept');
       await second.close();
@@ -138,6 +141,7 @@ describe('migrations', { timeout: 10_000 }, () => {
         [
           { version: 1, name: 'initial' },
           { version: 2, name: 'accounts_audit_connectors' },
+          { version: 3, name: 'audit_log_at' },
         ],
       );
     } finally {

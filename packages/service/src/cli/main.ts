@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startService } from '../index.ts';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '../audit-retention.ts';
 import { DEFAULT_EVENT_BUFFER } from '../broker/memory.ts';
 import { defaultDataDir } from './data-dir.ts';
 import { writeOwnerKeyFile } from './owner-key.ts';
@@ -44,6 +45,7 @@ interface StartFlags {
   eventBufferEvents: number;
   eventBufferBytes: number;
   eventBufferAge: number;
+  auditRetention: number;
 }
 
 async function start(flags: StartFlags): Promise<void> {
@@ -60,6 +62,7 @@ async function start(flags: StartFlags): Promise<void> {
       eventBufferEvents: flags.eventBufferEvents,
       eventBufferBytes: flags.eventBufferBytes,
       eventBufferAgeMs: flags.eventBufferAge * 1000,
+      auditRetentionDays: flags.auditRetention,
     });
   } catch (error) {
     const code = (error as { code?: string }).code;
@@ -152,6 +155,12 @@ export function buildProgram(): Command {
         .env('TUNNEL_SERVICE_EVENT_BUFFER_AGE')
         .default(DEFAULT_EVENT_BUFFER.ageMs / 1000)
         .argParser(positive('seconds')),
+    )
+    .addOption(
+      new Option('--audit-retention <days>', 'audit entries older than this are deleted (checked hourly)')
+        .env('TUNNEL_SERVICE_AUDIT_RETENTION')
+        .default(DEFAULT_AUDIT_RETENTION_DAYS)
+        .argParser(positive('days')),
     )
     .action((flags: StartFlags) => start(flags));
   return program;

@@ -445,6 +445,10 @@ export class SqliteStore implements Store {
     ).map(toAudit);
   }
 
+  async pruneAudit(before: string): Promise<number> {
+    return Number(this.#db.prepare('DELETE FROM audit_log WHERE at < ?').run(before).changes);
+  }
+
   async createConnector(connector: ConnectorRow): Promise<void> {
     this.#run(
       `INSERT INTO connectors (id, organization_id, tunnel_id, name, authentication, created_by, created_at, updated_at)

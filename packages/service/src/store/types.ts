@@ -187,6 +187,8 @@ export interface Store {
   appendAudit(entry: AuditRow): Promise<void>;
   /** Newest first. */
   listAudit(organizationId: string, filter: AuditFilter): Promise<AuditRow[]>;
+  /** Deletes the entries of every organization recorded before `before`; returns how many went. */
+  pruneAudit(before: string): Promise<number>;
 
   createConnector(connector: ConnectorRow): Promise<void>;
   getConnector(id: string): Promise<ConnectorRow | undefined>;

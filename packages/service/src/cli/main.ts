@@ -5,6 +5,7 @@ import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startService } from
 import { DEFAULT_AUDIT_RETENTION_DAYS } from '../audit-retention.ts';
 import { DEFAULT_EVENT_BUFFER } from '../broker/memory.ts';
 import { defaultDataDir } from './data-dir.ts';
+import { createOrganizationCommand, listOrganizationsCommand } from './organizations.ts';
 import { writeOwnerKeyFile } from './owner-key.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -97,6 +98,13 @@ async function start(flags: StartFlags): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
+function dataDirOption(): Option {
+  return new Option('--data-dir <dir>', 'where the database lives').default(
+    defaultDataDir(),
+    '$TUNNEL_SERVICE_DATA_DIR or $XDG_DATA_HOME/mcp-tunnel',
+  );
+}
+
 export function buildProgram(): Command {
   const program = new Command('tunnel-service')
     .description('The tunnel-service of mcp-tunnel: tunnels, keys and the MCP endpoint tunnel-clients serve.')
@@ -114,12 +122,7 @@ export function buildProgram(): Command {
         .default(DEFAULT_PORT)
         .argParser(portNumber),
     )
-    .addOption(
-      new Option('--data-dir <dir>', 'where the database lives').default(
-        defaultDataDir(),
-        '$TUNNEL_SERVICE_DATA_DIR or $XDG_DATA_HOME/mcp-tunnel',
-      ),
-    )
+    .addOption(dataDirOption())
     .option('--owner-key-file <path>', 'on first start, also write the owner API key here (mode 0600)')
     .addOption(
       new Option('--log-level <level>', 'log level (logs go to stderr)').choices(LOG_LEVELS).default('info'),
@@ -163,5 +166,22 @@ export function buildProgram(): Command {
         .argParser(positive('days')),
     )
     .action((flags: StartFlags) => start(flags));
+
+  const organizations = program
+    .command('organizations')
+    .description("Create and list organizations, on the service's host (the service may be running).");
+  organizations
+    .command('create <name>')
+    .description('Create an organization with its owner, and print its owner API key once.')
+    .addOption(dataDirOption())
+    .option('--owner-key-file <path>', 'also write the owner API key here (mode 0600)')
+    .action((name: string, flags: { dataDir: string; ownerKeyFile?: string }) =>
+      createOrganizationCommand(name, flags),
+    );
+  organizations
+    .command('list')
+    .description('List organizations: id, creation time, name; the first is the operator’s.')
+    .addOption(dataDirOption())
+    .action((flags: { dataDir: string }) => listOrganizationsCommand(flags));
   return program;
 }

@@ -132,6 +132,13 @@ describe('the /ui console', { skip, timeout: 120_000 }, () => {
     const shown = await detail.innerText();
     assert.match(shown, /"a": 5/);
     assert.ok(!shown.includes(runtime.runtimeKey), 'the runtime key never reaches the page');
+    // Beside the inspector the table still shows each call's duration without sideways scrolling.
+    const table = (await page.locator('.scroll.calls').boundingBox())!;
+    const durationHeader = (await page.getByRole('columnheader', { name: 'Duration' }).boundingBox())!;
+    assert.ok(
+      durationHeader.x + durationHeader.width <= table.x + table.width + 1,
+      'the Duration column is not cut off by the inspector',
+    );
     assert.deepEqual(await accessibilityProblems(), []);
     await page.screenshot({ path: join(SHOTS, 'ui-traffic.png') });
   });

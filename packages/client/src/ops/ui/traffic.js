@@ -160,15 +160,15 @@ export function Traffic() {
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <div class=${selected === undefined ? 'inspector' : 'inspector open'}>
       <div class="scroll calls">
-        <table class="traffic">
+        <table class=${selected === undefined ? 'traffic' : 'traffic compact'}>
           <caption class="visually-hidden">
             Recent MCP calls, newest first; choose a time to see the call
           </caption>
           <thead>
             <tr>
               <th scope="col">Time</th>
-              <th scope="col">Channel</th>
-              <th scope="col">Session</th>
+              <th scope="col" class="col-channel">Channel</th>
+              <th scope="col" class="col-session">Session</th>
               <th scope="col">Method</th>
               <th scope="col">Tool / resource</th>
               <th scope="col" class="num">Duration</th>
@@ -195,8 +195,10 @@ export function Traffic() {
                       ${clock(c.time)}
                     </button>
                   </td>
-                  <td>${c.channel}</td>
-                  <td><code title=${c.session ?? ''}>${c.session ? c.session.slice(0, 8) : '—'}</code></td>
+                  <td class="col-channel">${c.channel}</td>
+                  <td class="col-session">
+                    <code title=${c.session ?? ''}>${c.session ? c.session.slice(0, 8) : '—'}</code>
+                  </td>
                   <td>${c.method}</td>
                   <td>${c.target ?? ''}</td>
                   <td class="num">${duration(c.durationMs)}</td>

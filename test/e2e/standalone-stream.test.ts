@@ -137,4 +137,49 @@ describe('standalone stream through the tunnel', { timeout: 90_000 }, () => {
       await upstream?.stop();
     }
   });
+
+  test('a request sent after the GET waits for the server to open the stream, so a message sent at once is heard', async () => {
+    const runtime = await createRuntime(service, { tunnelName: 'slow stream http' });
+    let upstream: Proc | undefined;
+    let client: Client | undefined;
+    try {
+      // The server takes 800 ms to open a GET stream, and `announce` notifies outside any request at once:
+      // unless the tunnel-client forwards the call only after the stream is open, the server drops it.
+      upstream = startProcess([SERVER, '--http', '--slow-get', '800']);
+      const [, url] = await upstream.waitFor(/listening on (http:\S+)/);
+      client = await startClient(service, runtime, { mcpServerUrl: url });
+      await waitReady(client.opsUrl);
+      let getSent!: () => void;
+      const getIsSent = new Promise<void>((resolve) => (getSent = resolve));
+      const transport = new StreamableHTTPClientTransport(
+        new URL(`/v1/mcp/${runtime.tunnelId}`, service.url),
+        {
+          requestInit: { headers: { Authorization: `Bearer ${runtime.runtimeKey}` } },
+          fetch: (target, init) => {
+            if (init?.method === 'GET') getSent();
+            return fetch(target, init);
+          },
+        },
+      );
+      const mcp = new McpClient({ name: 'slow-stream-e2e', version: '1.0.0' });
+      await mcp.connect(transport);
+      try {
+        const heard = nextEvent('tools/list_changed', 10_000, (deliver) =>
+          mcp.setNotificationHandler(ToolListChangedNotificationSchema, () => deliver(true)),
+        );
+        // The SDK client opens its GET right after initialize; give it time to reach the service first,
+        // as it would reach a server directly, then call at once without waiting for the stream.
+        await getIsSent;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const result = await mcp.callTool({ name: 'announce', arguments: {} });
+        assert.deepEqual(result.content, [{ type: 'text', text: 'announced' }]);
+        await heard;
+      } finally {
+        await mcp.close();
+      }
+    } finally {
+      await client?.stop();
+      await upstream?.stop();
+    }
+  });
 });

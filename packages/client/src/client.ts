@@ -212,7 +212,7 @@ export async function startTunnelClient(
   const dispatcher = new Dispatcher({
     capacity: config.controlPlane.maxQueuedRequests,
     concurrency: config.mcp.maxConcurrentRequests,
-    work: createCommandHandler({ bindings, responder, metrics, log, traffic }),
+    work: createCommandHandler({ bindings, responder, metrics, log, traffic, streams }),
     expired: (job) => {
       metrics.commands.inc({ outcome: 'expired', channel: job.command.channel });
       traffic.begin(job.command).finish({ outcome: 'expired' });

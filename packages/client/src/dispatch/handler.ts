@@ -19,6 +19,7 @@ import type { Logger } from '../ops/logger.ts';
 import type { ClientMetrics, CommandOutcome } from '../ops/metrics.ts';
 import type { TrafficCall, TrafficRecorder } from '../ops/traffic.ts';
 import { DeadlineExceeded, type Job } from './dispatcher.ts';
+import type { StreamRelay } from './streams.ts';
 
 export interface HandlerDeps {
   bindings: ReadonlyMap<string, Binding>;
@@ -27,6 +28,8 @@ export interface HandlerDeps {
   log: Logger;
   /** The console's record of calls (Live traffic and Metrics tabs). */
   traffic: TrafficRecorder;
+  /** Standalone streams being opened; a session's requests wait for its stream (see StreamRelay). */
+  streams: Pick<StreamRelay, 'whenOpen'>;
 }
 
 const JSON_HEADERS = { 'Content-Type': ['application/json'] };
@@ -133,12 +136,14 @@ export function createCommandHandler(deps: HandlerDeps): (job: Job, signal: Abor
       });
     };
 
+    const sessionId = headerValue(command.headers, HEADER.mcpSessionId);
+    await deps.streams.whenOpen(command.channel, sessionId, signal);
     let answer: Answer;
     try {
       const reply = await binding.send({
         message,
         headers: forwardableRequestHeaders(command.headers),
-        sessionId: headerValue(command.headers, HEADER.mcpSessionId),
+        sessionId,
         signal,
         onMessage,
       });

@@ -13,6 +13,8 @@ import type { Job } from './dispatcher.ts';
 
 /** More open streams than this is a caller opening streams in a loop; the next ones are refused. */
 const MAX_OPEN_STREAMS = 200;
+/** The longest a session's later request waits for its stream to open: a stuck GET must not stall calls. */
+const OPEN_WAIT_MS = 2000;
 
 export interface StreamRelayDeps {
   bindings: ReadonlyMap<string, Binding>;
@@ -29,6 +31,8 @@ export interface StreamRelayDeps {
 export class StreamRelay {
   private readonly deps: StreamRelayDeps;
   private readonly open = new Map<AbortController, Promise<void>>();
+  /** Streams being opened, by channel and session; settled once the MCP server has answered the GET. */
+  private readonly opening = new Map<string, Promise<void>>();
 
   constructor(deps: StreamRelayDeps) {
     this.deps = deps;
@@ -39,16 +43,27 @@ export class StreamRelay {
   }
 
   start(job: Job): void {
+    const command = job.command as StandaloneStreamCommand;
+    // Registered before anything awaits, so a request of the same session polled next already waits.
+    const key = openingKey(command.channel, headerValue(command.headers, HEADER.mcpSessionId));
+    let opened!: () => void;
+    const opening = new Promise<void>((resolve) => (opened = resolve));
+    this.opening.set(key, opening);
+    const settle = () => {
+      opened();
+      if (this.opening.get(key) === opening) this.opening.delete(key);
+    };
     const controller = new AbortController();
     const timer =
       job.deadline === undefined
         ? undefined
         : setTimeout(() => controller.abort(), Math.max(0, job.deadline - performance.now()));
-    const done = this.relay(job, job.command as StandaloneStreamCommand, controller)
+    const done = this.relay(job, command, controller, settle)
       .catch((error: unknown) =>
         this.deps.log.error({ request_id: job.command.request_id, err: error }, 'standalone stream failed'),
       )
       .finally(() => {
+        settle();
         clearTimeout(timer);
         controller.abort();
         this.open.delete(controller);
@@ -56,12 +71,40 @@ export class StreamRelay {
     this.open.set(controller, done);
   }
 
+  /**
+   * Resolves once the stream this session is opening (if any) is open, or has failed, or after a short
+   * bound. A caller's GET reaches the service before its next request, as it reaches a server directly
+   * before its next request: waiting keeps that order, so a message the server sends outside any request
+   * right at the start of that request finds its stream open instead of being dropped.
+   */
+  async whenOpen(channel: string, sessionId: string | undefined, signal: AbortSignal): Promise<void> {
+    const pending = this.opening.get(openingKey(channel, sessionId));
+    if (!pending || signal.aborted) return;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    await Promise.race([
+      pending,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, OPEN_WAIT_MS);
+        onAbort = resolve;
+        signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort!);
+  }
+
   async stop(): Promise<void> {
     for (const controller of this.open.keys()) controller.abort();
     await Promise.allSettled([...this.open.values()]);
   }
 
-  private async relay(job: Job, command: StandaloneStreamCommand, controller: AbortController) {
+  private async relay(
+    job: Job,
+    command: StandaloneStreamCommand,
+    controller: AbortController,
+    settle: () => void,
+  ) {
     const { responder, log } = this.deps;
     const { signal } = controller;
     const base = { request_id: command.request_id, channel: command.channel };
@@ -99,10 +142,12 @@ export class StreamRelay {
         onMessage: (message) => (early ? early.push(message) : relayMessage(message)),
       });
     } catch (error) {
+      settle();
       if (signal.aborted) return;
       const failure = error instanceof BindingFailure ? error.failure : undefined;
       return void (await end(failure?.source === 'target_http' ? failure.upstreamStatus : 502));
     }
+    settle();
     post({ ...base, resp_code: stream.status, resp_headers: stream.headers, resp_type: 'stream_open' });
     for (const message of early) relayMessage(message);
     early = undefined;
@@ -112,4 +157,8 @@ export class StreamRelay {
     // Ended by its deadline, its caller or shutdown: the service has already ended the caller's stream.
     if (!signal.aborted) await end(200);
   }
+}
+
+function openingKey(channel: string, sessionId: string | undefined): string {
+  return `${channel}\n${sessionId ?? ''}`;
 }

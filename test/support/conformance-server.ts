@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -118,6 +119,70 @@ function reference(): McpServer {
       return text(`User response: ${JSON.stringify(answer)}`);
     },
   );
+  // SEP-1034: a default for every primitive type.
+  server.registerTool(
+    'test_elicitation_sep1034_defaults',
+    { description: 'Asks the user, with defaults' },
+    async (extra) => {
+      const answer = await server.server.elicitInput(
+        {
+          message: 'Confirm your profile',
+          requestedSchema: {
+            type: 'object',
+            properties: {
+              name: { type: 'string', default: 'John Doe' },
+              age: { type: 'integer', default: 30 },
+              score: { type: 'number', default: 95.5 },
+              status: { type: 'string', enum: ['active', 'inactive', 'pending'], default: 'active' },
+              verified: { type: 'boolean', default: true },
+            },
+          },
+        },
+        { relatedRequestId: extra.requestId },
+      );
+      return text(
+        `Elicitation completed: action=${answer.action}, content=${JSON.stringify(answer.content)}`,
+      );
+    },
+  );
+  // SEP-1330: the five ways to offer a choice.
+  server.registerTool(
+    'test_elicitation_sep1330_enums',
+    { description: 'Asks the user to choose' },
+    async (extra) => {
+      const titled = [
+        { const: 'value1', title: 'First' },
+        { const: 'value2', title: 'Second' },
+        { const: 'value3', title: 'Third' },
+      ];
+      const answer = await server.server.elicitInput(
+        {
+          message: 'Choose',
+          requestedSchema: {
+            type: 'object',
+            properties: {
+              untitledSingle: { type: 'string', enum: ['option1', 'option2', 'option3'] },
+              titledSingle: { type: 'string', oneOf: titled },
+              legacyEnum: {
+                type: 'string',
+                enum: ['opt1', 'opt2', 'opt3'],
+                enumNames: ['Option one', 'Option two', 'Option three'],
+              },
+              untitledMulti: {
+                type: 'array',
+                items: { type: 'string', enum: ['option1', 'option2', 'option3'] },
+              },
+              titledMulti: { type: 'array', items: { anyOf: titled } },
+            },
+          },
+        },
+        { relatedRequestId: extra.requestId },
+      );
+      return text(
+        `Elicitation completed: action=${answer.action}, content=${JSON.stringify(answer.content)}`,
+      );
+    },
+  );
 
   server.registerResource(
     'static-text',
@@ -161,7 +226,15 @@ function reference(): McpServer {
   }));
   server.registerPrompt(
     'test_prompt_with_arguments',
-    { description: 'A prompt with arguments', argsSchema: { arg1: z.string(), arg2: z.string() } },
+    {
+      description: 'A prompt with arguments',
+      argsSchema: {
+        arg1: completable(z.string(), (value) =>
+          ['testValue1', 'test value two'].filter((v) => v.startsWith(value)),
+        ),
+        arg2: z.string(),
+      },
+    },
     ({ arg1, arg2 }) => ({
       messages: [
         {

@@ -215,11 +215,23 @@ describe('the tunnel API refuses what it must', { timeout: 60_000 }, () => {
       name: 'other',
     });
     const headers = { authorization: `Bearer ${runtime.runtimeKey}` };
-    const poll = fetch(new URL(`/v1/tunnels/${tunnel.id}/poll?limit=1&timeout_ms=10000`, service.url), {
+    const poll = fetch(new URL(`/v1/tunnels/${tunnel.id}/poll?limit=1&timeout_ms=30000`, service.url), {
       headers,
     });
-    // The poll above marks the tunnel online; the caller's request becomes its command.
-    await new Promise((r) => setTimeout(r, 200));
+    // The poll above marks the tunnel online; the caller's request becomes its command. Wait until the
+    // service has the poll: a caller that comes earlier is refused with 503 (offline), and on a loaded
+    // machine no fixed pause is sure to be long enough.
+    for (const until = Date.now() + 20_000; ;) {
+      const seen = await api<{ online: boolean }>(
+        service.url,
+        service.ownerKey,
+        'GET',
+        `/v1/tunnels/${tunnel.id}`,
+      );
+      if (seen.online) break;
+      assert.ok(Date.now() < until, 'the open poll did not mark the tunnel online');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const caller = post(new URL(`/v1/mcp/${tunnel.id}`, service.url), {
       jsonrpc: '2.0',
       id: 5,

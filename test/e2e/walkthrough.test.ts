@@ -161,7 +161,7 @@ describe('the seed walkthrough', { timeout: 60_000 }, () => {
     assert.equal(again.status, 404);
   });
 
-  test('an offline tunnel answers 503 with a JSON-RPC error in under a second', async () => {
+  test('an offline tunnel answers 503 with a JSON-RPC error at once, not at its response deadline', async () => {
     const offline = await api<{ id: string }>(service.url, service.ownerKey, 'POST', '/v1/tunnels', {
       name: 'offline',
     });
@@ -171,7 +171,9 @@ describe('the seed walkthrough', { timeout: 60_000 }, () => {
     assert.equal(response.status, 503);
     const body = (await response.json()) as { error: { message: string } };
     assert.match(body.error.message, /offline|tunnel-client/i);
-    assert.ok(elapsed < 1000, `took ${elapsed} ms`);
+    // The tunnel's response deadline is the default 60 s: a refusal within 5 s did not wait for a client,
+    // and 5 s (not 1 s) leaves room for a loaded machine.
+    assert.ok(elapsed < 5000, `took ${elapsed} ms`);
   });
 
   test('a key without Tunnels Use gets 403 on poll, with a message that says so', async () => {

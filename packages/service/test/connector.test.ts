@@ -174,7 +174,7 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
     }
   });
 
-  test('an offline tunnel answers 503 in well under a second', async () => {
+  test('an offline tunnel answers 503 at once, not at its response deadline', async () => {
     const offline = await t.ok<{ id: string }>('POST', '/v1/tunnels', t.ownerKey, { name: 'offline' });
     const started = performance.now();
     const response = await post(INIT, {}, new URL(`/v1/mcp/${offline.id}`, t.url));
@@ -184,7 +184,8 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
     assert.match(body.error.message, /offline/);
     assert.match(body.error.message, /tunnel-client/);
     assert.equal(body.id, 1);
-    assert.ok(elapsed < 500, `took ${elapsed} ms`);
+    // The deadline is the default 60 s: 5 s proves nobody waited for a client, and leaves room for load.
+    assert.ok(elapsed < 5000, `took ${elapsed} ms`);
   });
 
   test('past the deadline the caller gets 504 and a late response gets 404', async () => {

@@ -119,11 +119,19 @@ describe('the /ui console', { skip, timeout: 120_000 }, () => {
       await mcp.callTool({ name: 'divide', arguments: { a: 1, b: 0 } }).catch(() => {});
     });
 
+    // The add call's row by its tool cell: "add" anywhere in the row could also be a session id's hex.
     const addRow = page
-      .locator('table.traffic tbody tr', { hasText: 'add' })
+      .locator('table.traffic tbody tr')
+      .filter({ has: page.getByRole('cell', { name: 'add', exact: true }) })
       .filter({ hasText: 'tools/call' });
     await addRow.first().waitFor({ timeout: 10_000 });
     await page.locator('table.traffic tbody tr', { hasText: 'tools/list' }).first().waitFor();
+    // A row shows up when its call starts and gets its outcome from a later event: wait for that, then check.
+    await addRow
+      .filter({ hasText: /\bok\b/ })
+      .first()
+      .waitFor({ timeout: 10_000 })
+      .catch(() => undefined);
     assert.match(await addRow.first().innerText(), /\bok\b/);
 
     await addRow.first().getByRole('button').click();
@@ -149,7 +157,7 @@ describe('the /ui console', { skip, timeout: 120_000 }, () => {
     await row.waitFor();
     // The page refreshes its status every 2 s: wait for the refresh that counts the calls just made.
     let cells = await row.locator('td').allInnerTexts();
-    for (const until = Date.now() + 5000; Number(cells[5]) < 4 && Date.now() < until;) {
+    for (const until = Date.now() + 15_000; Number(cells[5]) < 4 && Date.now() < until;) {
       await new Promise((resolve) => setTimeout(resolve, 200));
       cells = await row.locator('td').allInnerTexts();
     }

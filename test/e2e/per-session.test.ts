@@ -15,7 +15,9 @@ import {
 } from '../../scripts/system.ts';
 import { FEATURES_SERVER } from '../support/mcp-servers.ts';
 
-const IDLE_MS = 2000;
+// Long enough that a session does not idle out while the test starts the next session's child (a Node
+// process: seconds on a loaded machine), short enough to wait for in the idle test.
+const IDLE_MS = 5000;
 const MAX_PROCESSES = 3;
 
 let service: Service;
@@ -102,8 +104,10 @@ describe('session_mode per_session', { timeout: 60_000 }, () => {
 
   test('an idle session is stopped after mcp.session_idle_timeout, and is then unknown', async () => {
     const session = await connect();
-    const pid = await pidOf(session);
+    // Taken before the last call, so before the client restarts the idle clock at that call's end: a
+    // clock read after the answer arrives would be late by the answer's trip, and the check below flaky.
     const started = Date.now();
+    const pid = await pidOf(session);
     await waitGone(pid, IDLE_MS + 5000);
     assert.ok(Date.now() - started >= IDLE_MS - 200, 'not before the idle timeout');
     await assert.rejects(session.mcp.callTool({ name: 'pid' }), /404|Session not found/);

@@ -39,7 +39,11 @@ interface SseEvent {
   message: { id?: unknown; method?: string; params?: { progress?: number }; result?: unknown };
 }
 
-/** Reads SSE events as they arrive; `stop` says when to stop reading. */
+/**
+ * Reads SSE events as they arrive; `stop` says when to stop reading. Events after the one that satisfies
+ * `stop` count as unseen even when they came in the same chunk: on a loaded machine one read can hold
+ * several events, and the caller must see exactly the events it stopped at.
+ */
 async function readEvents(response: Response, stop: (events: SseEvent[]) => boolean): Promise<SseEvent[]> {
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   const events: SseEvent[] = [];
@@ -49,7 +53,7 @@ async function readEvents(response: Response, stop: (events: SseEvent[]) => bool
     if (done) break;
     buffer += value;
     let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
+    while (!stop(events) && (end = buffer.indexOf('\n\n')) >= 0) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       const data = block.split('\n').find((line) => line.startsWith('data: '));

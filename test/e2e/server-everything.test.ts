@@ -267,6 +267,31 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * server-everything over Streamable HTTP. It listens on $PORT and prints $PORT, so it cannot take port 0
+ * and tell which port it got: the port is picked here, and another process may take it before the server
+ * binds it. Express then still prints "listening" before the server exits, so the port must answer as
+ * server-everything does; if it does not, another port is tried.
+ */
+async function startEverythingHttp(): Promise<{ proc: Proc; url: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const proc = startProcess([EVERYTHING, 'streamableHttp'], { PORT: String(port) });
+    const url = `http://127.0.0.1:${port}/mcp`;
+    try {
+      await proc.waitFor(/listening on port/);
+      const probe = await fetch(url);
+      const body = await probe.text();
+      if (probe.status === 400 && body.includes('No valid session ID') && proc.child.exitCode === null)
+        return { proc, url };
+    } catch {
+      // Not up, or not the server: try another port.
+    }
+    await proc.stop();
+    if (attempt === 5) throw new Error(`server-everything did not start on a free port:\n${proc.output()}`);
+  }
+}
+
 /** Compares the direct and the tunnelled survey key by key; returns the exceptions applied. */
 function compareSurveys(label: string, direct: Map<string, unknown>, tunnel: Map<string, unknown>): string[] {
   assert.deepEqual([...tunnel.keys()], [...direct.keys()], `${label}: the same calls were made`);
@@ -290,10 +315,9 @@ test(
     const clients: Client[] = [];
     const sessions: McpClient[] = [];
     try {
-      const port = await freePort();
-      everythingHttp = startProcess([EVERYTHING, 'streamableHttp'], { PORT: String(port) });
-      await everythingHttp.waitFor(/listening on port/);
-      const directUrl = `http://127.0.0.1:${port}/mcp`;
+      const everything = await startEverythingHttp();
+      everythingHttp = everything.proc;
+      const directUrl = everything.url;
       service = await startService();
       const caller = await api<{ secret: string }>(service.url, service.ownerKey, 'POST', '/v1/api_keys', {
         name: 'server-everything comparison',

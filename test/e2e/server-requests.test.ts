@@ -98,8 +98,31 @@ for (const channel of ['main', 'isolated']) {
         try {
           const before = Number(textOf(await caller.mcp.callTool({ name: 'cancelled' })));
           const abort = new AbortController();
-          const call = caller.mcp.callTool({ name: 'block' }, undefined, { signal: abort.signal });
-          await new Promise((resolve) => setTimeout(resolve, 500));
+          // Cancel only once the server runs the call (it reports progress 0 then): a cancellation that
+          // overtakes its request on a loaded machine cancels nothing, and no fixed pause rules that out.
+          let running!: () => void;
+          const started = new Promise<void>((resolve) => (running = resolve));
+          const call = caller.mcp.callTool({ name: 'block' }, undefined, {
+            signal: abort.signal,
+            onprogress: () => running(),
+          });
+          const ended = call.then(() => assert.fail('the blocking call ended by itself'));
+          ended.catch(() => {}); // it rejects on the cancellation below; only the race reads it
+          let timer: NodeJS.Timeout | undefined;
+          try {
+            await Promise.race([
+              started,
+              ended,
+              new Promise((_, reject) => {
+                timer = setTimeout(
+                  () => reject(new Error('the blocking call did not start in 20 s')),
+                  20_000,
+                );
+              }),
+            ]);
+          } finally {
+            clearTimeout(timer);
+          }
           abort.abort('the user pressed stop');
           await assert.rejects(call, /stop|abort/i);
           const until = Date.now() + 10_000;

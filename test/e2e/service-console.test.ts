@@ -262,7 +262,14 @@ test(
     await member.getByLabel('Name', { exact: true }).fill('Calculator app');
     const tunnelChoice = member.getByRole('combobox', { name: 'Tunnel', exact: true });
     await tunnelChoice.waitFor();
-    assert.equal(await tunnelChoice.inputValue(), tunnelId);
+    // The list renders first and the first tunnel is chosen in an effect just after: until then the value
+    // is empty. Wait (bounded) for the choice rather than read it once.
+    let chosen = await tunnelChoice.inputValue();
+    for (const until = Date.now() + 10_000; chosen !== tunnelId && Date.now() < until;) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      chosen = await tunnelChoice.inputValue();
+    }
+    assert.equal(chosen, tunnelId);
     await member.getByRole('radio', { name: 'API key' }).check();
     await member.locator('input#connector-key').fill(secret);
     await member.getByRole('button', { name: 'Create', exact: true }).click();

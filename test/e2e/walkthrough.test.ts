@@ -161,7 +161,7 @@ describe('the seed walkthrough', { timeout: 60_000 }, () => {
     assert.equal(again.status, 404);
   });
 
-  test('an offline tunnel answers 503 with a JSON-RPC error in under a second', async () => {
+  test('an offline tunnel answers 503 with a JSON-RPC error at once, not at its response deadline', async () => {
     const offline = await api<{ id: string }>(service.url, service.ownerKey, 'POST', '/v1/tunnels', {
       name: 'offline',
     });
@@ -171,7 +171,9 @@ describe('the seed walkthrough', { timeout: 60_000 }, () => {
     assert.equal(response.status, 503);
     const body = (await response.json()) as { error: { message: string } };
     assert.match(body.error.message, /offline|tunnel-client/i);
-    assert.ok(elapsed < 1000, `took ${elapsed} ms`);
+    // The tunnel's response deadline is the default 60 s: a refusal within 5 s did not wait for a client,
+    // and 5 s (not 1 s) leaves room for a loaded machine.
+    assert.ok(elapsed < 5000, `took ${elapsed} ms`);
   });
 
   test('a key without Tunnels Use gets 403 on poll, with a message that says so', async () => {
@@ -215,11 +217,23 @@ describe('the tunnel API refuses what it must', { timeout: 60_000 }, () => {
       name: 'other',
     });
     const headers = { authorization: `Bearer ${runtime.runtimeKey}` };
-    const poll = fetch(new URL(`/v1/tunnels/${tunnel.id}/poll?limit=1&timeout_ms=10000`, service.url), {
+    const poll = fetch(new URL(`/v1/tunnels/${tunnel.id}/poll?limit=1&timeout_ms=30000`, service.url), {
       headers,
     });
-    // The poll above marks the tunnel online; the caller's request becomes its command.
-    await new Promise((r) => setTimeout(r, 200));
+    // The poll above marks the tunnel online; the caller's request becomes its command. Wait until the
+    // service has the poll: a caller that comes earlier is refused with 503 (offline), and on a loaded
+    // machine no fixed pause is sure to be long enough.
+    for (const until = Date.now() + 20_000; ;) {
+      const seen = await api<{ online: boolean }>(
+        service.url,
+        service.ownerKey,
+        'GET',
+        `/v1/tunnels/${tunnel.id}`,
+      );
+      if (seen.online) break;
+      assert.ok(Date.now() < until, 'the open poll did not mark the tunnel online');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const caller = post(new URL(`/v1/mcp/${tunnel.id}`, service.url), {
       jsonrpc: '2.0',
       id: 5,

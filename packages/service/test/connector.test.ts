@@ -8,6 +8,7 @@ import {
   sseMessages,
   startScriptedClient,
   startTestService,
+  waitOnline,
   type Runtime,
   type TestService,
   type WireCommand,
@@ -46,7 +47,7 @@ async function withClient<T>(
   work: () => Promise<T>,
 ): Promise<T> {
   const client = startScriptedClient(t.url, runtime, handler);
-  await new Promise((r) => setTimeout(r, 50));
+  await waitOnline(t, runtime);
   try {
     return await work();
   } finally {
@@ -82,7 +83,7 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
   test('the caller session headers travel in the command; Authorization never does', async () => {
     const client = startScriptedClient(t.url, runtime, echoHandler);
     try {
-      await new Promise((r) => setTimeout(r, 50));
+      await waitOnline(t, runtime);
       const init = await post(INIT, { accept: 'application/json', cookie: 'a=b' });
       const session = init.headers.get('mcp-session-id')!;
       await post(
@@ -147,7 +148,7 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
   test('DELETE becomes session_termination and ends the session', async () => {
     const client = startScriptedClient(t.url, runtime, echoHandler);
     try {
-      await new Promise((r) => setTimeout(r, 50));
+      await waitOnline(t, runtime);
       const init = await post(INIT, { accept: 'application/json' });
       const session = init.headers.get('mcp-session-id')!;
       const end = await fetch(connector, {
@@ -173,7 +174,7 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
     }
   });
 
-  test('an offline tunnel answers 503 in well under a second', async () => {
+  test('an offline tunnel answers 503 at once, not at its response deadline', async () => {
     const offline = await t.ok<{ id: string }>('POST', '/v1/tunnels', t.ownerKey, { name: 'offline' });
     const started = performance.now();
     const response = await post(INIT, {}, new URL(`/v1/mcp/${offline.id}`, t.url));
@@ -183,14 +184,15 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
     assert.match(body.error.message, /offline/);
     assert.match(body.error.message, /tunnel-client/);
     assert.equal(body.id, 1);
-    assert.ok(elapsed < 500, `took ${elapsed} ms`);
+    // The deadline is the default 60 s: 5 s proves nobody waited for a client, and leaves room for load.
+    assert.ok(elapsed < 5000, `took ${elapsed} ms`);
   });
 
   test('past the deadline the caller gets 504 and a late response gets 404', async () => {
     const slow = await createRuntime(t, '500ms');
     const slowUrl = new URL(`/v1/mcp/${slow.tunnelId}`, t.url);
     const polled = poll(t.url, slow, 'timeout_ms=3000');
-    await new Promise((r) => setTimeout(r, 100));
+    await waitOnline(t, slow);
     const started = performance.now();
     const caller = post(
       { jsonrpc: '2.0', id: 42, method: 'tools/call' },
@@ -214,7 +216,7 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
 
   test('a caller that hangs up abandons its command', async () => {
     const polled = poll(t.url, runtime, 'timeout_ms=3000');
-    await new Promise((r) => setTimeout(r, 100));
+    await waitOnline(t, runtime);
     const hangUp = new AbortController();
     const caller = fetch(connector, {
       method: 'POST',
@@ -325,7 +327,7 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
     const other = await createRuntime(t);
     const client = startScriptedClient(t.url, other, handler);
     try {
-      await new Promise((r) => setTimeout(r, 50));
+      await waitOnline(t, other);
       const response = await post(
         INIT,
         { accept: 'application/json' },

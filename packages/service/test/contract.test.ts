@@ -7,9 +7,10 @@ import {
   createRuntime,
   poll,
   respond,
-  startTestService,
   type Runtime,
+  startTestService,
   type TestService,
+  waitOnline,
   type WireCommand,
 } from './support/service.ts';
 
@@ -49,7 +50,7 @@ describe('the wire contract', { timeout: 30_000, skip: contract ? false : CONTRA
   test('poll bodies, acks and metadata validate', async () => {
     const c = contract!;
     const polled = poll(t.url, runtime, 'limit=5&timeout_ms=3000');
-    await new Promise((r) => setTimeout(r, 100));
+    await waitOnline(t, runtime);
     const connector = new URL(`/v1/mcp/${runtime.tunnelId}`, t.url);
     const headers = { authorization: `Bearer ${t.ownerKey}`, 'content-type': 'application/json' };
     const call = fetch(connector, {
@@ -131,7 +132,7 @@ describe('the wire contract', { timeout: 30_000, skip: contract ? false : CONTRA
     assertContractError(c, responsePath, 'post', 401, mismatch.body);
 
     const polled = poll(t.url, runtime, 'limit=1&timeout_ms=3000');
-    await new Promise((r) => setTimeout(r, 100));
+    await waitOnline(t, runtime);
     const caller = fetch(new URL(`/v1/mcp/${runtime.tunnelId}`, t.url), {
       method: 'POST',
       headers: { authorization: `Bearer ${t.ownerKey}`, 'content-type': 'application/json' },

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { DatabaseSync } from 'node:sqlite';
 import { SqliteStore } from '../src/store/sqlite.ts';
 import { DATABASE_FILE } from '../src/index.ts';
-import { createRuntime, poll, startTestService } from './support/service.ts';
+import { createRuntime, poll, startTestService, waitOnline } from './support/service.ts';
 
 const BIN = fileURLToPath(new URL('../bin/tunnel-service.ts', import.meta.url));
 
@@ -155,7 +155,7 @@ describe('close', { timeout: 10_000 }, () => {
     const t = await startTestService();
     const runtime = await createRuntime(t);
     const longPoll = poll(t.url, runtime, 'timeout_ms=25000&channel=main');
-    await new Promise((r) => setTimeout(r, 100));
+    await waitOnline(t, runtime);
     const waiting = fetch(new URL(`/v1/mcp/${runtime.tunnelId}/other`, t.url), {
       method: 'POST',
       headers: { authorization: `Bearer ${t.ownerKey}`, 'content-type': 'application/json' },

@@ -8,6 +8,7 @@ import {
   createRuntime,
   startScriptedClient,
   startTestService,
+  waitOnline,
   type CommandHandler,
   type Runtime,
   type TestService,
@@ -53,7 +54,7 @@ test(
   { timeout: 20_000 },
   async () => {
     const client = startScriptedClient(t.url, runtime, mcpServer);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitOnline(t, runtime);
     const mcp = new Client({ name: 'sdk-test', version: '1.0.0' });
     const transport = new StreamableHTTPClientTransport(new URL(`/v1/mcp/${runtime.tunnelId}`, t.url), {
       requestInit: { headers: { Authorization: `Bearer ${runtime.runtimeKey}` } },

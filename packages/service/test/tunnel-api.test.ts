@@ -4,9 +4,10 @@ import {
   createRuntime,
   poll,
   respond,
-  startTestService,
   type Runtime,
+  startTestService,
   type TestService,
+  waitOnline,
   type WireCommand,
 } from './support/service.ts';
 
@@ -38,7 +39,7 @@ function callConnector(body: unknown, key = t.ownerKey, tunnelId = runtime.tunne
 /** Opens a poll, waits until the service counts it, then makes a connector call that becomes its command. */
 async function commandFor(body: unknown, query = 'limit=1&timeout_ms=5000') {
   const polled = poll(t.url, runtime, query);
-  await new Promise((r) => setTimeout(r, 100));
+  await waitOnline(t, runtime);
   const caller = callConnector(body);
   const answer = await polled;
   assert.equal(answer.status, 200);
@@ -230,7 +231,7 @@ describe('tunnel API', { timeout: 30_000 }, () => {
 
   test('limit bounds a poll and the channel allowlist filters it', async () => {
     const polled = poll(t.url, runtime, 'limit=1&timeout_ms=3000&channel=other');
-    await new Promise((r) => setTimeout(r, 100));
+    await waitOnline(t, runtime);
     const onMain = callConnector({ jsonrpc: '2.0', id: 'm', method: 'ping' });
     await new Promise((r) => setTimeout(r, 100));
     const onOther = fetch(new URL(`/v1/mcp/${runtime.tunnelId}/other`, t.url), {

@@ -9,7 +9,7 @@ import { CONTRACT_MISSING_NOTICE } from '../../../../test/support/contract.ts';
 import type { FakeHostedService } from '../../../../test/support/fake-hosted-service.ts';
 import { parseResponseTimeout } from '@mcp-tunnel/protocol';
 import { defineConfig, startTunnelClient, type TunnelClientHandle } from '../../src/index.ts';
-import { TUNNEL_ID, memoryLogger } from '../helpers.ts';
+import { TUNNEL_ID, eventually, memoryLogger } from '../helpers.ts';
 import {
   API_KEY,
   call,
@@ -210,19 +210,23 @@ describe('runtime contract', { skip: !contract, timeout: 120_000 }, () => {
 
   test('the deadline bounds the response POST too: a stalled service gets nothing after it', async () => {
     fake.inject('response', { kind: 'status', status: 503, headers: { 'retry-after': '2' } });
-    const id = fake.enqueue({ channel: 'ok', response_timeout: '600ms', jsonrpc: call(5, 'x') });
+    // A deadline the first attempt meets even on a loaded machine, and that a retry 2 s later would miss.
+    const id = fake.enqueue({ channel: 'ok', response_timeout: '1500ms', jsonrpc: call(5, 'x') });
+    const tries = () =>
+      fake.requests.filter(
+        (r) =>
+          r.method === 'POST' &&
+          (r.body as { request_id?: string })?.request_id === id &&
+          (r.body as { resp_type?: string }).resp_type === 'jsonrpc_response',
+      );
+    await eventually(() => tries().length > 0, 10_000, 'the first attempt');
+    // Longer than the Retry-After: a client that ignored the deadline would have tried again by now.
     await new Promise((resolve) => setTimeout(resolve, 2600));
     assert.deepEqual(
       fake.responsesFor(id).filter((r) => r.payload.resp_type === 'jsonrpc_response'),
       [],
     );
-    const tries = fake.requests.filter(
-      (r) =>
-        r.method === 'POST' &&
-        (r.body as { request_id?: string })?.request_id === id &&
-        (r.body as { resp_type?: string }).resp_type === 'jsonrpc_response',
-    );
-    assert.equal(tries.length, 1, 'Retry-After beyond the deadline: no second attempt');
+    assert.equal(tries().length, 1, 'Retry-After beyond the deadline: no second attempt');
     assert.deepEqual(fake.violations, []);
   });
 

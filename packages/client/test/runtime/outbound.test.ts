@@ -221,7 +221,8 @@ describe('outbound TLS, mTLS, proxies and connection age', { skip: !contract, ti
         health: { listen_addr: '127.0.0.1:0' },
         mcp: {
           server_urls: [{ channel: 'main', url: `http://127.0.0.1:${plainPort}/mcp` }],
-          connection_max_ttl: '300ms',
+          // Long enough that two calls in a row surely share the connection on a loaded machine.
+          connection_max_ttl: '2s',
         },
       }),
       { logger: memoryLogger().log },
@@ -234,7 +235,7 @@ describe('outbound TLS, mTLS, proxies and connection age', { skip: !contract, ti
       };
       const first = await socketOf(1);
       assert.equal(await socketOf(2), first, 'reused while young');
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await new Promise((resolve) => setTimeout(resolve, 2100));
       assert.notEqual(await socketOf(3), first, 'a new connection once the old one aged out');
       assert.deepEqual(fake.violations, []);
     } finally {

@@ -121,6 +121,21 @@ export async function poll(
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
+/**
+ * Resolves once the service counts `runtime`'s tunnel online, i.e. a poll just opened has reached it.
+ * A connector call made before that is refused with 503 (offline), and on a loaded machine no fixed
+ * pause after opening the poll is sure to be long enough.
+ */
+export async function waitOnline(t: TestService, runtime: Runtime, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const answer = await t.call('GET', `/v1/tunnels/${runtime.tunnelId}`, t.ownerKey);
+    if (answer.body?.online === true) return;
+    if (Date.now() > until) throw new Error(`tunnel ${runtime.tunnelId} not online after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export async function respond(
   url: string,
   runtime: Runtime,

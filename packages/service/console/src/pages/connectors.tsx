@@ -72,7 +72,7 @@ function CreateConnector({ onCreated }: { onCreated: () => Promise<void> }) {
             <label for="connector-tunnel">Tunnel</label>
             <select
               id="connector-tunnel"
-              value={tunnelId}
+              value={selected}
               onChange={(e) => setTunnelId(e.currentTarget.value)}
             >
               {choices.map((tunnel) => (

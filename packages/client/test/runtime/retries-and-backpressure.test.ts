@@ -57,7 +57,9 @@ describe('retries', { skip: !contract, timeout: 60_000 }, () => {
     const counter = { now: 0, max: 0, started: 0 };
     const fake = await startFake();
     await withClient(fake, {}, counter, async () => {
-      const date = new Date(Date.now() + 1000).toUTCString();
+      // An HTTP date has whole seconds: this one is 2 to 3 s away, far beyond the first back-off (250 ms).
+      const retryAt = new Date(Date.now() + 3000);
+      const date = retryAt.toUTCString();
       fake.inject(
         'poll',
         { kind: 'status', status: 429, headers: { 'retry-after': date } },
@@ -65,10 +67,18 @@ describe('retries', { skip: !contract, timeout: 60_000 }, () => {
         { kind: 'drop' },
         { kind: 'status', status: 502 },
       );
-      const t0 = Date.now();
+      const pollsBefore = fake.requests.filter((r) => r.path.endsWith('/poll')).length;
       const id = fake.enqueue({ response_timeout: '20s', jsonrpc: call(1, 'wait', { ms: 1 }) });
       await fake.terminal(id, 15_000);
-      assert.ok(Date.now() - t0 >= 400, 'the HTTP-date Retry-After was honoured');
+      // The first poll after the injection got the 429; the one after it must wait for the date.
+      const polls = fake.requests.filter((r) => r.path.endsWith('/poll')).slice(pollsBefore);
+      const refusedAt = polls[0]!.at;
+      const nextAt = polls[1]!.at;
+      const honoured = Date.parse(date) - 100;
+      assert.ok(
+        nextAt >= honoured,
+        `the poll after the 429 came ${nextAt - refusedAt} ms later, before its Retry-After date`,
+      );
     });
   });
 

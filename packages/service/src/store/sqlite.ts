@@ -160,6 +160,14 @@ export class SqliteStore implements Store {
   #run(sql: string, params: SQLInputValue[] = []): void {
     this.#db.prepare(sql).run(...params);
   }
+  /** Inserts one row; the keys of `values` are the column names (fixed names from this file, never input). */
+  #insert(table: string, values: Record<string, SQLInputValue>): void {
+    const columns = Object.keys(values);
+    this.#run(
+      `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+      Object.values(values),
+    );
+  }
   #get(sql: string, params: SQLInputValue[] = []): Row | undefined {
     return this.#db.prepare(sql).get(...params) as Row | undefined;
   }
@@ -180,11 +188,7 @@ export class SqliteStore implements Store {
   async bootstrap(input: OwnerBootstrap): Promise<void> {
     this.#transaction(() => {
       const { organization } = input;
-      this.#run('INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)', [
-        organization.id,
-        organization.name,
-        organization.created_at,
-      ]);
+      this.#insert('organizations', { ...organization });
       this.#insertRole(input.ownerRole);
       this.#insertMember(input.owner);
       this.#insertApiKey(input.ownerKey);
@@ -209,22 +213,9 @@ export class SqliteStore implements Store {
   }
 
   #insertMember(member: MemberRow): void {
-    this.#run(
-      `INSERT INTO members (id, organization_id, kind, name, created_at, email, password_hash, deleted_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        member.id,
-        member.organization_id,
-        member.kind,
-        member.name,
-        member.created_at,
-        member.email,
-        member.password_hash,
-        member.deleted_at,
-      ],
-    );
-    for (const roleId of member.role_ids)
-      this.#run('INSERT INTO member_roles (member_id, role_id) VALUES (?, ?)', [member.id, roleId]);
+    const { role_ids: roleIds, ...columns } = member;
+    this.#insert('members', columns);
+    for (const roleId of roleIds) this.#insert('member_roles', { member_id: member.id, role_id: roleId });
   }
 
   #memberFrom(row: Row): MemberRow {
@@ -280,8 +271,7 @@ export class SqliteStore implements Store {
   async setMemberRoles(id: string, roleIds: string[]): Promise<void> {
     this.#transaction(() => {
       this.#run('DELETE FROM member_roles WHERE member_id = ?', [id]);
-      for (const roleId of roleIds)
-        this.#run('INSERT INTO member_roles (member_id, role_id) VALUES (?, ?)', [id, roleId]);
+      for (const roleId of roleIds) this.#insert('member_roles', { member_id: id, role_id: roleId });
     });
   }
 
@@ -307,18 +297,7 @@ export class SqliteStore implements Store {
   }
 
   async createBrowserSession(session: BrowserSessionRow): Promise<void> {
-    this.#run(
-      `INSERT INTO browser_sessions (id_hash, member_id, organization_id, csrf_token, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-      [
-        session.id_hash,
-        session.member_id,
-        session.organization_id,
-        session.csrf_token,
-        session.created_at,
-        session.expires_at,
-      ],
-    );
+    this.#insert('browser_sessions', { ...session });
   }
 
   async getBrowserSession(idHash: string): Promise<BrowserSessionRow | undefined> {
@@ -335,21 +314,7 @@ export class SqliteStore implements Store {
   }
 
   async createInvitation(invitation: InvitationRow): Promise<void> {
-    this.#run(
-      `INSERT INTO invitations (id, organization_id, email, role_ids, token_hash, created_by, created_at, expires_at, accepted_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        invitation.id,
-        invitation.organization_id,
-        invitation.email,
-        JSON.stringify(invitation.role_ids),
-        invitation.token_hash,
-        invitation.created_by,
-        invitation.created_at,
-        invitation.expires_at,
-        invitation.accepted_at,
-      ],
-    );
+    this.#insert('invitations', { ...invitation, role_ids: JSON.stringify(invitation.role_ids) });
   }
 
   async getInvitation(id: string): Promise<InvitationRow | undefined> {
@@ -387,7 +352,7 @@ export class SqliteStore implements Store {
   }
 
   async recordFailedSignIn(email: string | null, ip: string, at: string): Promise<void> {
-    this.#run('INSERT INTO sign_in_attempts (email, ip, at) VALUES (?, ?, ?)', [email, ip, at]);
+    this.#insert('sign_in_attempts', { email, ip, at });
   }
 
   async failedSignIns(email: string | null, ip: string, since: string): Promise<FailedSignIn[]> {
@@ -400,23 +365,7 @@ export class SqliteStore implements Store {
   }
 
   async appendAudit(entry: AuditRow): Promise<void> {
-    this.#run(
-      `INSERT INTO audit_log (id, organization_id, at, actor_kind, actor_id, actor_name, action, target, outcome, reason, ip)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        entry.id,
-        entry.organization_id,
-        entry.at,
-        entry.actor_kind,
-        entry.actor_id,
-        entry.actor_name,
-        entry.action,
-        entry.target,
-        entry.outcome,
-        entry.reason,
-        entry.ip,
-      ],
-    );
+    this.#insert('audit_log', { ...entry });
   }
 
   async listAudit(organizationId: string, filter: AuditFilter): Promise<AuditRow[]> {
@@ -450,20 +399,7 @@ export class SqliteStore implements Store {
   }
 
   async createConnector(connector: ConnectorRow): Promise<void> {
-    this.#run(
-      `INSERT INTO connectors (id, organization_id, tunnel_id, name, authentication, created_by, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        connector.id,
-        connector.organization_id,
-        connector.tunnel_id,
-        connector.name,
-        connector.authentication,
-        connector.created_by,
-        connector.created_at,
-        connector.updated_at,
-      ],
-    );
+    this.#insert('connectors', { ...connector });
   }
 
   async getConnector(id: string): Promise<ConnectorRow | undefined> {
@@ -489,18 +425,7 @@ export class SqliteStore implements Store {
   }
 
   #insertRole(role: RoleRow): void {
-    this.#run(
-      'INSERT INTO roles (id, organization_id, name, permissions, builtin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      [
-        role.id,
-        role.organization_id,
-        role.name,
-        JSON.stringify(role.permissions),
-        role.builtin,
-        role.created_at,
-        role.updated_at,
-      ],
-    );
+    this.#insert('roles', { ...role, permissions: JSON.stringify(role.permissions) });
   }
 
   async createRole(role: RoleRow): Promise<void> {
@@ -541,22 +466,8 @@ export class SqliteStore implements Store {
   }
 
   #insertApiKey(key: ApiKeyRow): void {
-    this.#run(
-      `INSERT INTO api_keys (id, organization_id, owner_id, name, prefix, secret_hash, permissions, created_at, last_used_at, revoked_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        key.id,
-        key.organization_id,
-        key.owner_id,
-        key.name,
-        key.prefix,
-        key.secret_hash,
-        key.permissions === null ? null : JSON.stringify(key.permissions),
-        key.created_at,
-        key.last_used_at,
-        key.revoked_at,
-      ],
-    );
+    const permissions = key.permissions === null ? null : JSON.stringify(key.permissions);
+    this.#insert('api_keys', { ...key, permissions });
   }
 
   async createApiKey(key: ApiKeyRow): Promise<void> {
@@ -607,27 +518,13 @@ export class SqliteStore implements Store {
   #setTunnelOrganizations(tunnel: TunnelRow): void {
     this.#run('DELETE FROM tunnel_organizations WHERE tunnel_id = ?', [tunnel.id]);
     for (const organizationId of tunnel.organization_ids)
-      this.#run('INSERT INTO tunnel_organizations (tunnel_id, organization_id) VALUES (?, ?)', [
-        tunnel.id,
-        organizationId,
-      ]);
+      this.#insert('tunnel_organizations', { tunnel_id: tunnel.id, organization_id: organizationId });
   }
 
   async createTunnel(tunnel: TunnelRow): Promise<void> {
     this.#transaction(() => {
-      this.#run(
-        `INSERT INTO tunnels (id, name, description, response_timeout, connector_access, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        [
-          tunnel.id,
-          tunnel.name,
-          tunnel.description,
-          tunnel.response_timeout,
-          tunnel.connector_access,
-          tunnel.created_at,
-          tunnel.updated_at,
-        ],
-      );
+      const { organization_ids: _organizations, ...columns } = tunnel;
+      this.#insert('tunnels', columns);
       this.#setTunnelOrganizations(tunnel);
     });
   }
@@ -667,19 +564,7 @@ export class SqliteStore implements Store {
   }
 
   async createSession(session: McpSessionRow): Promise<void> {
-    this.#run(
-      `INSERT INTO mcp_sessions (id, tunnel_id, channel, minted, created_at, last_used_at, ended_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      [
-        session.id,
-        session.tunnel_id,
-        session.channel,
-        session.minted ? 1 : 0,
-        session.created_at,
-        session.last_used_at,
-        session.ended_at,
-      ],
-    );
+    this.#insert('mcp_sessions', { ...session, minted: session.minted ? 1 : 0 });
   }
 
   async getSession(tunnelId: string, id: string): Promise<McpSessionRow | undefined> {

@@ -2,7 +2,13 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { jsonRpcKind, type JsonRpcId, type JsonRpcMessage } from '@mcp-tunnel/protocol';
 import type { Logger } from '../ops/logger.ts';
-import { BindingFailure, CallerCancelled, abortError } from './binding.ts';
+import {
+  BindingFailure,
+  CallerCancelled,
+  abortError,
+  type OpenStream,
+  type StreamRequest,
+} from './binding.ts';
 
 interface Pending {
   callerId: JsonRpcId;
@@ -158,9 +164,28 @@ export class Multiplexer {
   }
 
   /** Adds a standalone stream; it hears session notifications and notifications no request claims. */
-  listen(listener: (message: JsonRpcMessage) => void): () => void {
+  private listen(listener: (message: JsonRpcMessage) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * A standalone stream on this connection: it hears what `listen` hears until the caller aborts or the
+   * owner ends it by calling the function it put in `ends` (the connection closed, the session ended).
+   */
+  openStream(request: StreamRequest, ends: Set<() => void>): OpenStream {
+    const stopListening = this.listen(request.onMessage);
+    const ended = new Promise<void>((resolve) => {
+      const end = () => {
+        stopListening();
+        ends.delete(end);
+        request.signal.removeEventListener('abort', end);
+        resolve();
+      };
+      ends.add(end);
+      request.signal.addEventListener('abort', end, { once: true });
+    });
+    return { status: 200, headers: {}, ended };
   }
 
   /** Fails every request in flight at once, e.g. when the server process died. */

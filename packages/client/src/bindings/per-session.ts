@@ -128,18 +128,7 @@ export class PerSessionBinding implements Binding {
     const child = request.sessionId === undefined ? undefined : this.sessions.get(request.sessionId);
     if (!child)
       throw new BindingFailure({ source: 'target_http', upstreamStatus: 404 }, 'no such MCP session');
-    const stopListening = child.mux.listen(request.onMessage);
-    const ended = new Promise<void>((resolve) => {
-      const end = () => {
-        stopListening();
-        child.streamEnds.delete(end);
-        request.signal.removeEventListener('abort', end);
-        resolve();
-      };
-      child.streamEnds.add(end);
-      request.signal.addEventListener('abort', end, { once: true });
-    });
-    return { status: 200, headers: {}, ended };
+    return child.mux.openStream(request, child.streamEnds);
   }
 
   async terminateSession(sessionId: string | undefined): Promise<BindingReply> {

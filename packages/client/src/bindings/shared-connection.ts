@@ -108,18 +108,7 @@ export class SharedConnectionBinding implements Binding {
    */
   async openStream(request: StreamRequest): Promise<OpenStream> {
     const mux = await this.connected(request.signal);
-    const stopListening = mux.listen(request.onMessage);
-    const ended = new Promise<void>((resolve) => {
-      const end = () => {
-        stopListening();
-        this.streamEnds.delete(end);
-        request.signal.removeEventListener('abort', end);
-        resolve();
-      };
-      this.streamEnds.add(end);
-      request.signal.addEventListener('abort', end, { once: true });
-    });
-    return { status: 200, headers: {}, ended };
+    return mux.openStream(request, this.streamEnds);
   }
 
   /** A shared server has no per-session state to close. */

@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONTRACT_MISSING_NOTICE, loadContract } from '../../../test/support/contract.ts';
-import { FakeHostedService } from '../../../test/support/fake-hosted-service.ts';
-import { FIXTURE_COMMAND, TUNNEL_ID, eventually } from './helpers.ts';
+import { eventually, FIXTURE_COMMAND, startFakeService, TUNNEL_ID } from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../bin/tunnel-client.ts', import.meta.url));
 
@@ -186,12 +185,7 @@ test(
   'run --profile serves, logs the start line, and exits 0 on SIGTERM leaving no child behind',
   { skip: !contract, timeout: 40_000 },
   async () => {
-    const service = await new FakeHostedService({
-      tunnelId: TUNNEL_ID,
-      apiKey: 'k',
-      contract: contract!,
-      maxPollWaitMs: 300,
-    }).start();
+    const service = await startFakeService(contract!, { apiKey: 'k' });
     const dir = mkdtempSync(join(tmpdir(), 'tc-run-'));
     const urlFile = join(dir, 'ops.url');
     const proc = cli(

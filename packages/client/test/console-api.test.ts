@@ -8,10 +8,10 @@ import { networkInterfaces } from 'node:os';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { CONTRACT_MISSING_NOTICE, loadContract } from '../../../test/support/contract.ts';
-import { FakeHostedService } from '../../../test/support/fake-hosted-service.ts';
+import type { FakeHostedService } from '../../../test/support/fake-hosted-service.ts';
 import { defineConfig, startTunnelClient, type TunnelClientHandle } from '../src/index.ts';
 import { checkAccess } from '../src/ops/access.ts';
-import { FIXTURE_COMMAND, TUNNEL_ID, eventually } from './helpers.ts';
+import { eventually, FIXTURE_COMMAND, startFakeService, TUNNEL_ID } from './helpers.ts';
 import { createLogger } from '../src/ops/logger.ts';
 import { Writable } from 'node:stream';
 
@@ -92,12 +92,7 @@ describe('the console API', { skip: !contract, timeout: 90_000 }, () => {
   const opened: string[] = [];
 
   before(async () => {
-    service = await new FakeHostedService({
-      tunnelId: TUNNEL_ID,
-      apiKey: API_KEY,
-      contract: contract!,
-      maxPollWaitMs: 300,
-    }).start();
+    service = await startFakeService(contract!, { apiKey: API_KEY });
     const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
     client = await startTunnelClient(
       defineConfig({
@@ -395,12 +390,7 @@ describe('callers from other machines', { skip: !contract, timeout: 60_000 }, ()
   const local = otherLocalAddress();
 
   async function withClient(allowRemote: boolean, work: (opsUrl: string) => Promise<void>) {
-    const service = await new FakeHostedService({
-      tunnelId: TUNNEL_ID,
-      apiKey: API_KEY,
-      contract: contract!,
-      maxPollWaitMs: 300,
-    }).start();
+    const service = await startFakeService(contract!, { apiKey: API_KEY });
     const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
     const client = await startTunnelClient(
       defineConfig({

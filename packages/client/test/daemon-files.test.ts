@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONTRACT_MISSING_NOTICE, loadContract } from '../../../test/support/contract.ts';
-import { FakeHostedService } from '../../../test/support/fake-hosted-service.ts';
-import { FIXTURE_COMMAND, TUNNEL_ID, eventually } from './helpers.ts';
+import { eventually, FIXTURE_COMMAND, startFakeService, TUNNEL_ID } from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../bin/tunnel-client.ts', import.meta.url));
 const contract = loadContract();
@@ -19,12 +18,7 @@ test(
   'log.file gets the JSON log and process.pid_file the pid, removed at a clean exit',
   { skip: !contract, timeout: 40_000 },
   async () => {
-    const service = await new FakeHostedService({
-      tunnelId: TUNNEL_ID,
-      apiKey: 'k',
-      contract: contract!,
-      maxPollWaitMs: 300,
-    }).start();
+    const service = await startFakeService(contract!, { apiKey: 'k' });
     const dir = mkdtempSync(join(tmpdir(), 'tc-files-'));
     const logFile = join(dir, 'logs', 'client.log');
     const pidFile = join(dir, 'client.pid');

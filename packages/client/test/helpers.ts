@@ -1,5 +1,10 @@
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import type { Contract } from '../../../test/support/contract.ts';
+import {
+  FakeHostedService,
+  type FakeHostedServiceOptions,
+} from '../../../test/support/fake-hosted-service.ts';
 import { createLogger, type Logger } from '../src/ops/logger.ts';
 
 export const FIXTURE_SERVER = fileURLToPath(new URL('./fixtures/test-server.ts', import.meta.url));
@@ -41,4 +46,12 @@ export async function eventually(
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The contract-true fake of the hosted service for TUNNEL_ID, started on a loopback port. */
+export function startFakeService(
+  contract: Contract,
+  options: { apiKey: string } & Partial<FakeHostedServiceOptions>,
+): Promise<FakeHostedService> {
+  return new FakeHostedService({ tunnelId: TUNNEL_ID, contract, maxPollWaitMs: 300, ...options }).start();
 }

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { CONTRACT_MISSING_NOTICE, loadContract } from '../../../test/support/contract.ts';
-import { FakeHostedService } from '../../../test/support/fake-hosted-service.ts';
+import type { FakeHostedService } from '../../../test/support/fake-hosted-service.ts';
 import { defineConfig, startTunnelClient, type TunnelClientHandle } from '../src/index.ts';
-import { FIXTURE_COMMAND, TUNNEL_ID, eventually, memoryLogger } from './helpers.ts';
+import { eventually, FIXTURE_COMMAND, memoryLogger, startFakeService, TUNNEL_ID } from './helpers.ts';
 
 const contract = loadContract();
 if (!contract) console.log(CONTRACT_MISSING_NOTICE);
@@ -45,12 +45,7 @@ describe(
     const logs = memoryLogger();
 
     before(async () => {
-      service = await new FakeHostedService({
-        tunnelId: TUNNEL_ID,
-        apiKey: API_KEY,
-        contract: contract!,
-        maxPollWaitMs: 300,
-      }).start();
+      service = await startFakeService(contract!, { apiKey: API_KEY });
       client = await startTunnelClient(
         defineConfig({
           control_plane: { base_url: service.url, tunnel_id: TUNNEL_ID, api_key: API_KEY },
@@ -271,12 +266,7 @@ describe(
 
 describe('a refused key', { skip: !contract, timeout: 30_000 }, () => {
   test('401 shows in /readyz and the log in plain words', async () => {
-    const service = await new FakeHostedService({
-      tunnelId: TUNNEL_ID,
-      apiKey: 'the-right-key',
-      contract: contract!,
-      maxPollWaitMs: 200,
-    }).start();
+    const service = await startFakeService(contract!, { apiKey: 'the-right-key', maxPollWaitMs: 200 });
     const logs = memoryLogger();
     const client = await startTunnelClient(
       defineConfig({

@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { loadContract } from '../../../../test/support/contract.ts';
-import { FakeHostedService } from '../../../../test/support/fake-hosted-service.ts';
-import { TUNNEL_ID } from '../helpers.ts';
+import { startFakeService } from '../helpers.ts';
 
 export const contract = loadContract();
 export const API_KEY = 'mcpt_runtime_key';
@@ -18,13 +17,7 @@ export const API_KEY = 'mcpt_runtime_key';
 export async function startFake(
   options: { ignoreLimit?: boolean; overDeliver?: number; pathPrefix?: string } = {},
 ) {
-  return new FakeHostedService({
-    tunnelId: TUNNEL_ID,
-    apiKey: API_KEY,
-    contract: contract!,
-    maxPollWaitMs: 200,
-    ...options,
-  }).start();
+  return startFakeService(contract!, { apiKey: API_KEY, maxPollWaitMs: 200, ...options });
 }
 
 export const call = (id: number | string, name: string, args: Record<string, unknown> = {}) => ({

@@ -19,7 +19,7 @@ export async function startAuditRetention(store: Store, days: number, log: Logge
   const prune = async () => {
     const before = new Date(Date.now() - days * DAY_MS).toISOString();
     try {
-      const removed = await store.pruneAudit(before);
+      const removed = await store.audit.prune(before);
       if (removed > 0) log.info({ removed, before }, 'pruned audit entries past the retention period');
     } catch (error) {
       log.error({ err: error }, 'could not prune the audit log; it will be tried again in an hour');

@@ -9,7 +9,7 @@ import { bootstrapOwner } from './auth/bootstrap.ts';
 import { DEFAULT_EVENT_BUFFER, MemoryBroker } from './broker/memory.ts';
 import { ShardTokens } from './broker/shard-token.ts';
 import type { Broker } from './broker/types.ts';
-import { SqliteStore } from './store/sqlite.ts';
+import { openSqliteStore } from './store/sqlite.ts';
 import type { Store } from './store/types.ts';
 import type { ServiceContext } from './http/context.ts';
 import { buildServer } from './http/server.ts';
@@ -87,7 +87,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       pino.destination(2),
     );
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const store = new SqliteStore(join(options.dataDir, DATABASE_FILE));
+  const store = await openSqliteStore(join(options.dataDir, DATABASE_FILE));
   const eventBuffer = {
     events: options.eventBufferEvents ?? DEFAULT_EVENT_BUFFER.events,
     bytes: options.eventBufferBytes ?? DEFAULT_EVENT_BUFFER.bytes,
@@ -103,9 +103,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS,
       logger,
     );
-    const secret = await store.initSetting(SHARD_SECRET_SETTING, randomBytes(32).toString('hex'));
+    const secret = await store.settings.init(SHARD_SECRET_SETTING, randomBytes(32).toString('hex'));
     const allowedOrigins = new Set(options.allowedOrigins ?? []);
-    const [operatorOrganization] = await store.listOrganizations();
+    const [operatorOrganization] = await store.organizations.list();
     const context: ServiceContext = {
       store,
       broker,

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DATABASE_FILE } from '../src/index.ts';
-import { SqliteStore } from '../src/store/sqlite.ts';
+import { openSqliteStore } from '../src/store/sqlite.ts';
 import { startTestService } from './support/service.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -19,17 +19,17 @@ test(
     try {
       const first = await startTestService({ dataDir });
       const { ownerKey } = first;
-      const [organization] = await first.service.store.listOrganizations();
+      const [organization] = await first.service.store.organizations.list();
       await first.stop();
 
       // Entries written as if the service had been running for a long time.
-      const store = new SqliteStore(join(dataDir, DATABASE_FILE));
+      const store = await openSqliteStore(join(dataDir, DATABASE_FILE));
       for (const [id, ageDays] of [
         ['audit_old', 45],
         ['audit_older', 400],
         ['audit_recent', 2],
       ] as const) {
-        await store.appendAudit({
+        await store.audit.append({
           id,
           organization_id: organization!.id,
           at: new Date(Date.now() - ageDays * DAY_MS).toISOString(),

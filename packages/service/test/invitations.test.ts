@@ -29,7 +29,7 @@ test(
       assert.equal(made.status, 201);
       assert.equal(made.body.email, 'bea@example.com');
       assert.match(made.body.token, /^mcpti_/);
-      const stored = await t.service.store.getInvitation(made.body.id);
+      const stored = await t.service.store.invitations.get(made.body.id);
       assert.equal(stored!.token_hash, hashInvitationToken(made.body.token));
       assert.ok(!JSON.stringify(stored).includes(made.body.token), 'the token itself is not stored');
       const days = (Date.parse(made.body.expires_at) - Date.now()) / 86_400_000;
@@ -89,10 +89,10 @@ test(
         email: 'cy@example.com',
         role_ids: [],
       });
-      const row = (await t.service.store.getInvitation(made.body.id))!;
+      const row = (await t.service.store.invitations.get(made.body.id))!;
       // Age the invitation past its week by rewriting it through the store.
-      await t.service.store.deleteInvitation(row.id);
-      await t.service.store.createInvitation({
+      await t.service.store.invitations.delete(row.id);
+      await t.service.store.invitations.create({
         ...row,
         expires_at: new Date(Date.now() - 1000).toISOString(),
       });

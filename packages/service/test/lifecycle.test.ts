@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { DatabaseSync } from 'node:sqlite';
-import { SqliteStore } from '../src/store/sqlite.ts';
+import { openSqliteStore } from '../src/store/sqlite.ts';
 import { DATABASE_FILE } from '../src/index.ts';
 import { createRuntime, poll, startTestService, waitOnline } from './support/service.ts';
 
@@ -123,21 +123,32 @@ describe('migrations', { timeout: 10_000 }, () => {
   test('are versioned, applied once, and idempotent on reopen', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tunnel-service-migrations-'));
     const file = join(dir, DATABASE_FILE);
-    try {
-      const first = new SqliteStore(file);
-      assert.deepEqual(first.appliedMigrations(), [1, 2, 3]);
-      await first.initSetting('marker', 'kept');
-      await first.close();
-      const second = new SqliteStore(file);
-      assert.deepEqual(second.appliedMigrations(), [1, 2, 3]);
-      assert.equal(await second.getSetting('marker'), 'kept');
-      assert.equal(await second.initSetting('marker', 'replaced'), 'kept');
-      await second.close();
+    const applied = () => {
       const raw = new DatabaseSync(file);
-      const rows = raw.prepare('SELECT version, name FROM schema_migrations').all();
-      raw.close();
+      try {
+        return raw.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
+      } finally {
+        raw.close();
+      }
+    };
+    try {
+      const first = await openSqliteStore(file);
       assert.deepEqual(
-        rows.map((r) => ({ ...r })),
+        applied().map((r) => r.version),
+        [1, 2, 3],
+      );
+      await first.settings.init('marker', 'kept');
+      await first.close();
+      const second = await openSqliteStore(file);
+      assert.deepEqual(
+        applied().map((r) => r.version),
+        [1, 2, 3],
+      );
+      assert.equal(await second.settings.get('marker'), 'kept');
+      assert.equal(await second.settings.init('marker', 'replaced'), 'kept');
+      await second.close();
+      assert.deepEqual(
+        applied().map((r) => ({ ...r })),
         [
           { version: 1, name: 'initial' },
           { version: 2, name: 'accounts_audit_connectors' },

@@ -214,7 +214,7 @@ describe('organizations are isolated', { timeout: 30_000 }, () => {
     // A second organization with its own owner, created through the store seam.
     const at = new Date().toISOString();
     const secondKey = 'mcpt_second_organization_secret';
-    await t.service.store.bootstrap({
+    await t.service.store.organizations.create({
       organization: { id: 'org_second', name: 'Second', created_at: at },
       ownerRole: {
         id: 'role_second_owner',

@@ -83,7 +83,7 @@ before(async () => {
     (await byOwner('POST', '/v1/roles', { name: unique('role'), permissions: ['tunnel.read'] })).id!;
   const bareMember = async () => {
     const id = newId('sa');
-    await store.createMember({
+    await store.members.create({
       id,
       organization_id: orgId,
       kind: 'service_account',
@@ -350,7 +350,7 @@ before(async () => {
         : [];
     const memberId = newId('member');
     const email = `${set.label.replace(/[^a-z]+/g, '-')}@matrix.example.com`;
-    await store.createMember({
+    await store.members.create({
       id: memberId,
       organization_id: orgId,
       kind: 'user',
@@ -363,7 +363,7 @@ before(async () => {
     });
     for (const variant of keyVariants(set.atoms, !!set.owner)) {
       const secret = generateApiKey();
-      await store.createApiKey({
+      await store.apiKeys.create({
         id: newId('key'),
         organization_id: orgId,
         owner_id: memberId,

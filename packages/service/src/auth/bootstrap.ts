@@ -21,7 +21,7 @@ export async function createOrganization(store: Store, name: string): Promise<Ne
   const roleId = newId('role');
   const ownerId = newId('member');
   const key = generateApiKey();
-  await store.bootstrap({
+  await store.organizations.create({
     organization: { id: organizationId, name, created_at: at },
     ownerRole: {
       id: roleId,
@@ -61,6 +61,6 @@ export async function createOrganization(store: Store, name: string): Promise<Ne
 
 /** On an empty store, creates the operator's organization; returns its owner key (shown once). */
 export async function bootstrapOwner(store: Store): Promise<string | undefined> {
-  if ((await store.countOrganizations()) > 0) return undefined;
+  if ((await store.organizations.count()) > 0) return undefined;
   return (await createOrganization(store, 'Default organization')).ownerKey;
 }

@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { BrowserSessionRow, MemberRow, Store } from '../store/types.ts';
+import type { BrowserSessionRow } from '../store/repositories/browser-sessions.ts';
+import type { MemberRow } from '../store/repositories/members.ts';
+import type { Store } from '../store/types.ts';
 
 export const SESSION_COOKIE = 'mcpt_session';
 /** A browser sign-in lasts this long; then the member signs in again. */
@@ -23,7 +25,7 @@ export async function openBrowserSession(
     expires_at: new Date(now + SESSION_LIFETIME_MS).toISOString(),
   };
   // Sessions nobody signed out of would otherwise stay forever; each sign-in sweeps the expired ones.
-  await store.deleteExpiredBrowserSessions(session.created_at);
-  await store.createBrowserSession(session);
+  await store.browserSessions.deleteExpired(session.created_at);
+  await store.browserSessions.create(session);
   return { token, session };
 }

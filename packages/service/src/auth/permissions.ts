@@ -1,5 +1,5 @@
 import { PERMISSION_ATOMS, PERMISSION_LABELS, type PermissionAtom } from '@mcp-tunnel/protocol';
-import type { RoleRow } from '../store/types.ts';
+import type { RoleRow } from '../store/repositories/roles.ts';
 
 /** What the owner's roles grant: the union of their atoms; the built-in Owner role grants every atom. */
 export function roleAtoms(roles: RoleRow[]): Set<PermissionAtom> {

@@ -1,5 +1,8 @@
 import type { PermissionAtom } from '@mcp-tunnel/protocol';
-import type { ApiKeyRow, BrowserSessionRow, MemberRow, Store } from '../store/types.ts';
+import type { ApiKeyRow } from '../store/repositories/api-keys.ts';
+import type { BrowserSessionRow } from '../store/repositories/browser-sessions.ts';
+import type { MemberRow } from '../store/repositories/members.ts';
+import type { Store } from '../store/types.ts';
 import { hashApiKey } from './api-keys.ts';
 import { hashSessionToken } from './browser-sessions.ts';
 import { effectivePermissions, roleAtoms } from './permissions.ts';
@@ -30,11 +33,11 @@ export class Authenticator {
 
   /** Undefined for a missing, unknown or revoked key, or one whose owner was removed. */
   async authenticate(secret: string): Promise<Principal | undefined> {
-    const key = await this.#store.findApiKeyByHash(hashApiKey(secret));
+    const key = await this.#store.apiKeys.findByHash(hashApiKey(secret));
     if (!key || key.revoked_at) return undefined;
-    const owner = await this.#store.getMember(key.owner_id);
+    const owner = await this.#store.members.get(key.owner_id);
     if (!owner || owner.deleted_at) return undefined;
-    const roles = await this.#store.getRoles(owner.role_ids);
+    const roles = await this.#store.roles.getMany(owner.role_ids);
     const permissions = effectivePermissions(key.permissions, roleAtoms(roles));
     await this.#touch(key.id);
     return { key, session: null, owner, organizationId: key.organization_id, permissions };
@@ -42,15 +45,15 @@ export class Authenticator {
 
   /** A browser session acts as its member: the union of the member's roles. Undefined once expired or ended. */
   async authenticateSession(token: string): Promise<Principal | undefined> {
-    const session = await this.#store.getBrowserSession(hashSessionToken(token));
+    const session = await this.#store.browserSessions.get(hashSessionToken(token));
     if (!session) return undefined;
     if (Date.parse(session.expires_at) <= Date.now()) {
-      await this.#store.deleteBrowserSession(session.id_hash);
+      await this.#store.browserSessions.delete(session.id_hash);
       return undefined;
     }
-    const owner = await this.#store.getMember(session.member_id);
+    const owner = await this.#store.members.get(session.member_id);
     if (!owner || owner.deleted_at) return undefined;
-    const permissions = roleAtoms(await this.#store.getRoles(owner.role_ids));
+    const permissions = roleAtoms(await this.#store.roles.getMany(owner.role_ids));
     return { key: null, session, owner, organizationId: session.organization_id, permissions };
   }
 
@@ -58,7 +61,7 @@ export class Authenticator {
     const now = Date.now();
     if (now - (this.#touched.get(keyId) ?? 0) < TOUCH_INTERVAL_MS) return;
     this.#touched.set(keyId, now);
-    await this.#store.touchApiKey(keyId, new Date(now).toISOString());
+    await this.#store.apiKeys.touch(keyId, new Date(now).toISOString());
   }
 }
 

@@ -10,7 +10,11 @@ export const FAILURE_WINDOW_MS = 15 * 60 * 1000;
  */
 export async function signInRetryAfter(store: Store, email: string | null, ip: string): Promise<number> {
   const now = Date.now();
-  const failures = await store.failedSignIns(email, ip, new Date(now - FAILURE_WINDOW_MS).toISOString());
+  const failures = await store.signInAttempts.failuresSince(
+    email,
+    ip,
+    new Date(now - FAILURE_WINDOW_MS).toISOString(),
+  );
   const waits = [
     failures.filter((f) => email !== null && f.email === email),
     failures.filter((f) => f.ip === ip),

@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { createOrganization } from '../auth/bootstrap.ts';
 import { DATABASE_FILE } from '../index.ts';
 import { newId, nowIso } from '../store/ids.ts';
-import { SqliteStore } from '../store/sqlite.ts';
+import { openSqliteStore } from '../store/sqlite.ts';
+import type { Store } from '../store/types.ts';
 import { writeOwnerKeyFile } from './owner-key.ts';
 
 /**
@@ -11,7 +12,7 @@ import { writeOwnerKeyFile } from './owner-key.ts';
  * holding that directory is what makes someone the operator. SQLite's locking lets this run while the
  * service does.
  */
-function openStore(dataDir: string): SqliteStore {
+function openStore(dataDir: string): Promise<Store> {
   const file = join(resolve(dataDir), DATABASE_FILE);
   if (!existsSync(file)) {
     console.error(
@@ -20,7 +21,7 @@ function openStore(dataDir: string): SqliteStore {
     );
     process.exit(1);
   }
-  return new SqliteStore(file);
+  return openSqliteStore(file);
 }
 
 export async function createOrganizationCommand(
@@ -32,10 +33,10 @@ export async function createOrganizationCommand(
     console.error('Give the organization a name of 1 to 200 characters, e.g. "Platform team".');
     process.exit(2);
   }
-  const store = openStore(flags.dataDir);
+  const store = await openStore(flags.dataDir);
   try {
     const created = await createOrganization(store, trimmed);
-    await store.appendAudit({
+    await store.audit.append({
       id: newId('audit'),
       organization_id: created.organizationId,
       at: nowIso(),
@@ -61,9 +62,9 @@ export async function createOrganizationCommand(
 }
 
 export async function listOrganizationsCommand(flags: { dataDir: string }): Promise<void> {
-  const store = openStore(flags.dataDir);
+  const store = await openStore(flags.dataDir);
   try {
-    const organizations = await store.listOrganizations();
+    const organizations = await store.organizations.list();
     for (const [index, organization] of organizations.entries()) {
       const operator = index === 0 ? '  (operator)' : '';
       console.log(`${organization.id}  ${organization.created_at}  ${organization.name}${operator}`);

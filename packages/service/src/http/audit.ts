@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { newId, nowIso } from '../store/ids.ts';
-import type { AuditRow, MemberRow } from '../store/types.ts';
+import type { AuditRow } from '../store/repositories/audit.ts';
+import type { MemberRow } from '../store/repositories/members.ts';
 import type { ServiceContext } from './context.ts';
 
 declare module 'fastify' {
@@ -91,7 +92,7 @@ export function auditHooks(context: ServiceContext) {
         ip: request.ip,
       };
       try {
-        await context.store.appendAudit(entry);
+        await context.store.audit.append(entry);
       } catch (error) {
         request.log.error({ err: error, action }, 'could not write the audit entry');
       }

@@ -17,13 +17,13 @@ export class ConnectorSessions {
 
   /** Refuses a session id the service knows to be ended, or unknown on a channel whose ids the service mints. */
   async check(tunnelId: string, channel: string, sessionId: string): Promise<void> {
-    const session = await this.#store.getSession(tunnelId, sessionId);
+    const session = await this.#store.mcpSessions.get(tunnelId, sessionId);
     const unknown = !session || session.channel !== channel;
     if (session && !unknown && !session.ended_at) {
-      await this.#store.touchSession(tunnelId, sessionId, nowIso());
+      await this.#store.mcpSessions.touch(tunnelId, sessionId, nowIso());
       return;
     }
-    if (unknown && !(await this.#store.hasMintedSessions(tunnelId, channel))) return;
+    if (unknown && !(await this.#store.mcpSessions.hasMinted(tunnelId, channel))) return;
     throw new JsonRpcRefusal(
       404,
       JSONRPC_SERVER_ERROR,
@@ -43,8 +43,8 @@ export class ConnectorSessions {
     const at = nowIso();
     const upstream = headerValue(payload.resp_headers, HEADER.mcpSessionId);
     const id = upstream ?? randomBytes(24).toString('hex');
-    if (upstream && (await this.#store.getSession(tunnelId, upstream))) return undefined;
-    await this.#store.createSession({
+    if (upstream && (await this.#store.mcpSessions.get(tunnelId, upstream))) return undefined;
+    await this.#store.mcpSessions.create({
       id,
       tunnel_id: tunnelId,
       channel,
@@ -57,6 +57,6 @@ export class ConnectorSessions {
   }
 
   async ended(tunnelId: string, sessionId: string): Promise<void> {
-    await this.#store.endSession(tunnelId, sessionId, nowIso());
+    await this.#store.mcpSessions.end(tunnelId, sessionId, nowIso());
   }
 }

@@ -17,7 +17,7 @@ import {
 import type { Principal } from '../auth/principal.ts';
 import type { QueuedCommand } from '../broker/types.ts';
 import { newId, nowIso } from '../store/ids.ts';
-import type { TunnelRow } from '../store/types.ts';
+import type { TunnelRow } from '../store/repositories/tunnels.ts';
 import { badRequest, forbidden, JsonRpcRefusal } from './errors.ts';
 import { requireAny, visibleTunnel, type ServiceContext } from './context.ts';
 import { principalOf } from './request-principal.ts';
@@ -328,7 +328,7 @@ export function registerConnector(app: FastifyInstance, context: ServiceContext)
   /** A public tunnel is anyone's to call; any other needs a caller of the tunnel's organization. */
   async function connectorTunnel(request: FastifyRequest<ConnectorRequest>): Promise<TunnelRow> {
     const tunnelId = request.params.tunnel_id;
-    const stored = isTunnelId(tunnelId) ? await context.store.getTunnel(tunnelId) : undefined;
+    const stored = isTunnelId(tunnelId) ? await context.store.tunnels.get(tunnelId) : undefined;
     if (stored?.connector_access === 'public') return stored;
     return visibleTunnel(context, principalOf(request), tunnelId);
   }

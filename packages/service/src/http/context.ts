@@ -3,7 +3,8 @@ import type { Authenticator, Principal } from '../auth/principal.ts';
 import type { Broker } from '../broker/types.ts';
 import type { EventBufferLimits } from '../broker/memory.ts';
 import type { ShardTokens } from '../broker/shard-token.ts';
-import type { Store, TunnelRow } from '../store/types.ts';
+import type { TunnelRow } from '../store/repositories/tunnels.ts';
+import type { Store } from '../store/types.ts';
 import { badRequest, forbidden, notFound, type ApiRefusal } from './errors.ts';
 
 /** Everything the routes share; built once by startService. */
@@ -40,7 +41,7 @@ export async function visibleTunnel(
       `Tunnel id ${JSON.stringify(tunnelId)} is malformed: it must be ${TUNNEL_ID_SHAPE}, e.g. tunnel_0123456789abcdef0123456789abcdef. Copy the exact id from GET /v1/tunnels.`,
       'tunnel_id',
     );
-  const tunnel = await context.store.getTunnel(tunnelId);
+  const tunnel = await context.store.tunnels.get(tunnelId);
   if (!tunnel || !tunnel.organization_ids.includes(principal.organizationId))
     throw notFound(
       'not_found',

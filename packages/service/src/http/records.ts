@@ -1,6 +1,9 @@
 import type { ApiKeyRecord, RoleRecord, TunnelRecord } from '@mcp-tunnel/protocol';
 import { PERMISSION_ATOMS } from '@mcp-tunnel/protocol';
-import type { ApiKeyRow, MemberRow, RoleRow, TunnelRow } from '../store/types.ts';
+import type { ApiKeyRow } from '../store/repositories/api-keys.ts';
+import type { MemberRow } from '../store/repositories/members.ts';
+import type { RoleRow } from '../store/repositories/roles.ts';
+import type { TunnelRow } from '../store/repositories/tunnels.ts';
 
 /** Stored rows as the API shows them: never a secret or its hash. */
 export function tunnelRecord(row: TunnelRow): TunnelRecord {

@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { integer, readColumn } from './columns.ts';
+import type { SqlRunner } from './runner.ts';
 
 /** One versioned schema step: `NNNN_name.sql` in ./migrations, applied in order, each exactly once. */
 export interface Migration {
@@ -27,8 +29,34 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
 }
 
 /** The bookkeeping table, in SQL that both SQLite and PostgreSQL accept. */
-export const MIGRATIONS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS schema_migrations (
+const MIGRATIONS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS schema_migrations (
   version INTEGER PRIMARY KEY,
   name TEXT NOT NULL,
   applied_at TEXT NOT NULL
 )`;
+
+/**
+ * Applies each migration not yet recorded in schema_migrations, in order, inside one transaction per step.
+ * It assumes no one else migrates the same database meanwhile. A store that several nodes open at once
+ * (PostgreSQL) calls this while holding a lock of its own for the whole call (pg_advisory_lock on one
+ * connection), so that one node migrates and the others then find every step recorded.
+ */
+export async function migrate(sql: SqlRunner, migrations: Migration[]): Promise<void> {
+  await sql.exec(MIGRATIONS_TABLE_SQL);
+  const applied = new Set(
+    (await sql.all('SELECT version FROM schema_migrations')).map((row) =>
+      readColumn(integer, row.version, 'schema_migrations.version'),
+    ),
+  );
+  for (const migration of migrations) {
+    if (applied.has(migration.version)) continue;
+    await sql.transaction(async (step) => {
+      await step.exec(migration.sql);
+      await step.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+        migration.version,
+        migration.name,
+        new Date().toISOString(),
+      ]);
+    });
+  }
+}

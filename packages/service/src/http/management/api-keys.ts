@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiKeyCreateSchema, type ListResponse } from '@mcp-tunnel/protocol';
 import { newId, nowIso } from '../../store/ids.ts';
-import type { ApiKeyRow } from '../../store/types.ts';
+import type { ApiKeyRow } from '../../store/repositories/api-keys.ts';
 import { generateApiKey } from '../../auth/api-keys.ts';
 import { sortedAtoms } from '../../auth/permissions.ts';
 import { forbidden, notFound } from '../errors.ts';
@@ -43,7 +43,7 @@ export function registerApiKeyRoutes(app: FastifyInstance, context: ServiceConte
       last_used_at: null,
       revoked_at: null,
     };
-    await store.createApiKey(key);
+    await store.apiKeys.create(key);
     noteAudit(request, { target: key.id });
     request.log.info({ key_id: key.id }, 'api key created');
     return { ...apiKeyRecord(key), secret: secret.secret };
@@ -51,16 +51,16 @@ export function registerApiKeyRoutes(app: FastifyInstance, context: ServiceConte
 
   app.get('/v1/api_keys', { config: { action: 'api_key.list' } }, async (request) => {
     const principal = principalOf(request);
-    const keys = await store.listApiKeys(principal.organizationId);
+    const keys = await store.apiKeys.list(principal.organizationId);
     // Without API keys Manage a caller still sees the keys it owns.
     const visible = principal.permissions.has('api_key.write')
       ? keys
       : keys.filter((key) => key.owner_id === principal.owner.id);
     // Removed members' keys stay listed (revoked), under the name they had.
-    const owners = new Map((await store.listMembers(principal.organizationId)).map((m) => [m.id, m]));
+    const owners = new Map((await store.members.list(principal.organizationId)).map((m) => [m.id, m]));
     for (const key of visible)
       if (!owners.has(key.owner_id)) {
-        const owner = await store.getMember(key.owner_id);
+        const owner = await store.members.get(key.owner_id);
         if (owner) owners.set(owner.id, owner);
       }
     const list: ListResponse<ReturnType<typeof apiKeyRecord> & { owner_name: string | null }> = {
@@ -75,7 +75,7 @@ export function registerApiKeyRoutes(app: FastifyInstance, context: ServiceConte
 
   app.delete<KeyParams>('/v1/api_keys/:key_id', { config: { action: 'api_key.revoke' } }, async (request) => {
     const principal = principalOf(request);
-    const key = await store.getApiKey(request.params.key_id);
+    const key = await store.apiKeys.get(request.params.key_id);
     if (!key || key.organization_id !== principal.organizationId)
       throw notFound(
         'not_found',
@@ -87,7 +87,7 @@ export function registerApiKeyRoutes(app: FastifyInstance, context: ServiceConte
         'Revoking another member’s key needs API keys Manage (api_key.write); you may revoke only keys you own.',
       );
     const at = nowIso();
-    await store.revokeApiKey(key.id, at);
+    await store.apiKeys.revoke(key.id, at);
     request.log.info({ key_id: key.id }, 'api key revoked');
     return apiKeyRecord({ ...key, revoked_at: key.revoked_at ?? at });
   });

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { AuditFilter, AuditRow } from '../../store/types.ts';
+import type { AuditFilter, AuditRow } from '../../store/repositories/audit.ts';
 import { badRequest, describeIssues } from '../errors.ts';
 import { requireAny, type ServiceContext } from '../context.ts';
 import { principalOf } from '../request-principal.ts';
@@ -64,7 +64,7 @@ export function registerAuditRoutes(app: FastifyInstance, context: ServiceContex
   app.get('/v1/audit', { config: { action: 'audit.read' } }, async (request) => {
     const principal = principalOf(request);
     requireAny(principal, ['audit.read']);
-    const rows = await context.store.listAudit(
+    const rows = await context.store.audit.list(
       principal.organizationId,
       auditFilter(request, LIST_LIMIT, 100),
     );
@@ -75,7 +75,7 @@ export function registerAuditRoutes(app: FastifyInstance, context: ServiceContex
     const principal = principalOf(request);
     requireAny(principal, ['audit.read']);
     const filter = auditFilter(request, EXPORT_LIMIT, EXPORT_LIMIT);
-    const rows = await context.store.listAudit(principal.organizationId, filter);
+    const rows = await context.store.audit.list(principal.organizationId, filter);
     const lines = rows.map((row) => `${JSON.stringify(auditRecord(row))}\n`).join('');
     return reply
       .type('application/x-ndjson')

@@ -11,7 +11,8 @@ import { hashInvitationToken } from '../../auth/invitations.ts';
 import { signInRetryAfter } from '../../auth/sign-in-limiter.ts';
 import { sortedAtoms, roleAtoms } from '../../auth/permissions.ts';
 import { nowIso, newId } from '../../store/ids.ts';
-import type { BrowserSessionRow, MemberRow } from '../../store/types.ts';
+import type { BrowserSessionRow } from '../../store/repositories/browser-sessions.ts';
+import type { MemberRow } from '../../store/repositories/members.ts';
 import { ApiRefusal, conflict, forbidden, invalidApiKey, notFound } from '../errors.ts';
 import type { ServiceContext } from '../context.ts';
 import { memberRecord } from '../records.ts';
@@ -49,8 +50,8 @@ function tooManyAttempts(retryAfter: number): ApiRefusal {
 
 /** What the console needs to render a signed-in member: who, where, what they may do, the CSRF token. */
 async function sessionBody(context: ServiceContext, member: MemberRow, session: BrowserSessionRow) {
-  const organization = await context.store.getOrganization(member.organization_id);
-  const roles = await context.store.getRoles(member.role_ids);
+  const organization = await context.store.organizations.get(member.organization_id);
+  const roles = await context.store.roles.getMany(member.role_ids);
   return {
     member: memberRecord(member),
     organization: organization ?? { id: member.organization_id },
@@ -82,7 +83,7 @@ export function registerAuthRoutes(app: FastifyInstance, context: ServiceContext
   const { store } = context;
 
   app.get('/v1/auth/state', { config: { auth: 'none' } }, async () => ({
-    setup_required: !(await store.hasSignIn()),
+    setup_required: !(await store.members.hasSignIn()),
   }));
 
   /** The owner key proves the caller runs this service, so nobody else can claim the organization. */
@@ -98,13 +99,13 @@ export function registerAuthRoutes(app: FastifyInstance, context: ServiceContext
             'Setting up sign-in needs the owner API key printed when the service first started: send it as "Authorization: Bearer <owner key>".',
           )
         );
-      const roles = await store.getRoles(principal.owner.role_ids);
+      const roles = await store.roles.getMany(principal.owner.role_ids);
       if (principal.key.permissions !== null || !roles.some((role) => role.builtin === 'owner'))
         throw forbidden(
           'owner_key_required',
           'Setting up sign-in needs an unrestricted key of an owner, such as the owner key printed at first start.',
         );
-      if (await store.hasSignIn(principal.organizationId))
+      if (await store.members.hasSignIn(principal.organizationId))
         throw conflict(
           'setup_already_done',
           'Sign-in is already set up for this organization: sign in (POST /v1/auth/sign_in), or ask an owner for an invitation.',
@@ -114,18 +115,18 @@ export function registerAuthRoutes(app: FastifyInstance, context: ServiceContext
         request.body,
         '{"email": "ada@example.com", "name": "Ada", "password": "at least 12 characters"}',
       );
-      if (await store.getMemberByEmail(body.email))
+      if (await store.members.getByEmail(body.email))
         throw conflict(
           'email_taken',
           `${body.email} already signs in to this service; use another address.`,
           'email',
         );
-      await store.setMemberSignIn(principal.owner.id, {
+      await store.members.setSignIn(principal.owner.id, {
         name: body.name,
         email: body.email,
         passwordHash: await hashPassword(body.password),
       });
-      const member = (await store.getMember(principal.owner.id))!;
+      const member = (await store.members.get(principal.owner.id))!;
       return signIn(context, request, reply, member);
     },
   );
@@ -136,14 +137,14 @@ export function registerAuthRoutes(app: FastifyInstance, context: ServiceContext
     async (request, reply) => {
       const body = parseBody(SignInSchema, request.body, '{"email": "ada@example.com", "password": "..."}');
       const retryAfter = await signInRetryAfter(store, body.email, request.ip);
-      const member = await store.getMemberByEmail(body.email);
+      const member = await store.members.getByEmail(body.email);
       if (member) noteAudit(request, { member });
       if (retryAfter > 0) throw tooManyAttempts(retryAfter);
       const matches = member?.password_hash
         ? await verifyPassword(body.password, member.password_hash)
         : await verifyAgainstDecoy(body.password);
       if (!member || !matches) {
-        await store.recordFailedSignIn(body.email, request.ip, nowIso());
+        await store.signInAttempts.recordFailure({ email: body.email, ip: request.ip, at: nowIso() });
         noteAudit(request, { target: body.email });
         throw new ApiRefusal(401, 'authentication_error', 'invalid_credentials', WRONG_CREDENTIALS);
       }
@@ -173,7 +174,7 @@ export function registerAuthRoutes(app: FastifyInstance, context: ServiceContext
       // Signing out twice, or after the session expired, is still a sign-out; a forged request is not.
       if (request.authRefusal?.body.error.code === 'csrf_token_invalid') throw request.authRefusal;
       const token = request.cookies[SESSION_COOKIE];
-      if (token) await store.deleteBrowserSession(hashSessionToken(token));
+      if (token) await store.browserSessions.delete(hashSessionToken(token));
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.status(204).send();
     },
@@ -190,10 +191,10 @@ export function registerAuthRoutes(app: FastifyInstance, context: ServiceContext
       );
       const retryAfter = await signInRetryAfter(store, null, request.ip);
       if (retryAfter > 0) throw tooManyAttempts(retryAfter);
-      const invitation = await store.findInvitationByHash(hashInvitationToken(body.token));
+      const invitation = await store.invitations.findByHash(hashInvitationToken(body.token));
       const at = nowIso();
       if (!invitation || invitation.accepted_at || invitation.expires_at <= at) {
-        await store.recordFailedSignIn(null, request.ip, at);
+        await store.signInAttempts.recordFailure({ email: null, ip: request.ip, at });
         if (invitation) noteAudit(request, { target: invitation.id });
         throw notFound(
           'invitation_invalid',
@@ -204,12 +205,12 @@ export function registerAuthRoutes(app: FastifyInstance, context: ServiceContext
               : 'This invitation link is not valid: copy the whole link, or ask for a new invitation.',
         );
       }
-      if (await store.getMemberByEmail(invitation.email))
+      if (await store.members.getByEmail(invitation.email))
         throw conflict(
           'email_taken',
           `${invitation.email} already signs in to this service; sign in instead.`,
         );
-      const roles = (await store.getRoles(invitation.role_ids)).filter(
+      const roles = (await store.roles.getMany(invitation.role_ids)).filter(
         (role) => role.organization_id === invitation.organization_id,
       );
       const member: MemberRow = {
@@ -223,7 +224,7 @@ export function registerAuthRoutes(app: FastifyInstance, context: ServiceContext
         password_hash: await hashPassword(body.password),
         deleted_at: null,
       };
-      if (!(await store.acceptInvitation(invitation.id, member, at)))
+      if (!(await store.invitations.accept(invitation.id, member, at)))
         throw notFound('invitation_invalid', 'This invitation was already used. Sign in instead.');
       const answer = await signIn(context, request, reply, member);
       noteAudit(request, { target: invitation.id });

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { ListResponse } from '@mcp-tunnel/protocol';
 import type { Principal } from '../../auth/principal.ts';
 import { newId, nowIso } from '../../store/ids.ts';
-import type { ConnectorRow, TunnelRow } from '../../store/types.ts';
+import type { ConnectorRow } from '../../store/repositories/connectors.ts';
+import type { TunnelRow } from '../../store/repositories/tunnels.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { noteAudit } from '../audit.ts';
 import { requireAny, visibleTunnel, type ServiceContext } from '../context.ts';
@@ -58,7 +59,7 @@ export function registerConnectorRoutes(app: FastifyInstance, context: ServiceCo
   const { store } = context;
 
   async function connectorOf(principal: Principal, connectorId: string): Promise<ConnectorRow> {
-    const connector = await store.getConnector(connectorId);
+    const connector = await store.connectors.get(connectorId);
     if (!connector || connector.organization_id !== principal.organizationId)
       throw notFound(
         'not_found',
@@ -84,7 +85,7 @@ export function registerConnectorRoutes(app: FastifyInstance, context: ServiceCo
       created_at: at,
       updated_at: at,
     };
-    await store.createConnector(connector);
+    await store.connectors.create(connector);
     noteAudit(request, { target: connector.id });
     return reply.status(201).send(connectorRecord(connector));
   });
@@ -94,7 +95,7 @@ export function registerConnectorRoutes(app: FastifyInstance, context: ServiceCo
     requireUse(principal);
     const list: ListResponse<ReturnType<typeof connectorRecord>> = {
       object: 'list',
-      data: (await store.listConnectors(principal.organizationId)).map(connectorRecord),
+      data: (await store.connectors.list(principal.organizationId)).map(connectorRecord),
     };
     return list;
   });
@@ -126,7 +127,7 @@ export function registerConnectorRoutes(app: FastifyInstance, context: ServiceCo
         updated_at: nowIso(),
       };
       checkAuthentication(tunnel, updated.authentication);
-      await store.updateConnector(updated);
+      await store.connectors.update(updated);
       return connectorRecord(updated);
     },
   );
@@ -138,7 +139,7 @@ export function registerConnectorRoutes(app: FastifyInstance, context: ServiceCo
       const principal = principalOf(request);
       requireUse(principal);
       const connector = await connectorOf(principal, request.params.connector_id);
-      await store.deleteConnector(connector.id);
+      await store.connectors.delete(connector.id);
       return reply.status(204).send();
     },
   );

@@ -4,7 +4,7 @@ import type { ListResponse } from '@mcp-tunnel/protocol';
 import { generateInvitationToken, INVITATION_LIFETIME_MS } from '../../auth/invitations.ts';
 import { roleAtoms } from '../../auth/permissions.ts';
 import { newId, nowIso } from '../../store/ids.ts';
-import type { InvitationRow } from '../../store/types.ts';
+import type { InvitationRow } from '../../store/repositories/invitations.ts';
 import { conflict, notFound } from '../errors.ts';
 import { noteAudit } from '../audit.ts';
 import { requireAny, type ServiceContext } from '../context.ts';
@@ -54,7 +54,7 @@ export function registerInvitationRoutes(app: FastifyInstance, context: ServiceC
     const roleIds = [...new Set(body.role_ids)].sort();
     const roles = await assignableRoles(store, principal, roleIds);
     requireHeld(principal, roleAtoms(roles), 'The invitation', 'role_ids');
-    if (await store.getMemberByEmail(body.email))
+    if (await store.members.getByEmail(body.email))
       throw conflict('email_taken', `${body.email} already signs in to this service.`, 'email');
     const { token, hash } = generateInvitationToken();
     const at = Date.now();
@@ -69,7 +69,7 @@ export function registerInvitationRoutes(app: FastifyInstance, context: ServiceC
       expires_at: new Date(at + INVITATION_LIFETIME_MS).toISOString(),
       accepted_at: null,
     };
-    await store.createInvitation(invitation);
+    await store.invitations.create(invitation);
     noteAudit(request, { target: invitation.id });
     return reply.status(201).send({ ...invitationRecord(invitation), token });
   });
@@ -79,7 +79,7 @@ export function registerInvitationRoutes(app: FastifyInstance, context: ServiceC
     requireAny(principal, ['member.write']);
     const list: ListResponse<ReturnType<typeof invitationRecord>> = {
       object: 'list',
-      data: (await store.listInvitations(principal.organizationId)).map(invitationRecord),
+      data: (await store.invitations.list(principal.organizationId)).map(invitationRecord),
     };
     return list;
   });
@@ -90,13 +90,13 @@ export function registerInvitationRoutes(app: FastifyInstance, context: ServiceC
     async (request, reply) => {
       const principal = principalOf(request);
       requireAny(principal, ['member.write']);
-      const invitation = await store.getInvitation(request.params.invitation_id);
+      const invitation = await store.invitations.get(request.params.invitation_id);
       if (!invitation || invitation.accepted_at || invitation.organization_id !== principal.organizationId)
         throw notFound(
           'not_found',
           `No pending invitation ${request.params.invitation_id} in your organization. GET /v1/invitations lists them.`,
         );
-      await store.deleteInvitation(invitation.id);
+      await store.invitations.delete(invitation.id);
       return reply.status(204).send();
     },
   );

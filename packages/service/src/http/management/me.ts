@@ -7,7 +7,7 @@ import { principalOf } from '../request-principal.ts';
 export function registerMeRoute(app: FastifyInstance, context: ServiceContext): void {
   app.get('/v1/me', async (request) => {
     const principal = principalOf(request);
-    const organization = await context.store.getOrganization(principal.organizationId);
+    const organization = await context.store.organizations.get(principal.organizationId);
     return {
       object: 'me',
       api_key: principal.key ? apiKeyRecord(principal.key) : null,

@@ -2,7 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ListResponse } from '@mcp-tunnel/protocol';
 import { newId, nowIso } from '../../store/ids.ts';
-import type { ApiKeyRow, MemberRow, RoleRow, Store } from '../../store/types.ts';
+import type { ApiKeyRow } from '../../store/repositories/api-keys.ts';
+import type { MemberRow } from '../../store/repositories/members.ts';
+import type { RoleRow } from '../../store/repositories/roles.ts';
+import type { Store } from '../../store/types.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { generateApiKey } from '../../auth/api-keys.ts';
 import { roleAtoms } from '../../auth/permissions.ts';
@@ -26,7 +29,7 @@ export function registerMemberRoutes(app: FastifyInstance, context: ServiceConte
   app.get('/v1/members', { config: { action: 'member.list' } }, async (request) => {
     const principal = principalOf(request);
     requireAny(principal, ['member.write', 'role.write']);
-    const members = await store.listMembers(principal.organizationId);
+    const members = await store.members.list(principal.organizationId);
     const list: ListResponse<ReturnType<typeof memberRecord>> = {
       object: 'list',
       data: members.map(memberRecord),
@@ -67,8 +70,8 @@ export function registerMemberRoutes(app: FastifyInstance, context: ServiceConte
       last_used_at: null,
       revoked_at: null,
     };
-    await store.createMember(member);
-    await store.createApiKey(key);
+    await store.members.create(member);
+    await store.apiKeys.create(key);
     noteAudit(request, { target: member.id });
     request.log.info({ member_id: member.id, key_id: key.id }, 'service account created');
     return { ...memberRecord(member), api_key: { ...apiKeyRecord(key), secret: secret.secret } };
@@ -90,7 +93,7 @@ export function registerMemberRoutes(app: FastifyInstance, context: ServiceConte
         await requireOwner(store, principal, 'Taking the Owner role from a member');
         await keepAnOwner(store, principal.organizationId, member.id);
       }
-      await store.setMemberRoles(member.id, roleIds);
+      await store.members.setRoles(member.id, roleIds);
       return memberRecord({ ...member, role_ids: roleIds });
     },
   );
@@ -106,7 +109,7 @@ export function registerMemberRoutes(app: FastifyInstance, context: ServiceConte
         await requireOwner(store, principal, 'Removing an owner');
         await keepAnOwner(store, principal.organizationId, member.id);
       }
-      await store.removeMember(member.id, nowIso());
+      await store.members.remove(member.id, nowIso());
       request.log.info({ member_id: member.id }, 'member removed');
       return reply.status(204).send();
     },
@@ -120,7 +123,7 @@ const MemberUpdateSchema = z.strictObject({
 });
 
 async function memberOf(store: Store, principal: Principal, memberId: string): Promise<MemberRow> {
-  const member = await store.getMember(memberId);
+  const member = await store.members.get(memberId);
   if (!member || member.deleted_at || member.organization_id !== principal.organizationId)
     throw notFound('not_found', `No member ${memberId} in your organization. GET /v1/members lists them.`);
   return member;
@@ -132,7 +135,9 @@ export async function assignableRoles(
   principal: Principal,
   roleIds: string[],
 ): Promise<RoleRow[]> {
-  const roles = (await store.getRoles(roleIds)).filter((r) => r.organization_id === principal.organizationId);
+  const roles = (await store.roles.getMany(roleIds)).filter(
+    (r) => r.organization_id === principal.organizationId,
+  );
   const unknown = roleIds.filter((id) => !roles.some((role) => role.id === id));
   if (unknown.length > 0)
     throw badRequest(
@@ -144,7 +149,7 @@ export async function assignableRoles(
 }
 
 async function holdsOwnerRole(store: Store, member: MemberRow): Promise<boolean> {
-  return (await store.getRoles(member.role_ids)).some((role) => role.builtin === 'owner');
+  return (await store.roles.getMany(member.role_ids)).some((role) => role.builtin === 'owner');
 }
 
 /** Only an owner demotes or removes an owner: Members Manage alone must not be a way to take over. */
@@ -155,7 +160,7 @@ async function requireOwner(store: Store, principal: Principal, what: string): P
 
 /** Refuses a change that would leave the organization without an owner who can sign in or use a key. */
 async function keepAnOwner(store: Store, organizationId: string, leaving: string): Promise<void> {
-  for (const other of await store.listMembers(organizationId))
+  for (const other of await store.members.list(organizationId))
     if (other.id !== leaving && (await holdsOwnerRole(store, other))) return;
   throw conflict(
     'last_owner',

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { RoleCreateSchema, type ListResponse } from '@mcp-tunnel/protocol';
 import { newId, nowIso } from '../../store/ids.ts';
-import type { RoleRow } from '../../store/types.ts';
+import type { RoleRow } from '../../store/repositories/roles.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { sortedAtoms } from '../../auth/permissions.ts';
 import { badRequest, notFound, ApiRefusal } from '../errors.ts';
@@ -21,14 +21,14 @@ export function registerRoleRoutes(app: FastifyInstance, context: ServiceContext
   const { store } = context;
 
   async function roleOf(principal: Principal, roleId: string): Promise<RoleRow> {
-    const role = await store.getRole(roleId);
+    const role = await store.roles.get(roleId);
     if (!role || role.organization_id !== principal.organizationId)
       throw notFound('not_found', `No role ${roleId} in your organization. GET /v1/roles lists them.`);
     return role;
   }
 
   async function checkNameFree(principal: Principal, name: string, except?: string): Promise<void> {
-    const roles = await store.listRoles(principal.organizationId);
+    const roles = await store.roles.list(principal.organizationId);
     if (roles.some((role) => role.name === name && role.id !== except))
       throw new ApiRefusal(
         409,
@@ -55,7 +55,7 @@ export function registerRoleRoutes(app: FastifyInstance, context: ServiceContext
       created_at: at,
       updated_at: at,
     };
-    await store.createRole(role);
+    await store.roles.create(role);
     noteAudit(request, { target: role.id });
     return roleRecord(role);
   });
@@ -63,7 +63,7 @@ export function registerRoleRoutes(app: FastifyInstance, context: ServiceContext
   app.get('/v1/roles', { config: { action: 'role.list' } }, async (request) => {
     const principal = principalOf(request);
     requireAny(principal, ['role.write', 'member.write']);
-    const roles = await store.listRoles(principal.organizationId);
+    const roles = await store.roles.list(principal.organizationId);
     const list: ListResponse<ReturnType<typeof roleRecord>> = { object: 'list', data: roles.map(roleRecord) };
     return list;
   });
@@ -91,7 +91,7 @@ export function registerRoleRoutes(app: FastifyInstance, context: ServiceContext
         permissions: body.permissions ? sortedAtoms(body.permissions) : role.permissions,
         updated_at: nowIso(),
       };
-      await store.updateRole(updated);
+      await store.roles.update(updated);
       return roleRecord(updated);
     },
   });
@@ -101,7 +101,7 @@ export function registerRoleRoutes(app: FastifyInstance, context: ServiceContext
     requireAny(principal, ['role.write']);
     const role = await roleOf(principal, request.params.role_id);
     if (role.builtin) throw badRequest('invalid_request', 'The built-in Owner role cannot be deleted.');
-    await store.deleteRole(role.id);
+    await store.roles.delete(role.id);
     return { id: role.id, object: 'role', deleted: true };
   });
 }

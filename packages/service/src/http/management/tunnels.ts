@@ -51,7 +51,7 @@ export function registerTunnelRoutes(app: FastifyInstance, context: ServiceConte
       created_at: at,
       updated_at: at,
     };
-    await store.createTunnel(tunnel);
+    await store.tunnels.create(tunnel);
     noteAudit(request, { target: tunnel.id });
     request.log.info({ tunnel_id: tunnel.id }, 'tunnel created');
     return reply.status(200).send(tunnelRecord(tunnel));
@@ -60,7 +60,7 @@ export function registerTunnelRoutes(app: FastifyInstance, context: ServiceConte
   app.get('/v1/tunnels', { config: { action: 'tunnel.list' } }, async (request) => {
     const principal = principalOf(request);
     requireAny(principal, ['tunnel.read']);
-    const tunnels = await store.listTunnels(principal.organizationId);
+    const tunnels = await store.tunnels.list(principal.organizationId);
     const list: ListResponse<ReturnType<typeof tunnelRecord>> = {
       object: 'list',
       data: tunnels.map(tunnelRecord),
@@ -112,7 +112,7 @@ export function registerTunnelRoutes(app: FastifyInstance, context: ServiceConte
         connector_access: body.connector_access ?? tunnel.connector_access,
         updated_at: nowIso(),
       };
-      await store.updateTunnel(updated);
+      await store.tunnels.update(updated);
       return tunnelRecord(updated);
     },
   });
@@ -126,7 +126,7 @@ export function registerTunnelRoutes(app: FastifyInstance, context: ServiceConte
       const tunnel = await visibleTunnel(context, principal, request.params.tunnel_id);
       requireAny(principal, ['tunnel.read']);
       const clients = await context.broker.clients(tunnel.id);
-      const sessions = await store.listOpenSessions(tunnel.id, LIVE_SESSIONS);
+      const sessions = await store.mcpSessions.listOpen(tunnel.id, LIVE_SESSIONS);
       return {
         object: 'tunnel.live',
         tunnel_id: tunnel.id,
@@ -156,7 +156,7 @@ export function registerTunnelRoutes(app: FastifyInstance, context: ServiceConte
       const principal = principalOf(request);
       const tunnel = await visibleTunnel(context, principal, request.params.tunnel_id);
       requireManage(principal);
-      await store.deleteTunnel(tunnel.id);
+      await store.tunnels.delete(tunnel.id);
       request.log.info({ tunnel_id: tunnel.id }, 'tunnel deleted');
       return { id: tunnel.id, object: 'tunnel', deleted: true };
     },

@@ -1,20 +1,21 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { integer, readColumn } from './columns.ts';
 import type { SqlRunner } from './runner.ts';
 
-/** One versioned schema step: `NNNN_name.sql` in ./migrations, applied in order, each exactly once. */
+/**
+ * One versioned schema step: `NNNN_name.sql` in a dialect's folder (./migrations/sqlite/), applied in
+ * order, each exactly once. Each dialect has its own folder; versions and names mean the same step in all.
+ */
 export interface Migration {
   version: number;
   name: string;
   sql: string;
 }
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 const FILE_PATTERN = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 
-export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
+export function loadMigrations(dir: string): Migration[] {
   const migrations: Migration[] = [];
   for (const file of readdirSync(dir).sort()) {
     const match = FILE_PATTERN.exec(file);
@@ -28,7 +29,10 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
   return migrations;
 }
 
-/** The bookkeeping table, in SQL that both SQLite and PostgreSQL accept. */
+/**
+ * The bookkeeping table, in SQL that both SQLite and PostgreSQL accept. Its shape is what every data
+ * directory already holds: keep it, or existing stores stop opening.
+ */
 const MIGRATIONS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS schema_migrations (
   version INTEGER PRIMARY KEY,
   name TEXT NOT NULL,

@@ -1,5 +1,6 @@
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
+import { fileURLToPath } from 'node:url';
 import { loadMigrations, migrate } from './migrations.ts';
 import type { SqlRow, SqlRunner, SqlValue } from './runner.ts';
 import { sqlStore } from './sql-store.ts';
@@ -81,11 +82,13 @@ export class SqliteRunner implements SqlRunner {
   }
 }
 
+const MIGRATIONS = fileURLToPath(new URL('./migrations/sqlite/', import.meta.url));
+
 /** The embedded store: one SQLite file, migrated to the latest schema before it is handed out. */
 export async function openSqliteStore(file: string): Promise<Store> {
   const sql = new SqliteRunner(file);
   try {
-    await migrate(sql, loadMigrations());
+    await migrate(sql, loadMigrations(MIGRATIONS));
   } catch (error) {
     await sql.close();
     throw error;

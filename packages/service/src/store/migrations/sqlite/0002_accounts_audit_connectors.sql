@@ -1,4 +1,4 @@
--- Portable SQL: the same file runs on SQLite (embedded) and PostgreSQL (cluster).
+-- SQLite. Written in SQL PostgreSQL also runs, so its folder can mirror these steps one for one.
 -- Sign-in for members, browser sessions, invitations, sign-in attempts, the audit log, a tunnel's
 -- connector access and the console's connectors.
 

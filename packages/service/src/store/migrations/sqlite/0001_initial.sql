@@ -1,4 +1,4 @@
--- Portable SQL: the same file runs on SQLite (embedded) and PostgreSQL (cluster).
+-- SQLite. Written in SQL PostgreSQL also runs, so its folder can mirror these steps one for one.
 -- Timestamps are RFC 3339 text; permission lists are JSON arrays stored as text.
 
 CREATE TABLE organizations (

@@ -54,7 +54,12 @@ export function stringList<T extends string = string>(): Column<T[]> {
     kind: 'a JSON list of strings',
     read: (stored) => {
       if (typeof stored !== 'string') return undefined;
-      const list: unknown = JSON.parse(stored);
+      let list: unknown;
+      try {
+        list = JSON.parse(stored);
+      } catch {
+        return undefined;
+      }
       return Array.isArray(list) && list.every((item) => typeof item === 'string')
         ? (list as T[])
         : undefined;

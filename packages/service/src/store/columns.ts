@@ -79,6 +79,9 @@ export function nullable<T>(column: Column<T>): Column<T | null> {
 
 export type Columns<Row> = { [K in keyof Row]: Column<Row[K]> };
 
+/** The row type a table's column map describes: `type RoleRow = RowOf<typeof ROLES>`. */
+export type RowOf<T> = T extends Table<infer Row> ? Row : never;
+
 /** Reads one stored value; throws naming the column when it is not what the column holds. */
 export function readColumn<T>(column: Column<T>, stored: unknown, name: string): T {
   const value = column.read(stored);
@@ -90,9 +93,9 @@ export function readColumn<T>(column: Column<T>, stored: unknown, name: string):
 }
 
 /**
- * A table's typed column map: the one place that says how each field is stored. It reads result rows and
- * writes inserts and updates, so no repository spells out a column list or converts a value by hand.
- * Column names come from this map, never from input.
+ * A table's typed column map: the one place that says what each field is and how it is stored. The row
+ * type derives from it; it reads result rows and writes inserts and updates, so no repository spells out
+ * a column list or converts a value by hand. Column names come from this map, never from input.
  */
 export class Table<Row extends object> {
   readonly name: string;

@@ -1,33 +1,33 @@
-import { SqlApiKeyRepository } from './repositories/api-keys.ts';
-import { SqlAuditRepository } from './repositories/audit.ts';
-import { SqlBrowserSessionRepository } from './repositories/browser-sessions.ts';
-import { SqlConnectorRepository } from './repositories/connectors.ts';
-import { SqlInvitationRepository } from './repositories/invitations.ts';
-import { SqlMcpSessionRepository } from './repositories/mcp-sessions.ts';
-import { SqlMemberRepository } from './repositories/members.ts';
-import { SqlOrganizationRepository } from './repositories/organizations.ts';
-import { SqlRoleRepository } from './repositories/roles.ts';
-import { SqlSettingRepository } from './repositories/settings.ts';
-import { SqlSignInAttemptRepository } from './repositories/sign-in-attempts.ts';
-import { SqlTunnelRepository } from './repositories/tunnels.ts';
+import { sqlApiKeys } from './repositories/api-keys.ts';
+import { sqlAudit } from './repositories/audit.ts';
+import { sqlBrowserSessions } from './repositories/browser-sessions.ts';
+import { sqlConnectors } from './repositories/connectors.ts';
+import { sqlInvitations } from './repositories/invitations.ts';
+import { sqlMcpSessions } from './repositories/mcp-sessions.ts';
+import { sqlMembers } from './repositories/members.ts';
+import { sqlOrganizations } from './repositories/organizations.ts';
+import { sqlRoles } from './repositories/roles.ts';
+import { sqlSettings } from './repositories/settings.ts';
+import { sqlSignInAttempts } from './repositories/sign-in-attempts.ts';
+import { sqlTunnels } from './repositories/tunnels.ts';
 import type { SqlRunner } from './runner.ts';
 import type { Store } from './types.ts';
 
 /** Every repository over one runner: the store of any SQL database that has a runner and a migrated schema. */
 export function sqlStore(sql: SqlRunner, close: () => Promise<void>): Store {
   return {
-    organizations: new SqlOrganizationRepository(sql),
-    members: new SqlMemberRepository(sql),
-    roles: new SqlRoleRepository(sql),
-    apiKeys: new SqlApiKeyRepository(sql),
-    tunnels: new SqlTunnelRepository(sql),
-    mcpSessions: new SqlMcpSessionRepository(sql),
-    browserSessions: new SqlBrowserSessionRepository(sql),
-    invitations: new SqlInvitationRepository(sql),
-    signInAttempts: new SqlSignInAttemptRepository(sql),
-    audit: new SqlAuditRepository(sql),
-    connectors: new SqlConnectorRepository(sql),
-    settings: new SqlSettingRepository(sql),
+    organizations: sqlOrganizations(sql),
+    members: sqlMembers(sql),
+    roles: sqlRoles(sql),
+    apiKeys: sqlApiKeys(sql),
+    tunnels: sqlTunnels(sql),
+    mcpSessions: sqlMcpSessions(sql),
+    browserSessions: sqlBrowserSessions(sql),
+    invitations: sqlInvitations(sql),
+    signInAttempts: sqlSignInAttempts(sql),
+    audit: sqlAudit(sql),
+    connectors: sqlConnectors(sql),
+    settings: sqlSettings(sql),
     close,
   };
 }

@@ -1,15 +1,16 @@
-import { Table, text } from '../columns.ts';
+import { Table, text, type RowOf } from '../columns.ts';
 import type { SqlRunner } from '../runner.ts';
 
 /** A signed-in browser. The cookie carries a random token; only its hash is stored. */
-export interface BrowserSessionRow {
-  id_hash: string;
-  member_id: string;
-  organization_id: string;
-  csrf_token: string;
-  created_at: string;
-  expires_at: string;
-}
+const BROWSER_SESSIONS = new Table('browser_sessions', {
+  id_hash: text,
+  member_id: text,
+  organization_id: text,
+  csrf_token: text,
+  created_at: text,
+  expires_at: text,
+});
+export type BrowserSessionRow = RowOf<typeof BROWSER_SESSIONS>;
 
 export interface BrowserSessionRepository {
   create(session: BrowserSessionRow): Promise<void>;
@@ -20,35 +21,15 @@ export interface BrowserSessionRepository {
   deleteExpired(at: string): Promise<void>;
 }
 
-const BROWSER_SESSIONS = new Table<BrowserSessionRow>('browser_sessions', {
-  id_hash: text,
-  member_id: text,
-  organization_id: text,
-  csrf_token: text,
-  created_at: text,
-  expires_at: text,
-});
-
-export class SqlBrowserSessionRepository implements BrowserSessionRepository {
-  readonly #sql: SqlRunner;
-
-  constructor(sql: SqlRunner) {
-    this.#sql = sql;
-  }
-
-  async create(session: BrowserSessionRow): Promise<void> {
-    await BROWSER_SESSIONS.insert(this.#sql, session);
-  }
-
-  async get(idHash: string): Promise<BrowserSessionRow | undefined> {
-    return BROWSER_SESSIONS.one(this.#sql, 'WHERE id_hash = ?', [idHash]);
-  }
-
-  async delete(idHash: string): Promise<void> {
-    await this.#sql.run('DELETE FROM browser_sessions WHERE id_hash = ?', [idHash]);
-  }
-
-  async deleteExpired(at: string): Promise<void> {
-    await this.#sql.run('DELETE FROM browser_sessions WHERE expires_at < ?', [at]);
-  }
+export function sqlBrowserSessions(sql: SqlRunner): BrowserSessionRepository {
+  return {
+    create: (session) => BROWSER_SESSIONS.insert(sql, session),
+    get: (idHash) => BROWSER_SESSIONS.one(sql, 'WHERE id_hash = ?', [idHash]),
+    delete: async (idHash) => {
+      await sql.run('DELETE FROM browser_sessions WHERE id_hash = ?', [idHash]);
+    },
+    deleteExpired: async (at) => {
+      await sql.run('DELETE FROM browser_sessions WHERE expires_at < ?', [at]);
+    },
+  };
 }

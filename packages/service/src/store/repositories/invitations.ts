@@ -1,20 +1,21 @@
-import { nullable, stringList, Table, text } from '../columns.ts';
+import { nullable, stringList, Table, text, type RowOf } from '../columns.ts';
 import type { SqlRunner } from '../runner.ts';
-import { SqlMemberRepository, type MemberRow } from './members.ts';
+import { sqlMembers, type MemberRow } from './members.ts';
 
 /** An invitation to become a user of an organization, accepted once with the token sent to the email. */
-export interface InvitationRow {
-  id: string;
-  organization_id: string;
-  email: string;
-  role_ids: string[];
+const INVITATIONS = new Table('invitations', {
+  id: text,
+  organization_id: text,
+  email: text,
+  role_ids: stringList(),
   /** The hash of the token; the token itself is stored nowhere. Unique across the service. */
-  token_hash: string;
-  created_by: string;
-  created_at: string;
-  expires_at: string;
-  accepted_at: string | null;
-}
+  token_hash: text,
+  created_by: text,
+  created_at: text,
+  expires_at: text,
+  accepted_at: nullable(text),
+});
+export type InvitationRow = RowOf<typeof INVITATIONS>;
 
 export interface InvitationRepository {
   create(invitation: InvitationRow): Promise<void>;
@@ -27,58 +28,27 @@ export interface InvitationRepository {
   accept(invitationId: string, member: MemberRow, at: string): Promise<boolean>;
 }
 
-const INVITATIONS = new Table<InvitationRow>('invitations', {
-  id: text,
-  organization_id: text,
-  email: text,
-  role_ids: stringList(),
-  token_hash: text,
-  created_by: text,
-  created_at: text,
-  expires_at: text,
-  accepted_at: nullable(text),
-});
-
-export class SqlInvitationRepository implements InvitationRepository {
-  readonly #sql: SqlRunner;
-
-  constructor(sql: SqlRunner) {
-    this.#sql = sql;
-  }
-
-  async create(invitation: InvitationRow): Promise<void> {
-    await INVITATIONS.insert(this.#sql, invitation);
-  }
-
-  async get(id: string): Promise<InvitationRow | undefined> {
-    return INVITATIONS.one(this.#sql, 'WHERE id = ?', [id]);
-  }
-
-  async findByHash(tokenHash: string): Promise<InvitationRow | undefined> {
-    return INVITATIONS.one(this.#sql, 'WHERE token_hash = ?', [tokenHash]);
-  }
-
-  async list(organizationId: string): Promise<InvitationRow[]> {
-    return INVITATIONS.all(
-      this.#sql,
-      'WHERE organization_id = ? AND accepted_at IS NULL ORDER BY created_at, id',
-      [organizationId],
-    );
-  }
-
-  async delete(id: string): Promise<void> {
-    await this.#sql.run('DELETE FROM invitations WHERE id = ?', [id]);
-  }
-
-  async accept(invitationId: string, member: MemberRow, at: string): Promise<boolean> {
-    return this.#sql.transaction(async (sql) => {
-      const used = await sql.run(
-        'UPDATE invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL',
-        [at, invitationId],
-      );
-      if (used !== 1) return false;
-      await new SqlMemberRepository(sql).create(member);
-      return true;
-    });
-  }
+export function sqlInvitations(sql: SqlRunner): InvitationRepository {
+  return {
+    create: (invitation) => INVITATIONS.insert(sql, invitation),
+    get: (id) => INVITATIONS.one(sql, 'WHERE id = ?', [id]),
+    findByHash: (tokenHash) => INVITATIONS.one(sql, 'WHERE token_hash = ?', [tokenHash]),
+    list: (organizationId) =>
+      INVITATIONS.all(sql, 'WHERE organization_id = ? AND accepted_at IS NULL ORDER BY created_at, id', [
+        organizationId,
+      ]),
+    delete: async (id) => {
+      await sql.run('DELETE FROM invitations WHERE id = ?', [id]);
+    },
+    accept: (invitationId, member, at) =>
+      sql.transaction(async (tx) => {
+        const used = await tx.run(
+          'UPDATE invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL',
+          [at, invitationId],
+        );
+        if (used !== 1) return false;
+        await sqlMembers(tx).create(member);
+        return true;
+      }),
+  };
 }

@@ -1,20 +1,25 @@
-import { nullable, oneOf, Table, text } from '../columns.ts';
+import { nullable, oneOf, Table, text, type RowOf } from '../columns.ts';
 import type { SqlRunner } from '../runner.ts';
 
-export type MemberKind = 'user' | 'service_account';
-
-export interface MemberRow {
-  id: string;
-  organization_id: string;
-  kind: MemberKind;
-  name: string;
-  role_ids: string[];
-  created_at: string;
+/** The members table; a member's roles live in member_roles. */
+const MEMBERS = new Table('members', {
+  id: text,
+  organization_id: text,
+  kind: oneOf('user', 'service_account'),
+  name: text,
+  created_at: text,
   /** Sign-in of a user; null for service accounts and for users who have not set a password yet. */
-  email: string | null;
-  password_hash: string | null;
+  email: nullable(text),
+  password_hash: nullable(text),
   /** Removed members stay for the audit trail's names; they can no longer sign in or use keys. */
-  deleted_at: string | null;
+  deleted_at: nullable(text),
+});
+
+const MEMBER_ROLES = new Table('member_roles', { member_id: text, role_id: text });
+
+export interface MemberRow extends RowOf<typeof MEMBERS> {
+  /** Sorted. */
+  role_ids: string[];
 }
 
 /** Users and service accounts, with the roles they hold. An email signs in to one member of the service. */
@@ -36,100 +41,70 @@ export interface MemberRepository {
   hasSignIn(organizationId?: string): Promise<boolean>;
 }
 
-/** The members table; a member's roles live in member_roles. */
-const MEMBERS = new Table<Omit<MemberRow, 'role_ids'>>('members', {
-  id: text,
-  organization_id: text,
-  kind: oneOf('user', 'service_account'),
-  name: text,
-  created_at: text,
-  email: nullable(text),
-  password_hash: nullable(text),
-  deleted_at: nullable(text),
-});
-
-const MEMBER_ROLES = new Table<{ member_id: string; role_id: string }>('member_roles', {
-  member_id: text,
-  role_id: text,
-});
-
-export class SqlMemberRepository implements MemberRepository {
-  readonly #sql: SqlRunner;
-
-  constructor(sql: SqlRunner) {
-    this.#sql = sql;
-  }
-
-  async create(member: MemberRow): Promise<void> {
-    await this.#sql.transaction(async (sql) => {
-      await MEMBERS.insert(sql, member);
-      await grantRoles(sql, member.id, member.role_ids);
-    });
-  }
-
-  async get(id: string): Promise<MemberRow | undefined> {
-    const member = await MEMBERS.one(this.#sql, 'WHERE id = ?', [id]);
-    return member && this.#withRoles(member);
-  }
-
-  async list(organizationId: string): Promise<MemberRow[]> {
-    const members = await MEMBERS.all(
-      this.#sql,
-      'WHERE organization_id = ? AND deleted_at IS NULL ORDER BY created_at, id',
-      [organizationId],
-    );
-    return Promise.all(members.map((member) => this.#withRoles(member)));
-  }
-
-  async getByEmail(email: string): Promise<MemberRow | undefined> {
-    const member = await MEMBERS.one(this.#sql, 'WHERE email = ? AND deleted_at IS NULL', [email]);
-    return member && this.#withRoles(member);
-  }
-
-  async setSignIn(id: string, signIn: { name: string; email: string; passwordHash: string }): Promise<void> {
-    await this.#sql.run('UPDATE members SET name = ?, email = ?, password_hash = ? WHERE id = ?', [
-      signIn.name,
-      signIn.email,
-      signIn.passwordHash,
-      id,
-    ]);
-  }
-
-  async setRoles(id: string, roleIds: string[]): Promise<void> {
-    await this.#sql.transaction(async (sql) => {
-      await sql.run('DELETE FROM member_roles WHERE member_id = ?', [id]);
-      await grantRoles(sql, id, roleIds);
-    });
-  }
-
-  async remove(id: string, at: string): Promise<void> {
-    await this.#sql.transaction(async (sql) => {
-      await sql.run('DELETE FROM member_roles WHERE member_id = ?', [id]);
-      await sql.run('DELETE FROM browser_sessions WHERE member_id = ?', [id]);
-      await sql.run('UPDATE api_keys SET revoked_at = ? WHERE owner_id = ? AND revoked_at IS NULL', [at, id]);
-      await sql.run('UPDATE members SET email = NULL, password_hash = NULL, deleted_at = ? WHERE id = ?', [
-        at,
+export function sqlMembers(sql: SqlRunner): MemberRepository {
+  const withRoles = async (member: RowOf<typeof MEMBERS>): Promise<MemberRow> => {
+    const grants = await MEMBER_ROLES.all(sql, 'WHERE member_id = ? ORDER BY role_id', [member.id]);
+    return { ...member, role_ids: grants.map((grant) => grant.role_id) };
+  };
+  const grant = async (tx: SqlRunner, memberId: string, roleIds: string[]) => {
+    for (const roleId of roleIds) await MEMBER_ROLES.insert(tx, { member_id: memberId, role_id: roleId });
+  };
+  return {
+    create: (member) =>
+      sql.transaction(async (tx) => {
+        await MEMBERS.insert(tx, member);
+        await grant(tx, member.id, member.role_ids);
+      }),
+    get: async (id) => {
+      const member = await MEMBERS.one(sql, 'WHERE id = ?', [id]);
+      return member && withRoles(member);
+    },
+    list: async (organizationId) => {
+      const members = await MEMBERS.all(
+        sql,
+        'WHERE organization_id = ? AND deleted_at IS NULL ORDER BY created_at, id',
+        [organizationId],
+      );
+      return Promise.all(members.map(withRoles));
+    },
+    getByEmail: async (email) => {
+      const member = await MEMBERS.one(sql, 'WHERE email = ? AND deleted_at IS NULL', [email]);
+      return member && withRoles(member);
+    },
+    setSignIn: async (id, signIn) => {
+      await sql.run('UPDATE members SET name = ?, email = ?, password_hash = ? WHERE id = ?', [
+        signIn.name,
+        signIn.email,
+        signIn.passwordHash,
         id,
       ]);
-    });
-  }
-
-  async hasSignIn(organizationId?: string): Promise<boolean> {
-    const row = organizationId
-      ? await this.#sql.one(
-          'SELECT 1 AS x FROM members WHERE password_hash IS NOT NULL AND organization_id = ? LIMIT 1',
-          [organizationId],
-        )
-      : await this.#sql.one('SELECT 1 AS x FROM members WHERE password_hash IS NOT NULL LIMIT 1');
-    return row !== undefined;
-  }
-
-  async #withRoles(member: Omit<MemberRow, 'role_ids'>): Promise<MemberRow> {
-    const grants = await MEMBER_ROLES.all(this.#sql, 'WHERE member_id = ? ORDER BY role_id', [member.id]);
-    return { ...member, role_ids: grants.map((grant) => grant.role_id) };
-  }
-}
-
-async function grantRoles(sql: SqlRunner, memberId: string, roleIds: string[]): Promise<void> {
-  for (const roleId of roleIds) await MEMBER_ROLES.insert(sql, { member_id: memberId, role_id: roleId });
+    },
+    setRoles: (id, roleIds) =>
+      sql.transaction(async (tx) => {
+        await tx.run('DELETE FROM member_roles WHERE member_id = ?', [id]);
+        await grant(tx, id, roleIds);
+      }),
+    remove: (id, at) =>
+      sql.transaction(async (tx) => {
+        await tx.run('DELETE FROM member_roles WHERE member_id = ?', [id]);
+        await tx.run('DELETE FROM browser_sessions WHERE member_id = ?', [id]);
+        await tx.run('UPDATE api_keys SET revoked_at = ? WHERE owner_id = ? AND revoked_at IS NULL', [
+          at,
+          id,
+        ]);
+        await tx.run('UPDATE members SET email = NULL, password_hash = NULL, deleted_at = ? WHERE id = ?', [
+          at,
+          id,
+        ]);
+      }),
+    hasSignIn: async (organizationId) => {
+      const row = organizationId
+        ? await sql.one(
+            'SELECT 1 AS x FROM members WHERE password_hash IS NOT NULL AND organization_id = ? LIMIT 1',
+            [organizationId],
+          )
+        : await sql.one('SELECT 1 AS x FROM members WHERE password_hash IS NOT NULL LIMIT 1');
+      return row !== undefined;
+    },
+  };
 }

@@ -1,14 +1,11 @@
-import { integer, readColumn, Table, text } from '../columns.ts';
+import { integer, readColumn, Table, text, type RowOf } from '../columns.ts';
 import type { SqlRunner } from '../runner.ts';
-import { SqlApiKeyRepository, type ApiKeyRow } from './api-keys.ts';
-import { SqlMemberRepository, type MemberRow } from './members.ts';
-import { SqlRoleRepository, type RoleRow } from './roles.ts';
+import { sqlApiKeys, type ApiKeyRow } from './api-keys.ts';
+import { sqlMembers, type MemberRow } from './members.ts';
+import { sqlRoles, type RoleRow } from './roles.ts';
 
-export interface OrganizationRow {
-  id: string;
-  name: string;
-  created_at: string;
-}
+const ORGANIZATIONS = new Table('organizations', { id: text, name: text, created_at: text });
+export type OrganizationRow = RowOf<typeof ORGANIZATIONS>;
 
 /** What a new organization starts with: its Owner role, an owner holding it, and the owner's key. */
 export interface OwnerBootstrap {
@@ -27,38 +24,20 @@ export interface OrganizationRepository {
   get(id: string): Promise<OrganizationRow | undefined>;
 }
 
-const ORGANIZATIONS = new Table<OrganizationRow>('organizations', {
-  id: text,
-  name: text,
-  created_at: text,
-});
-
-export class SqlOrganizationRepository implements OrganizationRepository {
-  readonly #sql: SqlRunner;
-
-  constructor(sql: SqlRunner) {
-    this.#sql = sql;
-  }
-
-  async create(input: OwnerBootstrap): Promise<void> {
-    await this.#sql.transaction(async (sql) => {
-      await ORGANIZATIONS.insert(sql, input.organization);
-      await new SqlRoleRepository(sql).create(input.ownerRole);
-      await new SqlMemberRepository(sql).create(input.owner);
-      await new SqlApiKeyRepository(sql).create(input.ownerKey);
-    });
-  }
-
-  async list(): Promise<OrganizationRow[]> {
-    return ORGANIZATIONS.all(this.#sql, 'ORDER BY created_at, id', []);
-  }
-
-  async count(): Promise<number> {
-    const row = await this.#sql.one('SELECT COUNT(*) AS n FROM organizations');
-    return readColumn(integer, row?.n, 'COUNT(*) of organizations');
-  }
-
-  async get(id: string): Promise<OrganizationRow | undefined> {
-    return ORGANIZATIONS.one(this.#sql, 'WHERE id = ?', [id]);
-  }
+export function sqlOrganizations(sql: SqlRunner): OrganizationRepository {
+  return {
+    create: (input) =>
+      sql.transaction(async (tx) => {
+        await ORGANIZATIONS.insert(tx, input.organization);
+        await sqlRoles(tx).create(input.ownerRole);
+        await sqlMembers(tx).create(input.owner);
+        await sqlApiKeys(tx).create(input.ownerKey);
+      }),
+    list: () => ORGANIZATIONS.all(sql, 'ORDER BY created_at, id', []),
+    count: async () => {
+      const row = await sql.one('SELECT COUNT(*) AS n FROM organizations');
+      return readColumn(integer, row?.n, 'COUNT(*) of organizations');
+    },
+    get: (id) => ORGANIZATIONS.one(sql, 'WHERE id = ?', [id]),
+  };
 }

@@ -1,17 +1,18 @@
 import type { PermissionAtom } from '@mcp-tunnel/protocol';
-import { nullable, oneOf, stringList, Table, text } from '../columns.ts';
+import { nullable, oneOf, stringList, Table, text, type RowOf } from '../columns.ts';
 import type { SqlRunner } from '../runner.ts';
 
-export interface RoleRow {
-  id: string;
-  organization_id: string;
-  name: string;
-  permissions: PermissionAtom[];
+const ROLES = new Table('roles', {
+  id: text,
+  organization_id: text,
+  name: text,
+  permissions: stringList<PermissionAtom>(),
   /** `owner` for the built-in Owner role, which always holds every atom; null for custom roles. */
-  builtin: 'owner' | null;
-  created_at: string;
-  updated_at: string;
-}
+  builtin: nullable(oneOf('owner')),
+  created_at: text,
+  updated_at: text,
+});
+export type RoleRow = RowOf<typeof ROLES>;
 
 /** Roles of an organization; a role's name is unique within its organization. */
 export interface RoleRepository {
@@ -27,48 +28,19 @@ export interface RoleRepository {
   delete(id: string): Promise<void>;
 }
 
-const ROLES = new Table<RoleRow>('roles', {
-  id: text,
-  organization_id: text,
-  name: text,
-  permissions: stringList<PermissionAtom>(),
-  builtin: nullable(oneOf('owner')),
-  created_at: text,
-  updated_at: text,
-});
-
-export class SqlRoleRepository implements RoleRepository {
-  readonly #sql: SqlRunner;
-
-  constructor(sql: SqlRunner) {
-    this.#sql = sql;
-  }
-
-  async create(role: RoleRow): Promise<void> {
-    await ROLES.insert(this.#sql, role);
-  }
-
-  async get(id: string): Promise<RoleRow | undefined> {
-    return ROLES.one(this.#sql, 'WHERE id = ?', [id]);
-  }
-
-  async getMany(ids: string[]): Promise<RoleRow[]> {
-    if (ids.length === 0) return [];
-    return ROLES.all(this.#sql, `WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
-  }
-
-  async list(organizationId: string): Promise<RoleRow[]> {
-    return ROLES.all(this.#sql, 'WHERE organization_id = ? ORDER BY created_at, id', [organizationId]);
-  }
-
-  async update(role: RoleRow): Promise<void> {
-    await ROLES.update(this.#sql, role, ['name', 'permissions', 'updated_at']);
-  }
-
-  async delete(id: string): Promise<void> {
-    await this.#sql.transaction(async (sql) => {
-      await sql.run('DELETE FROM member_roles WHERE role_id = ?', [id]);
-      await sql.run('DELETE FROM roles WHERE id = ?', [id]);
-    });
-  }
+export function sqlRoles(sql: SqlRunner): RoleRepository {
+  return {
+    create: (role) => ROLES.insert(sql, role),
+    get: (id) => ROLES.one(sql, 'WHERE id = ?', [id]),
+    getMany: async (ids) =>
+      ids.length === 0 ? [] : ROLES.all(sql, `WHERE id IN (${ids.map(() => '?').join(', ')})`, ids),
+    list: (organizationId) =>
+      ROLES.all(sql, 'WHERE organization_id = ? ORDER BY created_at, id', [organizationId]),
+    update: (role) => ROLES.update(sql, role, ['name', 'permissions', 'updated_at']),
+    delete: (id) =>
+      sql.transaction(async (tx) => {
+        await tx.run('DELETE FROM member_roles WHERE role_id = ?', [id]);
+        await tx.run('DELETE FROM roles WHERE id = ?', [id]);
+      }),
+  };
 }

@@ -8,24 +8,20 @@ export interface SettingRepository {
   init(key: string, value: string): Promise<string>;
 }
 
-export class SqlSettingRepository implements SettingRepository {
-  readonly #sql: SqlRunner;
-
-  constructor(sql: SqlRunner) {
-    this.#sql = sql;
-  }
-
-  async get(key: string): Promise<string | undefined> {
-    const row = await this.#sql.one('SELECT value FROM service_settings WHERE key = ?', [key]);
+export function sqlSettings(sql: SqlRunner): SettingRepository {
+  const get = async (key: string) => {
+    const row = await sql.one('SELECT value FROM service_settings WHERE key = ?', [key]);
     return row && readColumn(text, row.value, 'service_settings.value');
-  }
-
-  async init(key: string, value: string): Promise<string> {
-    // ON CONFLICT ... DO NOTHING is the same in SQLite and PostgreSQL: the first node to write wins.
-    await this.#sql.run(
-      'INSERT INTO service_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING',
-      [key, value],
-    );
-    return (await this.get(key))!;
-  }
+  };
+  return {
+    get,
+    init: async (key, value) => {
+      // ON CONFLICT ... DO NOTHING is the same in SQLite and PostgreSQL: the first writer wins.
+      await sql.run('INSERT INTO service_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', [
+        key,
+        value,
+      ]);
+      return (await get(key))!;
+    },
+  };
 }

@@ -1,12 +1,9 @@
-import { nullable, Table, text } from '../columns.ts';
+import { nullable, Table, text, type RowOf } from '../columns.ts';
 import type { SqlRunner } from '../runner.ts';
 
 /** A failed sign-in: an unknown email, a wrong password or an unknown invitation token (no email). */
-export interface FailedSignIn {
-  email: string | null;
-  ip: string;
-  at: string;
-}
+const SIGN_IN_ATTEMPTS = new Table('sign_in_attempts', { email: nullable(text), ip: text, at: text });
+export type FailedSignIn = RowOf<typeof SIGN_IN_ATTEMPTS>;
 
 /** Failed sign-ins, kept only as long as the sign-in limiter's window looks back. */
 export interface SignInAttemptRepository {
@@ -15,30 +12,17 @@ export interface SignInAttemptRepository {
   failuresSince(email: string | null, ip: string, since: string): Promise<FailedSignIn[]>;
 }
 
-const SIGN_IN_ATTEMPTS = new Table<FailedSignIn>('sign_in_attempts', {
-  email: nullable(text),
-  ip: text,
-  at: text,
-});
-
-export class SqlSignInAttemptRepository implements SignInAttemptRepository {
-  readonly #sql: SqlRunner;
-
-  constructor(sql: SqlRunner) {
-    this.#sql = sql;
-  }
-
-  async recordFailure(attempt: FailedSignIn): Promise<void> {
-    await SIGN_IN_ATTEMPTS.insert(this.#sql, attempt);
-  }
-
-  async failuresSince(email: string | null, ip: string, since: string): Promise<FailedSignIn[]> {
-    // Old attempts only matter inside the window; dropping them here keeps the table small.
-    await this.#sql.run('DELETE FROM sign_in_attempts WHERE at < ?', [since]);
-    return SIGN_IN_ATTEMPTS.all(this.#sql, 'WHERE (email = ? OR ip = ?) AND at >= ? ORDER BY at', [
-      email,
-      ip,
-      since,
-    ]);
-  }
+export function sqlSignInAttempts(sql: SqlRunner): SignInAttemptRepository {
+  return {
+    recordFailure: (attempt) => SIGN_IN_ATTEMPTS.insert(sql, attempt),
+    failuresSince: async (email, ip, since) => {
+      // Old attempts only matter inside the window; dropping them here keeps the table small.
+      await sql.run('DELETE FROM sign_in_attempts WHERE at < ?', [since]);
+      return SIGN_IN_ATTEMPTS.all(sql, 'WHERE (email = ? OR ip = ?) AND at >= ? ORDER BY at', [
+        email,
+        ip,
+        since,
+      ]);
+    },
+  };
 }

@@ -10,17 +10,11 @@ import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
-  api,
-  CALCULATOR,
-  CALCULATOR_HTTP,
-  createRuntime,
-  ROOT,
-  startClient,
-  startProcess,
-  startService,
-  waitReady,
-} from '../scripts/system.ts';
+import { ROOT, startProcess } from '../test/support/processes.ts';
+import { startService } from '../test/support/service-process.ts';
+import { api, createRuntime } from '../test/support/management-api.ts';
+import { startClient, waitReady } from '../test/support/client-process.ts';
+import { CALCULATOR, CALCULATOR_HTTP } from '../test/support/mcp-servers.ts';
 
 const { values } = parseArgs({
   options: { calls: { type: 'string', default: '2000' }, warmup: { type: 'string', default: '200' } },

@@ -16,17 +16,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  createRuntime,
-  ROOT,
-  startClient,
-  startProcess,
-  startService,
-  waitReady,
-  type Client,
-  type Proc,
-  type Service,
-} from './system.ts';
+import { ROOT, startProcess, type Proc } from '../test/support/processes.ts';
+import { startService, type Service } from '../test/support/service-process.ts';
+import { createRuntime } from '../test/support/management-api.ts';
+import { startClient, waitReady, type Client } from '../test/support/client-process.ts';
 
 const CONFORMANCE = join(ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
 const REFERENCE = join(ROOT, 'test/support/conformance-server.ts');

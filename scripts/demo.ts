@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { api, createRuntime, startClient, startService, waitReady, type Service } from './system.ts';
+import { startService, type Service } from '../test/support/service-process.ts';
+import { api, createRuntime } from '../test/support/management-api.ts';
+import { startClient, waitReady } from '../test/support/client-process.ts';
 
 const { values } = parseArgs({
   options: { once: { type: 'boolean', default: false }, port: { type: 'string' } },

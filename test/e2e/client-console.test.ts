@@ -10,16 +10,10 @@ import { join } from 'node:path';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Browser, Page } from 'playwright-core';
-import {
-  ROOT,
-  createRuntime,
-  startClient,
-  startService,
-  waitReady,
-  type Client,
-  type Runtime,
-  type Service,
-} from '../../scripts/system.ts';
+import { ROOT } from '../support/processes.ts';
+import { startService, type Service } from '../support/service-process.ts';
+import { createRuntime, type Runtime } from '../support/management-api.ts';
+import { startClient, waitReady, type Client } from '../support/client-process.ts';
 import { browserSkip, launchBrowser } from '../support/browser.ts';
 
 const skip = browserSkip();

@@ -3,16 +3,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import {
-  createRuntime,
-  startClient,
-  startService,
-  waitReady,
-  type Client,
-  type Runtime,
-  type Service,
-} from '../../scripts/system.ts';
-import { connectSdk, FEATURES_SERVER } from '../support/mcp-servers.ts';
+import { startService, type Service } from '../support/service-process.ts';
+import { createRuntime, type Runtime } from '../support/management-api.ts';
+import { startClient, waitReady, type Client } from '../support/client-process.ts';
+import { FEATURES_SERVER } from '../support/mcp-servers.ts';
+import { connectSdk } from '../support/mcp-callers.ts';
 
 const TEN_MIB = 10 * 1024 * 1024;
 let service: Service;

@@ -4,16 +4,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import {
-  createRuntime,
-  ROOT,
-  startClient,
-  startService,
-  waitReady,
-  type Client,
-  type Runtime,
-  type Service,
-} from '../../scripts/system.ts';
+import { ROOT } from '../support/processes.ts';
+import { startService, type Service } from '../support/service-process.ts';
+import { createRuntime, type Runtime } from '../support/management-api.ts';
+import { startClient, waitReady, type Client } from '../support/client-process.ts';
 
 const SERVER = join(ROOT, 'test/fixtures/changing-server.ts');
 

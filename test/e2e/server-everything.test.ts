@@ -17,18 +17,10 @@ import {
   ListRootsRequestSchema,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import {
-  api,
-  createRuntime,
-  ROOT,
-  startClient,
-  startProcess,
-  startService,
-  waitReady,
-  type Client,
-  type Proc,
-  type Service,
-} from '../../scripts/system.ts';
+import { ROOT, startProcess, type Proc } from '../support/processes.ts';
+import { startService, type Service } from '../support/service-process.ts';
+import { api, createRuntime } from '../support/management-api.ts';
+import { startClient, waitReady, type Client } from '../support/client-process.ts';
 
 const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const RESOURCES_READ = 12;

@@ -9,16 +9,11 @@ import {
   LoggingMessageNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
-import {
-  createRuntime,
-  startClient,
-  startService,
-  waitReady,
-  type Client,
-  type Runtime,
-  type Service,
-} from '../../scripts/system.ts';
-import { connectSdk, FEATURES_SERVER, type McpSession } from '../support/mcp-servers.ts';
+import { startService, type Service } from '../support/service-process.ts';
+import { createRuntime, type Runtime } from '../support/management-api.ts';
+import { startClient, waitReady, type Client } from '../support/client-process.ts';
+import { FEATURES_SERVER } from '../support/mcp-servers.ts';
+import { connectSdk, type McpSession } from '../support/mcp-callers.ts';
 
 let service: Service;
 let runtime: Runtime;

@@ -7,14 +7,9 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { browserSkip, launchBrowser } from '../support/browser.ts';
-import {
-  ROOT,
-  startClient,
-  startService,
-  waitReady,
-  type Client,
-  type Service,
-} from '../../scripts/system.ts';
+import { ROOT } from '../support/processes.ts';
+import { startService, type Service } from '../support/service-process.ts';
+import { startClient, waitReady, type Client } from '../support/client-process.ts';
 
 const skip = browserSkip();
 const DIST = join(ROOT, 'packages/service/console/dist/index.html');
@@ -249,7 +244,7 @@ test(
     await member.getByRole('cell', { name: 'Tunnels Read, Tunnels Use' }).waitFor();
     await checkPage(member, 'api-keys');
 
-    client = await startClient(service, { tunnelId, runtimeKey: secret, roleId: '' });
+    client = await startClient(service, { tunnelId, runtimeKey: secret });
     await waitReady(client.opsUrl);
 
     // Live state on the tunnels page refreshes by itself.

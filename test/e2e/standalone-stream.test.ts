@@ -11,18 +11,10 @@ import {
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import {
-  createRuntime,
-  ROOT,
-  startClient,
-  startProcess,
-  startService,
-  waitReady,
-  type Client,
-  type Proc,
-  type Runtime,
-  type Service,
-} from '../../scripts/system.ts';
+import { ROOT, startProcess, type Proc } from '../support/processes.ts';
+import { startService, type Service } from '../support/service-process.ts';
+import { createRuntime, type Runtime } from '../support/management-api.ts';
+import { startClient, waitReady, type Client } from '../support/client-process.ts';
 
 const SERVER = join(ROOT, 'test/fixtures/changing-server.ts');
 

@@ -2,15 +2,9 @@
 // JSON-RPC ids collide on one shared child each get their own answer.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  createRuntime,
-  startClient,
-  startService,
-  waitReady,
-  type Client,
-  type Runtime,
-  type Service,
-} from '../../scripts/system.ts';
+import { startService, type Service } from '../support/service-process.ts';
+import { createRuntime, type Runtime } from '../support/management-api.ts';
+import { startClient, waitReady, type Client } from '../support/client-process.ts';
 import { FEATURES_SERVER } from '../support/mcp-servers.ts';
 
 let service: Service;

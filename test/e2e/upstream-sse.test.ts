@@ -4,15 +4,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  createRuntime,
-  startClient,
-  startService,
-  waitReady,
-  type Client,
-  type Runtime,
-  type Service,
-} from '../../scripts/system.ts';
+import { startService, type Service } from '../support/service-process.ts';
+import { createRuntime, type Runtime } from '../support/management-api.ts';
+import { startClient, waitReady, type Client } from '../support/client-process.ts';
 
 let service: Service;
 let runtime: Runtime;

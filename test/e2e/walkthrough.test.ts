@@ -4,18 +4,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import {
-  api,
-  CLIENT_BIN,
-  createRuntime,
-  runCli,
-  startClient,
-  startService,
-  waitReady,
-  type Client,
-  type Runtime,
-  type Service,
-} from '../../scripts/system.ts';
+import { CLIENT_BIN, runCli } from '../support/processes.ts';
+import { startService, type Service } from '../support/service-process.ts';
+import { api, createRuntime, type Runtime } from '../support/management-api.ts';
+import { startClient, waitReady, type Client } from '../support/client-process.ts';
 
 const INIT = {
   jsonrpc: '2.0',

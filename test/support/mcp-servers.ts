@@ -1,37 +1,13 @@
-// MCP servers the end-to-end feature tests run behind the tunnel, and a way to call them.
+// The MCP servers the end-to-end tests, the demo and the benchmarks run behind the tunnel.
 import { fileURLToPath } from 'node:url';
-import { Client as McpClient, type ClientOptions } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
+const at = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+/** The seed walkthrough's calculator (add, subtract, multiply, divide) over stdio. */
+export const CALCULATOR = at('../../examples/calculator/src/server.ts');
+/** The same calculator over Streamable HTTP. */
+export const CALCULATOR_HTTP = at('../../examples/calculator/src/http-server.ts');
 /** The stdio server of test/e2e/fixtures/features-server.ts (pid, slow, block, ask, big, digest). */
-export const FEATURES_SERVER = fileURLToPath(new URL('../e2e/fixtures/features-server.ts', import.meta.url));
-
-export interface McpSession {
-  mcp: McpClient;
-  transport: StreamableHTTPClientTransport;
-  /** Ends the session (DELETE) and closes the client. */
-  end: () => Promise<void>;
-}
-
-/** An official SDK client, connected over Streamable HTTP with a bearer key (a tunnel's connector URL). */
-export async function connectSdk(
-  url: URL,
-  key: string | undefined,
-  options: ClientOptions = {},
-  setUp: (mcp: McpClient) => void = () => {},
-): Promise<McpSession> {
-  const mcp = new McpClient({ name: 'tunnel-e2e', version: '1.0.0' }, options);
-  setUp(mcp);
-  const transport = new StreamableHTTPClientTransport(url, {
-    requestInit: key ? { headers: { Authorization: `Bearer ${key}` } } : {},
-  });
-  await mcp.connect(transport);
-  return {
-    mcp,
-    transport,
-    async end() {
-      await transport.terminateSession().catch(() => {});
-      await mcp.close();
-    },
-  };
-}
+export const FEATURES_SERVER = at('../e2e/fixtures/features-server.ts');
+/** test/fixtures/changing-server.ts: tools and resources that change, over stdio or (--http) Streamable HTTP. */
+export const CHANGING_SERVER = at('../fixtures/changing-server.ts');

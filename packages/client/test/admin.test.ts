@@ -4,15 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CLIENT_BIN,
-  api,
-  createRuntime,
-  runCli,
-  startService,
-  type Runtime,
-  type Service,
-} from '../../../scripts/system.ts';
+import { CLIENT_BIN, runCli } from '../../../test/support/processes.ts';
+import { startService, type Service } from '../../../test/support/service-process.ts';
+import { api, createRuntime, type Runtime } from '../../../test/support/management-api.ts';
 
 let service: Service;
 let runtime: Runtime;

@@ -7,15 +7,9 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CLIENT_BIN,
-  api,
-  createRuntime,
-  runCli,
-  startService,
-  type Runtime,
-  type Service,
-} from '../../../scripts/system.ts';
+import { CLIENT_BIN, runCli } from '../../../test/support/processes.ts';
+import { startService, type Service } from '../../../test/support/service-process.ts';
+import { api, createRuntime, type Runtime } from '../../../test/support/management-api.ts';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { createStubServer } from '../src/cli/mcp-stub.ts';
 import { makeCertificates, read, startProxy } from './runtime/support.ts';

@@ -8,18 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import {
-  CLIENT_BIN,
-  createRuntime,
-  runCli,
-  startClient,
-  startProcess,
-  startService,
-  waitReady,
-  type Client,
-  type Runtime,
-  type Service,
-} from '../../../scripts/system.ts';
+import { CLIENT_BIN, runCli, startProcess } from '../../../test/support/processes.ts';
+import { startService, type Service } from '../../../test/support/service-process.ts';
+import { createRuntime, type Runtime } from '../../../test/support/management-api.ts';
+import { startClient, waitReady, type Client } from '../../../test/support/client-process.ts';
 
 const STUB = `"${process.execPath}" "${CLIENT_BIN}" dev mcp-stub`;
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { CLIENT_BIN, runCli } from '../../../scripts/system.ts';
+import { CLIENT_BIN, runCli } from '../../../test/support/processes.ts';
 import { readProfile } from '../src/config/profiles.ts';
 import { resolveConfig, validateProfile } from '../src/config/schema.ts';
 import { TUNNEL_ID } from './helpers.ts';

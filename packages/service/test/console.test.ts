@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import Fastify from 'fastify';
-import { startService } from '../../../scripts/system.ts';
+import { startService } from '../../../test/support/service-process.ts';
 import { CONSOLE_DIST, registerConsole } from '../src/http/console.ts';
 
 test(

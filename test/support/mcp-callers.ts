@@ -1,0 +1,33 @@
+// Callers of an MCP server through the tunnel: the official SDK client on a connector URL.
+import { Client as McpClient, type ClientOptions } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+export interface McpSession {
+  mcp: McpClient;
+  transport: StreamableHTTPClientTransport;
+  /** Ends the session (DELETE) and closes the client. */
+  end: () => Promise<void>;
+}
+
+/** An official SDK client, connected over Streamable HTTP with a bearer key (a tunnel's connector URL). */
+export async function connectSdk(
+  url: URL,
+  key: string | undefined,
+  options: ClientOptions = {},
+  setUp: (mcp: McpClient) => void = () => {},
+): Promise<McpSession> {
+  const mcp = new McpClient({ name: 'tunnel-e2e', version: '1.0.0' }, options);
+  setUp(mcp);
+  const transport = new StreamableHTTPClientTransport(url, {
+    requestInit: key ? { headers: { Authorization: `Bearer ${key}` } } : {},
+  });
+  await mcp.connect(transport);
+  return {
+    mcp,
+    transport,
+    async end() {
+      await transport.terminateSession().catch(() => {});
+      await mcp.close();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+// The real tunnel-service, started with its CLI as a child process on a loopback port, with a fresh data
+// directory unless one is given.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SERVICE_BIN, startProcess, type Proc } from './processes.ts';
+
+export interface Service extends AsyncDisposable {
+  url: string;
+  ownerKey: string;
+  dataDir: string;
+  proc: Proc;
+  stop: () => Promise<void>;
+}
+
+export interface ServiceOptions {
+  dataDir?: string;
+  port?: number;
+  /** More `tunnel-service start` arguments, e.g. `--max-body-bytes N`. */
+  extraArgs?: string[];
+}
+
+export async function startService(options: ServiceOptions = {}): Promise<Service> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'mcp-tunnel-service-'));
+  const keyFile = join(dataDir, 'owner-key.txt');
+  const proc = startProcess([
+    SERVICE_BIN,
+    'start',
+    '--port',
+    String(options.port ?? 0),
+    '--data-dir',
+    dataDir,
+    '--owner-key-file',
+    keyFile,
+    ...(options.extraArgs ?? []),
+  ]);
+  const [, url] = await proc.waitFor(/tunnel-service listening on (http:\/\/\S+)/);
+  const ownerKey = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '';
+  const stop = () => proc.stop();
+  return { url: url!, ownerKey, dataDir, proc, stop, [Symbol.asyncDispose]: stop };
+}

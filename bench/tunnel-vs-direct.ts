@@ -3,14 +3,13 @@
 // the stdio calculator over Streamable HTTP on a local port (supergateway and mcp-proxy: the inbound-port
 // set-up a tunnel replaces), at concurrency 1 and 16, all in one run on this machine. Results are printed
 // as ratios; absolute numbers depend on the machine and are shown only for context.
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ROOT, startProcess } from '../test/support/processes.ts';
+import { ROOT, freePort, startProcess } from '../test/support/processes.ts';
 import { startService } from '../test/support/service-process.ts';
 import { api, createRuntime } from '../test/support/management-api.ts';
 import { startClient, waitReady } from '../test/support/client-process.ts';
@@ -62,14 +61,6 @@ async function connect(transport: Transport): Promise<McpClient> {
   const client = new McpClient({ name: 'bench', version: '1.0.0' });
   await client.connect(transport);
   return client;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Waits until something answers HTTP on the port (the peers print nothing useful when quiet). */

@@ -11,12 +11,12 @@
 // client configured with one would; it passes Host and Origin through untouched, so the connector's own
 // Origin allowlist is what the dns-rebinding-protection scenario tests.
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, startProcess, type Proc } from '../test/support/processes.ts';
+import { ROOT, freePort, startProcess, type Proc } from '../test/support/processes.ts';
 import { startService, type Service } from '../test/support/service-process.ts';
 import { createRuntime } from '../test/support/management-api.ts';
 import { startClient, waitReady, type Client } from '../test/support/client-process.ts';
@@ -27,15 +27,6 @@ const REFERENCE = join(ROOT, 'test/support/conformance-server.ts');
 export interface ScenarioResult {
   passed: number;
   failed: number;
-}
-
-/** A free loopback port for the reference server. */
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Runs the conformance CLI against `url`; returns each scenario's checks passed and failed. */

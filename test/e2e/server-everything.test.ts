@@ -4,7 +4,6 @@
 // with the same capabilities and the same fixed sampling, elicitation and roots answers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -17,7 +16,7 @@ import {
   ListRootsRequestSchema,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import { ROOT, startProcess, type Proc } from '../support/processes.ts';
+import { ROOT, freePort, startProcess, type Proc } from '../support/processes.ts';
 import { startService, type Service } from '../support/service-process.ts';
 import { api, createRuntime } from '../support/management-api.ts';
 import { startClient, waitReady, type Client } from '../support/client-process.ts';
@@ -250,14 +249,6 @@ async function survey(mcp: McpClient): Promise<Map<string, unknown>> {
 
 /** Prompt arguments that must be specific values (a resource type, an id convertible to an integer). */
 const PROMPT_ARGUMENTS: Record<string, string> = { resourceType: 'Text', resourceId: '2' };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * server-everything over Streamable HTTP. It listens on $PORT and prints $PORT, so it cannot take port 0

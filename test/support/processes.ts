@@ -2,6 +2,7 @@
 // they print. The base of the end-to-end harness that the tests, `npm run demo`, `npm run conformance`,
 // `npm run soak` and the benchmarks share, so all of them exercise exactly what users run.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -88,4 +89,16 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeou
   const code = await new Promise<number | null>((resolve) => proc.child.once('exit', (c) => resolve(c)));
   clearTimeout(timer);
   return { code, output: proc.output() };
+}
+
+/**
+ * A loopback port that was free a moment ago, for a program that cannot take port 0 and say which port it
+ * got. Another process may take it first: callers check that their program answers on it.
+ */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

@@ -3,12 +3,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CLIENT_BIN, runCli, startProcess } from '../../../test/support/processes.ts';
+import { CLIENT_BIN, freePort, runCli, startProcess } from '../../../test/support/processes.ts';
 import { startService, type Service } from '../../../test/support/service-process.ts';
 import { createRuntime, type Runtime } from '../../../test/support/management-api.ts';
 import { startClient, waitReady, type Client } from '../../../test/support/client-process.ts';
@@ -153,10 +152,7 @@ test('health: 1 with the reasons when not ready, 2 when unreachable', { timeout:
     rmSync(profiles, { recursive: true, force: true });
   }
 
-  const closed = createServer();
-  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-  const port = String((closed.address() as { port: number }).port);
-  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  const port = String(await freePort());
   const unreachable = await runCli([CLIENT_BIN, 'health', '--port', port]);
   assert.equal(unreachable.code, 2, unreachable.output);
   assert.match(unreachable.output, /state: +unreachable \(ECONNREFUSED\)/);

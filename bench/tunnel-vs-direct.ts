@@ -10,6 +10,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ROOT, freePort, startProcess } from '../test/support/processes.ts';
+import { eventually } from '../test/support/eventually.ts';
 import { startService } from '../test/support/service-process.ts';
 import { api, createRuntime } from '../test/support/management-api.ts';
 import { startClient, waitReady } from '../test/support/client-process.ts';
@@ -64,18 +65,17 @@ async function connect(transport: Transport): Promise<McpClient> {
 }
 
 /** Waits until something answers HTTP on the port (the peers print nothing useful when quiet). */
-async function answering(url: string, timeoutMs = 20_000): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  for (;;) {
-    try {
-      await fetch(url, { method: 'GET', signal: AbortSignal.timeout(1000) });
-      return;
-    } catch (error) {
-      if (performance.now() > until) throw new Error(`${url} did not answer`, { cause: error });
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-}
+const answering = (url: string) =>
+  eventually(
+    () =>
+      fetch(url, { method: 'GET', signal: AbortSignal.timeout(1000) }).then(
+        () => true,
+        () => false,
+      ),
+    20_000,
+    `${url} to answer`,
+    200,
+  );
 
 const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
 const calculatorCommand = `"${process.execPath}" "${CALCULATOR}"`;

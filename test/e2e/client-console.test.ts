@@ -15,6 +15,7 @@ import { startService, type Service } from '../support/service-process.ts';
 import { createRuntime, type Runtime } from '../support/management-api.ts';
 import { startClient, waitReady, type Client } from '../support/client-process.ts';
 import { browserSkip, launchBrowser } from '../support/browser.ts';
+import { eventually } from '../support/eventually.ts';
 
 const skip = browserSkip();
 const SHOTS =
@@ -150,11 +151,13 @@ describe('the /ui console', { skip, timeout: 120_000 }, () => {
     const row = page.locator('tbody tr', { hasText: 'main' });
     await row.waitFor();
     // The page refreshes its status every 2 s: wait for the refresh that counts the calls just made.
-    let cells = await row.locator('td').allInnerTexts();
-    for (const until = Date.now() + 15_000; Number(cells[5]) < 4 && Date.now() < until;) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      cells = await row.locator('td').allInnerTexts();
-    }
+    let cells: string[] = [];
+    await eventually(
+      async () => Number((cells = await row.locator('td').allInnerTexts())[5]) >= 4,
+      15_000,
+      () => `the calls on main to be counted (the row shows ${cells.join(' | ')})`,
+      200,
+    );
     assert.equal(cells[0], 'stdio');
     assert.match(cells[2]!, /^\d+$/, 'the child pid');
     assert.ok(Number(cells[5]) >= 4, `calls on main: ${cells[5]}`);

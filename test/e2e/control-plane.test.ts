@@ -7,6 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { startService, type Service } from '../support/service-process.ts';
 import { api, createRuntime, type Runtime } from '../support/management-api.ts';
 import { startClient, waitReady, type Client } from '../support/client-process.ts';
+import { eventually } from '../support/eventually.ts';
 
 interface Live {
   clients: {
@@ -98,19 +99,22 @@ test('a revoked runtime key is refused on the tunnel-client’s next poll', { ti
   const revokedAt = new Date().toISOString();
   await api(service.url, service.ownerKey, 'DELETE', `/v1/api_keys/${me.api_key.id}`);
   // The poll in flight was admitted before the revocation; the one after it is refused and audited.
-  const until = Date.now() + 60_000;
   let refused: { actor: { kind: string }; reason: string; ip: string }[] = [];
-  while (Date.now() < until && refused.length === 0) {
-    const audit = await api<{ data: typeof refused }>(
-      service.url,
-      service.ownerKey,
-      'GET',
-      `/v1/audit?action=tunnel.poll&outcome=refused&since=${encodeURIComponent(revokedAt)}`,
-    );
-    refused = audit.data;
-    if (refused.length === 0) await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  assert.ok(refused.length > 0, 'the tunnel-client polled again and was refused');
+  await eventually(
+    async () => {
+      const audit = await api<{ data: typeof refused }>(
+        service.url,
+        service.ownerKey,
+        'GET',
+        `/v1/audit?action=tunnel.poll&outcome=refused&since=${encodeURIComponent(revokedAt)}`,
+      );
+      refused = audit.data;
+      return refused.length > 0;
+    },
+    60_000,
+    'the tunnel-client to poll again and be refused',
+    250,
+  );
   assert.equal(refused[0]!.reason, 'invalid_api_key');
   assert.equal(refused[0]!.actor.kind, 'anonymous');
   assert.equal(refused[0]!.ip, '127.0.0.1');

@@ -7,6 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { startService, type Service } from '../support/service-process.ts';
 import { createRuntime, type Runtime } from '../support/management-api.ts';
 import { startClient, waitReady, type Client } from '../support/client-process.ts';
+import { eventually } from '../support/eventually.ts';
 import { FEATURES_SERVER } from '../support/mcp-servers.ts';
 
 // Long enough that a session does not idle out while the test starts the next session's child (a Node
@@ -47,13 +48,8 @@ function alive(pid: number): boolean {
   }
 }
 
-async function waitGone(pid: number, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (alive(pid)) {
-    if (Date.now() > until) assert.fail(`process ${pid} still runs after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const waitGone = (pid: number, timeoutMs: number) =>
+  eventually(() => !alive(pid), timeoutMs, `process ${pid} to end`, 50);
 
 async function end(session: Session): Promise<void> {
   await session.transport.terminateSession().catch(() => {});

@@ -14,6 +14,7 @@ import { createRuntime, type Runtime } from '../support/management-api.ts';
 import { startClient, waitReady, type Client } from '../support/client-process.ts';
 import { FEATURES_SERVER } from '../support/mcp-servers.ts';
 import { connectSdk, type McpSession } from '../support/mcp-callers.ts';
+import { eventually } from '../support/eventually.ts';
 
 let service: Service;
 let runtime: Runtime;
@@ -120,12 +121,13 @@ for (const channel of ['main', 'isolated']) {
           }
           abort.abort('the user pressed stop');
           await assert.rejects(call, /stop|abort/i);
-          const until = Date.now() + 10_000;
           let count = before;
-          while (count === before && Date.now() < until) {
-            await new Promise((resolve) => setTimeout(resolve, 100));
-            count = Number(textOf(await caller.mcp.callTool({ name: 'cancelled' })));
-          }
+          await eventually(
+            async () => (count = Number(textOf(await caller.mcp.callTool({ name: 'cancelled' })))) !== before,
+            10_000,
+            'the server to count the cancellation',
+            100,
+          );
           assert.equal(count, before + 1, 'the server saw the cancellation');
         } finally {
           await caller.end();

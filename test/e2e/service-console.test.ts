@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { browserSkip, launchBrowser } from '../support/browser.ts';
+import { eventually } from '../support/eventually.ts';
 import { ROOT } from '../support/processes.ts';
 import { startService, type Service } from '../support/service-process.ts';
 import { startClient, waitReady, type Client } from '../support/client-process.ts';
@@ -259,12 +260,12 @@ test(
     await tunnelChoice.waitFor();
     // The list renders first and the first tunnel is chosen in an effect just after: until then the value
     // is empty. Wait (bounded) for the choice rather than read it once.
-    let chosen = await tunnelChoice.inputValue();
-    for (const until = Date.now() + 10_000; chosen !== tunnelId && Date.now() < until;) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      chosen = await tunnelChoice.inputValue();
-    }
-    assert.equal(chosen, tunnelId);
+    await eventually(
+      async () => (await tunnelChoice.inputValue()) === tunnelId,
+      10_000,
+      `the form to choose ${tunnelId}`,
+      100,
+    );
     await member.getByRole('radio', { name: 'API key' }).check();
     await member.locator('input#connector-key').fill(secret);
     await member.getByRole('button', { name: 'Create', exact: true }).click();

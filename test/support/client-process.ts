@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
+import { eventually } from './eventually.ts';
 import type { Runtime } from './management-api.ts';
 import { CALCULATOR } from './mcp-servers.ts';
 import { CLIENT_BIN, runCli, startProcess, type Proc } from './processes.ts';
@@ -94,17 +95,20 @@ function shellQuote(arg: string): string {
 
 /** Polls `/readyz` until it answers 200, so callers start only once the main binding answered initialize. */
 export async function waitReady(opsUrl: string, timeoutMs = 15_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
   let last = '';
-  while (Date.now() < until) {
-    try {
-      const response = await fetch(new URL('/readyz', opsUrl));
-      last = await response.text();
-      if (response.ok) return;
-    } catch (error) {
-      last = String(error);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`tunnel-client not ready after ${timeoutMs} ms: ${last}`);
+  await eventually(
+    async () => {
+      try {
+        const response = await fetch(new URL('/readyz', opsUrl));
+        last = await response.text();
+        return response.ok;
+      } catch (error) {
+        last = String(error);
+        return false;
+      }
+    },
+    timeoutMs,
+    () => `the tunnel-client to be ready (it said: ${last})`,
+    100,
+  );
 }

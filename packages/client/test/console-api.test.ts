@@ -11,7 +11,8 @@ import { CONTRACT_MISSING_NOTICE, loadContract } from '../../../test/support/con
 import type { FakeHostedService } from '../../../test/support/fake-hosted-service.ts';
 import { defineConfig, startTunnelClient, type TunnelClientHandle } from '../src/index.ts';
 import { checkAccess } from '../src/ops/access.ts';
-import { eventually, FIXTURE_COMMAND, startFakeService, TUNNEL_ID } from './helpers.ts';
+import { eventually } from '../../../test/support/eventually.ts';
+import { FIXTURE_COMMAND, startFakeService, TUNNEL_ID } from './helpers.ts';
 import { createLogger } from '../src/ops/logger.ts';
 import { Writable } from 'node:stream';
 

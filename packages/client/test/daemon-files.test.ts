@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONTRACT_MISSING_NOTICE, loadContract } from '../../../test/support/contract.ts';
-import { eventually, FIXTURE_COMMAND, startFakeService, TUNNEL_ID } from './helpers.ts';
+import { eventually } from '../../../test/support/eventually.ts';
+import { FIXTURE_COMMAND, startFakeService, TUNNEL_ID } from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../bin/tunnel-client.ts', import.meta.url));
 const contract = loadContract();

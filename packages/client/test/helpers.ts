@@ -35,19 +35,6 @@ export function memoryLogger(level: 'debug' | 'info' = 'debug'): {
   };
 }
 
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 /** The contract-true fake of the hosted service for TUNNEL_ID, started on a loopback port. */
 export function startFakeService(
   contract: Contract,

@@ -10,7 +10,8 @@ import type { JsonRpcMessage } from '@mcp-tunnel/protocol';
 import { BindingFailure } from '../src/bindings/binding.ts';
 import { HttpBinding } from '../src/bindings/http.ts';
 import { SseParser } from '../src/bindings/sse.ts';
-import { eventually, memoryLogger } from './helpers.ts';
+import { eventually } from '../../../test/support/eventually.ts';
+import { memoryLogger } from './helpers.ts';
 
 let server: Server;
 let base = '';

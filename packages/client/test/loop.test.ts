@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { CONTRACT_MISSING_NOTICE, loadContract } from '../../../test/support/contract.ts';
 import type { FakeHostedService } from '../../../test/support/fake-hosted-service.ts';
 import { defineConfig, startTunnelClient, type TunnelClientHandle } from '../src/index.ts';
-import { eventually, FIXTURE_COMMAND, memoryLogger, startFakeService, TUNNEL_ID } from './helpers.ts';
+import { eventually } from '../../../test/support/eventually.ts';
+import { FIXTURE_COMMAND, memoryLogger, startFakeService, TUNNEL_ID } from './helpers.ts';
 
 const contract = loadContract();
 if (!contract) console.log(CONTRACT_MISSING_NOTICE);

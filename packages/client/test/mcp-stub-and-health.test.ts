@@ -10,6 +10,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { CLIENT_BIN, freePort, runCli, startProcess } from '../../../test/support/processes.ts';
 import { startService, type Service } from '../../../test/support/service-process.ts';
 import { createRuntime, type Runtime } from '../../../test/support/management-api.ts';
+import { eventually } from '../../../test/support/eventually.ts';
 import { startClient, waitReady, type Client } from '../../../test/support/client-process.ts';
 
 const STUB = `"${process.execPath}" "${CLIENT_BIN}" dev mcp-stub`;
@@ -126,15 +127,16 @@ test('health: 1 with the reasons when not ready, 2 when unreachable', { timeout:
   );
   try {
     await unready.waitFor(/tunnel-client starting/, 20_000);
-    let result = await runCli([CLIENT_BIN, 'health', '--url-file', urlFile, '--json']);
-    for (
-      let i = 0;
-      i < 50 && !JSON.parse(result.output).reasons.some((r: string) => /unauthorized/.test(r));
-      i++
-    ) {
-      await new Promise((r) => setTimeout(r, 200));
-      result = await runCli([CLIENT_BIN, 'health', '--url-file', urlFile, '--json']);
-    }
+    let result = { code: null as number | null, output: '' };
+    await eventually(
+      async () => {
+        result = await runCli([CLIENT_BIN, 'health', '--url-file', urlFile, '--json']);
+        return JSON.parse(result.output).reasons.some((r: string) => /unauthorized/.test(r));
+      },
+      40_000,
+      () => `health to report the refused key; it said: ${result.output}`,
+      200,
+    );
     assert.equal(result.code, 1, result.output);
     const report = JSON.parse(result.output) as { state: string; http_status: number; reasons: string[] };
     assert.equal(report.state, 'not_ready');

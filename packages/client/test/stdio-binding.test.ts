@@ -4,7 +4,8 @@ import type { JsonRpcMessage } from '@mcp-tunnel/protocol';
 import { BindingFailure } from '../src/bindings/binding.ts';
 import { splitCommandLine } from '../src/bindings/command-line.ts';
 import { createStdioBinding } from '../src/bindings/stdio.ts';
-import { FIXTURE_COMMAND, eventually, memoryLogger } from './helpers.ts';
+import { eventually } from '../../../test/support/eventually.ts';
+import { FIXTURE_COMMAND, memoryLogger } from './helpers.ts';
 
 const call = (
   id: number | string,

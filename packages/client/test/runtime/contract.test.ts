@@ -9,7 +9,8 @@ import { CONTRACT_MISSING_NOTICE } from '../../../../test/support/contract.ts';
 import type { FakeHostedService } from '../../../../test/support/fake-hosted-service.ts';
 import { parseResponseTimeout } from '@mcp-tunnel/protocol';
 import { defineConfig, startTunnelClient, type TunnelClientHandle } from '../../src/index.ts';
-import { TUNNEL_ID, eventually, memoryLogger } from '../helpers.ts';
+import { eventually } from '../../../../test/support/eventually.ts';
+import { TUNNEL_ID, memoryLogger } from '../helpers.ts';
 import {
   API_KEY,
   call,

@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from '../../../../test/support/eventually.ts';
 import { startService, type RunningService, type ServiceOptions } from '../../src/index.ts';
 
 export interface TestService {
@@ -127,13 +128,11 @@ export async function poll(
  * pause after opening the poll is sure to be long enough.
  */
 export async function waitOnline(t: TestService, runtime: Runtime, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const answer = await t.call('GET', `/v1/tunnels/${runtime.tunnelId}`, t.ownerKey);
-    if (answer.body?.online === true) return;
-    if (Date.now() > until) throw new Error(`tunnel ${runtime.tunnelId} not online after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await eventually(
+    async () => (await t.call('GET', `/v1/tunnels/${runtime.tunnelId}`, t.ownerKey)).body?.online === true,
+    timeoutMs,
+    `tunnel ${runtime.tunnelId} to be online`,
+  );
 }
 
 export async function respond(

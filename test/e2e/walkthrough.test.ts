@@ -8,6 +8,7 @@ import { CLIENT_BIN, runCli } from '../support/processes.ts';
 import { startService, type Service } from '../support/service-process.ts';
 import { api, createRuntime, type Runtime } from '../support/management-api.ts';
 import { startClient, waitReady, type Client } from '../support/client-process.ts';
+import { poll, respond, waitOnline, type WireCommand } from '../support/scripted-tunnel-client.ts';
 
 const INIT = {
   jsonrpc: '2.0',
@@ -208,61 +209,39 @@ describe('the tunnel API refuses what it must', { timeout: 60_000 }, () => {
     const other = await api<{ id: string }>(service.url, service.ownerKey, 'POST', '/v1/tunnels', {
       name: 'other',
     });
-    const headers = { authorization: `Bearer ${runtime.runtimeKey}` };
-    const poll = fetch(new URL(`/v1/tunnels/${tunnel.id}/poll?limit=1&timeout_ms=30000`, service.url), {
-      headers,
-    });
-    // The poll above marks the tunnel online; the caller's request becomes its command. Wait until the
-    // service has the poll: a caller that comes earlier is refused with 503 (offline), and on a loaded
-    // machine no fixed pause is sure to be long enough.
-    for (const until = Date.now() + 20_000; ;) {
-      const seen = await api<{ online: boolean }>(
-        service.url,
-        service.ownerKey,
-        'GET',
-        `/v1/tunnels/${tunnel.id}`,
-      );
-      if (seen.online) break;
-      assert.ok(Date.now() < until, 'the open poll did not mark the tunnel online');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const scripted = { tunnelId: tunnel.id, runtimeKey: runtime.runtimeKey };
+    const polled = poll(service.url, scripted, 'limit=1&timeout_ms=30000');
+    // The poll above marks the tunnel online; the caller's request becomes its command. A caller that
+    // comes before the service has the poll is refused with 503 (offline).
+    await waitOnline(service, scripted, 20_000);
     const caller = post(new URL(`/v1/mcp/${tunnel.id}`, service.url), {
       jsonrpc: '2.0',
       id: 5,
       method: 'ping',
     });
-    const polled = await poll;
-    assert.equal(polled.status, 200);
-    const { commands } = (await polled.json()) as { commands: { request_id: string; shard_token: string }[] };
-    const command = commands[0]!;
+    const { status, body } = await polled;
+    assert.equal(status, 200);
+    const command = (body.commands as WireCommand[])[0]!;
     const answer = {
-      request_id: command.request_id,
-      channel: 'main',
       resp_json: { jsonrpc: '2.0', id: 5, result: {} },
       resp_code: 200,
       resp_type: 'jsonrpc_response',
     };
-    const respond = (token: string, tunnelId = tunnel.id) =>
-      fetch(new URL(`/v1/tunnels/${tunnelId}/response`, service.url), {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json', 'x-tunnel-shard-token': token },
-        body: JSON.stringify(answer),
-      });
+    const respondWith = (token: string, tunnelId = tunnel.id) =>
+      respond(service.url, { ...scripted, tunnelId }, { ...command, shard_token: token }, answer);
     const forged = command.shard_token.slice(0, -2) + (command.shard_token.endsWith('aa') ? 'bb' : 'aa');
     for (const refused of [
-      await respond(forged),
-      await respond(''),
-      await respond(command.shard_token, other.id),
-    ]) {
+      await respondWith(forged),
+      await respondWith(''),
+      await respondWith(command.shard_token, other.id),
+    ])
       assert.ok(refused.status >= 400 && refused.status < 500, `refusal answered ${refused.status}`);
-      await refused.body?.cancel();
-    }
-    const accepted = await respond(command.shard_token);
+    const accepted = await respondWith(command.shard_token);
     assert.equal(accepted.status, 200);
-    assert.deepEqual(await accepted.json(), { status: 'ok' });
+    assert.deepEqual(accepted.body, { status: 'ok' });
     const done = await caller;
     assert.deepEqual(await done.json(), { jsonrpc: '2.0', id: 5, result: {} });
-    const late = await respond(command.shard_token);
+    const late = await respondWith(command.shard_token);
     assert.equal(late.status, 404);
   });
 

@@ -1,18 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRuntime, type Runtime } from '../../../test/support/management-api.ts';
 import {
-  createRuntime,
   echoHandler,
   poll,
   respond,
-  sseMessages,
   startScriptedClient,
-  startTestService,
   waitOnline,
-  type Runtime,
-  type TestService,
   type WireCommand,
-} from './support/service.ts';
+} from '../../../test/support/scripted-tunnel-client.ts';
+import { sseMessages, startTestService, type TestService } from './support/service.ts';
 
 let t: TestService;
 let runtime: Runtime;
@@ -189,7 +186,7 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
   });
 
   test('past the deadline the caller gets 504 and a late response gets 404', async () => {
-    const slow = await createRuntime(t, '500ms');
+    const slow = await createRuntime(t, { responseTimeout: '500ms' });
     const slowUrl = new URL(`/v1/mcp/${slow.tunnelId}`, t.url);
     const polled = poll(t.url, slow, 'timeout_ms=3000');
     await waitOnline(t, slow);

@@ -2,17 +2,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CONTRACT_MISSING_NOTICE, loadContract, type Contract } from '../../../test/support/contract.ts';
+import { createRuntime, type Runtime } from '../../../test/support/management-api.ts';
 import {
   CLIENT_HEADERS,
-  createRuntime,
   poll,
   respond,
-  type Runtime,
-  startTestService,
-  type TestService,
   waitOnline,
   type WireCommand,
-} from './support/service.ts';
+} from '../../../test/support/scripted-tunnel-client.ts';
+import { startTestService, type TestService } from './support/service.ts';
 
 const contract = loadContract();
 if (!contract) console.log(CONTRACT_MISSING_NOTICE);

@@ -9,7 +9,9 @@ import { createInterface } from 'node:readline';
 import { DatabaseSync } from 'node:sqlite';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import { DATABASE_FILE } from '../src/index.ts';
-import { createRuntime, poll, startTestService, waitOnline } from './support/service.ts';
+import { createRuntime } from '../../../test/support/management-api.ts';
+import { poll, waitOnline } from '../../../test/support/scripted-tunnel-client.ts';
+import { startTestService } from './support/service.ts';
 
 const BIN = fileURLToPath(new URL('../bin/tunnel-service.ts', import.meta.url));
 

@@ -4,15 +4,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { createRuntime, type Runtime } from '../../../test/support/management-api.ts';
 import {
-  createRuntime,
   startScriptedClient,
-  startTestService,
   waitOnline,
   type CommandHandler,
-  type Runtime,
-  type TestService,
-} from './support/service.ts';
+} from '../../../test/support/scripted-tunnel-client.ts';
+import { startTestService, type TestService } from './support/service.ts';
 
 let t: TestService;
 let runtime: Runtime;

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createOrganization } from '../src/auth/bootstrap.ts';
-import { startTestService, type Answer, type Loose } from './support/service.ts';
+import type { Loose } from '../../../test/support/scripted-tunnel-client.ts';
+import { startTestService, type Answer } from './support/service.ts';
 import { sessionCall, sessionFrom, setUpOwner } from './support/accounts.ts';
 
 test(

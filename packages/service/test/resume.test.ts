@@ -3,16 +3,9 @@
 // poller plays the tunnel-client so the test decides exactly when each message arrives.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  createRuntime,
-  poll,
-  respond,
-  sseMessages,
-  startTestService,
-  type Runtime,
-  type TestService,
-  type WireCommand,
-} from './support/service.ts';
+import { createRuntime, type Runtime } from '../../../test/support/management-api.ts';
+import { poll, respond, type WireCommand } from '../../../test/support/scripted-tunnel-client.ts';
+import { sseMessages, startTestService, type TestService } from './support/service.ts';
 
 let t: TestService;
 let runtime: Runtime;

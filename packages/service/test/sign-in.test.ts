@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { startTestService, createRuntime, type Loose } from './support/service.ts';
+import { createRuntime } from '../../../test/support/management-api.ts';
+import type { Loose } from '../../../test/support/scripted-tunnel-client.ts';
+import { startTestService } from './support/service.ts';
 import {
   OWNER_EMAIL,
   OWNER_PASSWORD,

@@ -3,16 +3,9 @@
 // built from stream_open, jsonrpc_notify and stream_end. A raw poller plays the tunnel-client.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  CLIENT_HEADERS,
-  createRuntime,
-  respond,
-  sseMessages,
-  startTestService,
-  type Runtime,
-  type TestService,
-  type WireCommand,
-} from './support/service.ts';
+import { createRuntime, type Runtime } from '../../../test/support/management-api.ts';
+import { poll, respond, type WireCommand } from '../../../test/support/scripted-tunnel-client.ts';
+import { sseMessages, startTestService, type TestService } from './support/service.ts';
 
 let t: TestService;
 let runtime: Runtime;
@@ -25,24 +18,17 @@ after(async () => {
   await t?.stop();
 });
 
-async function poll(declare: boolean, timeoutMs = 3000) {
-  const response = await fetch(
-    new URL(`/v1/tunnels/${runtime.tunnelId}/poll?timeout_ms=${timeoutMs}`, t.url),
-    {
-      headers: {
-        authorization: `Bearer ${runtime.runtimeKey}`,
-        ...CLIENT_HEADERS,
-        ...(declare
-          ? { 'x-tunnel-extensions': 'standalone-stream', 'x-tunnel-client-instance-id': 'streamer' }
-          : {}),
-      },
-    },
-  );
-  const text = await response.text();
+/** A poll by a tunnel-client that declares the standalone-stream extension, or by one that does not. */
+async function pollDeclaring(declare: boolean, timeoutMs = 3000) {
+  const answer = await poll(t.url, runtime, `timeout_ms=${timeoutMs}`, {
+    headers: declare
+      ? { 'x-tunnel-extensions': 'standalone-stream', 'x-tunnel-client-instance-id': 'streamer' }
+      : {},
+  });
   return {
-    status: response.status,
-    offered: response.headers.get('x-tunnel-extensions'),
-    commands: (text ? JSON.parse(text).commands : []) as WireCommand[],
+    status: answer.status,
+    offered: answer.headers.get('x-tunnel-extensions'),
+    commands: (answer.body?.commands ?? []) as WireCommand[],
   };
 }
 
@@ -60,7 +46,7 @@ test(
   'poll answers offer the extension; without a client that declared it GET answers 405',
   { timeout: 20_000 },
   async () => {
-    const plain = await poll(false, 1);
+    const plain = await pollDeclaring(false, 1);
     assert.equal(plain.offered, 'standalone-stream');
     const response = await openGet();
     assert.equal(response.status, 405);
@@ -72,12 +58,12 @@ test(
   'a declared client gets the stream command and the caller gets its messages as SSE',
   { timeout: 20_000 },
   async () => {
-    await poll(true, 1);
+    await pollDeclaring(true, 1);
     const refused = await openGet({ accept: 'application/json' });
     assert.equal(refused.status, 406);
 
-    const plainPoll = poll(false, 1500);
-    const streamPoll = poll(true);
+    const plainPoll = pollDeclaring(false, 1500);
+    const streamPoll = pollDeclaring(true);
     const caller = openGet();
     const [plain, declared] = await Promise.all([plainPoll, streamPoll]);
     assert.equal(
@@ -114,9 +100,9 @@ test(
   'an MCP server that offers no stream: stream_end 405 reaches the caller as 405',
   { timeout: 20_000 },
   async () => {
-    await poll(true, 1);
+    await pollDeclaring(true, 1);
     const caller = openGet();
-    const { commands } = await poll(true);
+    const { commands } = await pollDeclaring(true);
     const command = commands[0]!;
     await respond(t.url, runtime, command, { resp_type: 'stream_end', resp_code: 405 });
     const response = await caller;
@@ -144,7 +130,7 @@ test(
   'a dropped standalone stream is resumed with Last-Event-ID; once over, a fresh one opens',
   { timeout: 20_000 },
   async () => {
-    await poll(true, 1);
+    await pollDeclaring(true, 1);
     const cut = new AbortController();
     const caller = fetch(new URL(`/v1/mcp/${runtime.tunnelId}`, t.url), {
       headers: {
@@ -154,7 +140,7 @@ test(
       },
       signal: cut.signal,
     });
-    const command = (await poll(true)).commands[0]!;
+    const command = (await pollDeclaring(true)).commands[0]!;
     const post = (payload: Record<string, unknown>) => respond(t.url, runtime, command, payload);
     const note = (n: number) => ({ jsonrpc: '2.0', method: 'notifications/message', params: { data: n } });
     await post({ resp_type: 'stream_open', resp_code: 200 });
@@ -178,7 +164,7 @@ test(
 
     // The stream is over and nothing was missed: the caller gets a new standalone stream.
     const again = openGet({ 'last-event-id': newest });
-    const next = (await poll(true)).commands[0]!;
+    const next = (await pollDeclaring(true)).commands[0]!;
     assert.equal(next.command_type, 'standalone_stream');
     assert.notEqual(next.request_id, command.request_id);
     assert.equal(next.headers['Last-Event-Id'], undefined, 'our event id is not the MCP server’s');
@@ -188,9 +174,9 @@ test(
 );
 
 test('ending the session ends its standalone stream', { timeout: 20_000 }, async () => {
-  await poll(true, 1);
+  await pollDeclaring(true, 1);
   const caller = openGet({ 'mcp-session-id': 'session-to-end' });
-  const stream = (await poll(true)).commands[0]!;
+  const stream = (await pollDeclaring(true)).commands[0]!;
   await respond(t.url, runtime, stream, { resp_type: 'stream_open', resp_code: 200 });
   const response = await caller;
   assert.equal(response.status, 200);
@@ -199,7 +185,7 @@ test('ending the session ends its standalone stream', { timeout: 20_000 }, async
     method: 'DELETE',
     headers: { authorization: `Bearer ${runtime.runtimeKey}`, 'mcp-session-id': 'session-to-end' },
   });
-  const termination = (await poll(true)).commands[0]!;
+  const termination = (await pollDeclaring(true)).commands[0]!;
   assert.equal(termination.command_type, 'session_termination');
   await respond(t.url, runtime, termination, { resp_type: 'session_termination_response', resp_code: 204 });
   assert.equal((await ending).status, 204);

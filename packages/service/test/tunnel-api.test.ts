@@ -1,15 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  createRuntime,
-  poll,
-  respond,
-  type Runtime,
-  startTestService,
-  type TestService,
-  waitOnline,
-  type WireCommand,
-} from './support/service.ts';
+import { createRuntime, type Runtime } from '../../../test/support/management-api.ts';
+import { poll, respond, waitOnline, type WireCommand } from '../../../test/support/scripted-tunnel-client.ts';
+import { startTestService, type TestService } from './support/service.ts';
 
 let t: TestService;
 let runtime: Runtime;
@@ -213,7 +206,7 @@ describe('tunnel API', { timeout: 30_000 }, () => {
 
   test('commands of a poller that hung up go to the next poller', async () => {
     const hangUp = new AbortController();
-    const first = poll(t.url, runtime, 'timeout_ms=5000', hangUp.signal).catch(() => undefined);
+    const first = poll(t.url, runtime, 'timeout_ms=5000', { signal: hangUp.signal }).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 100));
     hangUp.abort();
     await first;

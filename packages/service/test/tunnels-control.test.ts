@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRuntime, echoHandler, startScriptedClient, startTestService } from './support/service.ts';
+import { createRuntime } from '../../../test/support/management-api.ts';
+import { echoHandler, startScriptedClient } from '../../../test/support/scripted-tunnel-client.ts';
+import { startTestService } from './support/service.ts';
 import { sessionCall, setUpOwner } from './support/accounts.ts';
 
 const CALL = {

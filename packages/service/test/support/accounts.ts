@@ -1,5 +1,6 @@
 // Browser-style calls for tests: a signed-in cookie and its CSRF token, sent as the console sends them.
-import type { Answer, Loose, TestService } from './service.ts';
+import type { Loose } from '../../../../test/support/scripted-tunnel-client.ts';
+import type { Answer, TestService } from './service.ts';
 
 export interface BrowserSession {
   cookie: string;

@@ -8,6 +8,7 @@ import { ROOT } from '../support/processes.ts';
 import { startService, type Service } from '../support/service-process.ts';
 import { createRuntime, type Runtime } from '../support/management-api.ts';
 import { startClient, waitReady, type Client } from '../support/client-process.ts';
+import { readEvents } from '../support/sse.ts';
 
 const SERVER = join(ROOT, 'test/fixtures/changing-server.ts');
 
@@ -27,38 +28,6 @@ after(async () => {
   await client?.stop();
   await service?.stop();
 });
-
-interface SseEvent {
-  id: string | undefined;
-  message: { id?: unknown; method?: string; params?: { progress?: number }; result?: unknown };
-}
-
-/**
- * Reads SSE events as they arrive; `stop` says when to stop reading. Events after the one that satisfies
- * `stop` count as unseen even when they came in the same chunk: on a loaded machine one read can hold
- * several events, and the caller must see exactly the events it stopped at.
- */
-async function readEvents(response: Response, stop: (events: SseEvent[]) => boolean): Promise<SseEvent[]> {
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const events: SseEvent[] = [];
-  let buffer = '';
-  while (!stop(events)) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += value;
-    let end: number;
-    while (!stop(events) && (end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const data = block.split('\n').find((line) => line.startsWith('data: '));
-      if (!data) continue;
-      const id = block.split('\n').find((line) => line.startsWith('id: '));
-      events.push({ id: id?.slice(4), message: JSON.parse(data.slice(6)) });
-    }
-  }
-  await reader.cancel().catch(() => {});
-  return events;
-}
 
 test(
   'a stream cut mid-call resumes with Last-Event-ID through the real tunnel',

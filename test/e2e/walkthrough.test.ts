@@ -9,6 +9,7 @@ import { startService, type Service } from '../support/service-process.ts';
 import { api, createRuntime, type Runtime } from '../support/management-api.ts';
 import { startClient, waitReady, type Client } from '../support/client-process.ts';
 import { poll, respond, waitOnline, type WireCommand } from '../support/scripted-tunnel-client.ts';
+import { sseMessages } from '../support/sse.ts';
 
 const INIT = {
   jsonrpc: '2.0',
@@ -33,22 +34,6 @@ function post(url: URL, body: unknown, headers: Record<string, string> = {}, key
     },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-}
-
-/** Reads a whole SSE body into its events' JSON payloads. */
-async function sseMessages(response: Response): Promise<Record<string, unknown>[]> {
-  const text = await response.text();
-  return text
-    .split(/\n\n/)
-    .map((block) =>
-      block
-        .split('\n')
-        .filter((l) => l.startsWith('data:'))
-        .map((l) => l.slice(5).trim())
-        .join('\n'),
-    )
-    .filter(Boolean)
-    .map((data) => JSON.parse(data) as Record<string, unknown>);
 }
 
 before(async () => {
@@ -124,7 +109,7 @@ describe('the seed walkthrough', { timeout: 60_000 }, () => {
     );
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
-    const messages = await sseMessages(response);
+    const messages = sseMessages(await response.text());
     assert.deepEqual(messages.at(-1), {
       jsonrpc: '2.0',
       id: 9,

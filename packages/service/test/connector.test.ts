@@ -9,7 +9,8 @@ import {
   waitOnline,
   type WireCommand,
 } from '../../../test/support/scripted-tunnel-client.ts';
-import { sseMessages, startTestService, type TestService } from './support/service.ts';
+import { sseMessages } from '../../../test/support/sse.ts';
+import { startTestService, type TestService } from './support/service.ts';
 
 let t: TestService;
 let runtime: Runtime;

@@ -5,7 +5,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRuntime, type Runtime } from '../../../test/support/management-api.ts';
 import { poll, respond, type WireCommand } from '../../../test/support/scripted-tunnel-client.ts';
-import { sseMessages, startTestService, type TestService } from './support/service.ts';
+import { firstEventId, sseMessages } from '../../../test/support/sse.ts';
+import { startTestService, type TestService } from './support/service.ts';
 
 let t: TestService;
 let runtime: Runtime;
@@ -112,19 +113,6 @@ test(
     assert.match(body.error.message, /offers no standalone SSE stream/);
   },
 );
-
-/** Reads SSE blocks until one carries data, and returns its id. */
-async function firstEventId(response: Response): Promise<string> {
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let text = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`stream ended early: ${text}`);
-    text += value;
-    const id = /id: (\S+)\ndata: \{/.exec(text)?.[1];
-    if (id) return id;
-  }
-}
 
 test(
   'a dropped standalone stream is resumed with Last-Event-ID; once over, a fresh one opens',

@@ -63,18 +63,3 @@ export async function startTestService(options: Partial<ServiceOptions> = {}): P
     },
   };
 }
-
-/** The data payloads of an SSE body, in order. */
-export function sseMessages(text: string): unknown[] {
-  return text
-    .split(/\n\n/)
-    .map((block) =>
-      block
-        .split('\n')
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(5).trim())
-        .join('\n'),
-    )
-    .filter(Boolean)
-    .map((data) => JSON.parse(data));
-}

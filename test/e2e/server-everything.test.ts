@@ -18,7 +18,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { ROOT, freePort, startProcess, type Proc } from '../support/processes.ts';
 import { startService, type Service } from '../support/service-process.ts';
-import { api, createRuntime } from '../support/management-api.ts';
+import { createRuntime, keyWith } from '../support/management-api.ts';
 import { startClient, waitReady, type Client } from '../support/client-process.ts';
 
 const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
@@ -302,10 +302,7 @@ test(
       everythingHttp = everything.proc;
       const directUrl = everything.url;
       service = await startService();
-      const caller = await api<{ secret: string }>(service.url, service.ownerKey, 'POST', '/v1/api_keys', {
-        name: 'server-everything comparison',
-        permissions: ['tunnel.use'],
-      });
+      const caller = await keyWith(service, ['tunnel.use']);
 
       const sides = {
         stdio: {
@@ -327,7 +324,7 @@ test(
         sessions.push(direct);
         const tunnelled = await connect(
           new StreamableHTTPClientTransport(new URL(`/v1/mcp/${runtime.tunnelId}`, service.url), {
-            requestInit: { headers: { Authorization: `Bearer ${caller.secret}` } },
+            requestInit: { headers: { Authorization: `Bearer ${caller}` } },
           }),
         );
         sessions.push(tunnelled);

@@ -6,7 +6,7 @@ import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CLIENT_BIN, runCli } from '../support/processes.ts';
 import { startService, type Service } from '../support/service-process.ts';
-import { api, createRuntime, type Runtime } from '../support/management-api.ts';
+import { api, createRuntime, keyWith, type Runtime } from '../support/management-api.ts';
 import { startClient, waitReady, type Client } from '../support/client-process.ts';
 import { poll, respond, waitOnline, type WireCommand } from '../support/scripted-tunnel-client.ts';
 import { sseMessages } from '../support/sse.ts';
@@ -155,12 +155,9 @@ describe('the seed walkthrough', { timeout: 60_000 }, () => {
   });
 
   test('a key without Tunnels Use gets 403 on poll, with a message that says so', async () => {
-    const readOnly = await api<{ secret: string }>(service.url, service.ownerKey, 'POST', '/v1/api_keys', {
-      name: 'read only',
-      permissions: ['tunnel.read'],
-    });
+    const readOnly = await keyWith(service, ['tunnel.read']);
     const response = await fetch(new URL(`/v1/tunnels/${runtime.tunnelId}/poll?timeout_ms=1`, service.url), {
-      headers: { authorization: `Bearer ${readOnly.secret}` },
+      headers: { authorization: `Bearer ${readOnly}` },
     });
     assert.equal(response.status, 403);
     const body = (await response.json()) as { error: { message: string; code: string } };

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLIENT_BIN, runCli } from '../../../test/support/processes.ts';
 import { startService, type Service } from '../../../test/support/service-process.ts';
-import { api, createRuntime, type Runtime } from '../../../test/support/management-api.ts';
+import { createRuntime, keyWith, type Runtime } from '../../../test/support/management-api.ts';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { createStubServer } from '../src/cli/mcp-stub.ts';
 import { makeCertificates, read, startProxy } from './runtime/support.ts';
@@ -19,22 +19,6 @@ const STUB = `"${process.execPath}" "${CLIENT_BIN}" dev mcp-stub`;
 let service: Service;
 let runtime: Runtime;
 let dir: string;
-
-/** A key held by a fresh service account whose role has exactly these permissions. */
-async function keyWith(permissions: string[]): Promise<string> {
-  const role = await api<{ id: string }>(service.url, service.ownerKey, 'POST', '/v1/roles', {
-    name: `doctor ${permissions.join('+')} ${Date.now()}`,
-    permissions,
-  });
-  const account = await api<{ api_key: { secret: string } }>(
-    service.url,
-    service.ownerKey,
-    'POST',
-    '/v1/service_accounts',
-    { name: `doctor ${Date.now()}`, role_ids: [role.id] },
-  );
-  return account.api_key.secret;
-}
 
 async function addProfile(name: string, baseUrl: string, mcpCommand: string): Promise<void> {
   const result = await runCli([
@@ -160,7 +144,7 @@ test(
 );
 
 test('a key without Tunnels Read fails tunnel_read only', { timeout: 60_000 }, async () => {
-  const { code, status, check } = await doctor('good', await keyWith(['tunnel.use']));
+  const { code, status, check } = await doctor('good', await keyWith(service, ['tunnel.use']));
   assert.equal(code, 1);
   assert.equal(status.tunnel_access, 'pass');
   assert.equal(status.tunnel_read, 'fail');
@@ -176,7 +160,7 @@ test(
     timeout: 60_000,
   },
   async () => {
-    const { code, status, check } = await doctor('good', await keyWith(['tunnel.read']));
+    const { code, status, check } = await doctor('good', await keyWith(service, ['tunnel.read']));
     assert.equal(code, 1);
     assert.equal(status.tunnel_read, 'pass');
     assert.equal(status.tunnel_use, 'fail');

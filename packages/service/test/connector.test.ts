@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRuntime, type Runtime } from '../../../test/support/management-api.ts';
+import { createRuntime, keyWith, type Runtime } from '../../../test/support/management-api.ts';
 import {
   echoHandler,
   poll,
@@ -277,11 +277,8 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
   });
 
   test('a key without Tunnels Use is refused with 403', async () => {
-    const readOnly = await t.ok<{ secret: string }>('POST', '/v1/api_keys', t.ownerKey, {
-      name: 'ro',
-      permissions: ['tunnel.read'],
-    });
-    const response = await post(INIT, {}, connector, readOnly.secret);
+    const readOnly = await keyWith(t, ['tunnel.read']);
+    const response = await post(INIT, {}, connector, readOnly);
     assert.equal(response.status, 403);
     const body = (await response.json()) as { error: { message: string } };
     assert.match(body.error.message, /Tunnels Use/);

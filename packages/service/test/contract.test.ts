@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CONTRACT_MISSING_NOTICE, loadContract, type Contract } from '../../../test/support/contract.ts';
-import { createRuntime, type Runtime } from '../../../test/support/management-api.ts';
+import { createRuntime, keyWith, type Runtime } from '../../../test/support/management-api.ts';
 import {
   CLIENT_HEADERS,
   poll,
@@ -108,11 +108,8 @@ describe('the wire contract', { timeout: 30_000, skip: contract ? false : CONTRA
     assert.equal(malformed.status, 400);
     assertContractError(c, pollPath, 'get', 400, await malformed.json());
 
-    const readOnly = await t.ok<{ secret: string }>('POST', '/v1/api_keys', t.ownerKey, {
-      name: 'ro',
-      permissions: ['tunnel.read'],
-    });
-    const forbidden = await poll(t.url, { ...runtime, runtimeKey: readOnly.secret }, 'timeout_ms=1');
+    const readOnly = await keyWith(t, ['tunnel.read']);
+    const forbidden = await poll(t.url, { ...runtime, runtimeKey: readOnly }, 'timeout_ms=1');
     assert.equal(forbidden.status, 403);
     assertContractError(c, '/v1/tunnels/{tunnel_id}', 'get', 403, forbidden.body);
 

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PERMISSION_ATOMS } from '@mcp-tunnel/protocol';
 import { hashApiKey } from '../src/auth/api-keys.ts';
+import { keyWith } from '../../../test/support/management-api.ts';
 import { startTestService, type TestService } from './support/service.ts';
 
 let t: TestService;
@@ -12,11 +13,6 @@ before(async () => {
 after(async () => {
   await t?.stop();
 });
-
-async function keyWith(permissions: string[]): Promise<string> {
-  const key = await t.ok<{ secret: string }>('POST', '/v1/api_keys', t.ownerKey, { name: 'k', permissions });
-  return key.secret;
-}
 
 describe('management API', { timeout: 30_000 }, () => {
   test('the owner key holds every permission', async () => {
@@ -76,7 +72,7 @@ describe('management API', { timeout: 30_000 }, () => {
   });
 
   test('a key without Tunnels Manage cannot create tunnels', async () => {
-    const readOnly = await keyWith(['tunnel.read']);
+    const readOnly = await keyWith(t, ['tunnel.read']);
     const refused = await t.call('POST', '/v1/tunnels', readOnly, { name: 'nope' });
     assert.equal(refused.status, 403);
     assert.equal(refused.body.error.code, 'tunnel_management_permission_required');
@@ -87,7 +83,7 @@ describe('management API', { timeout: 30_000 }, () => {
 
   test('a Use-only key reads tunnel metadata (id, name, description) but cannot list', async () => {
     const tunnel = await t.ok<{ id: string }>('POST', '/v1/tunnels', t.ownerKey, { name: 'meta' });
-    const useOnly = await keyWith(['tunnel.use']);
+    const useOnly = await keyWith(t, ['tunnel.use']);
     const read = await t.call('GET', `/v1/tunnels/${tunnel.id}`, useOnly);
     assert.equal(read.status, 200);
     assert.deepEqual([read.body.id, read.body.name, read.body.description], [tunnel.id, 'meta', '']);
@@ -95,7 +91,7 @@ describe('management API', { timeout: 30_000 }, () => {
   });
 
   test('a restricted key cannot hand out more than it holds', async () => {
-    const limited = await keyWith(['tunnel.read', 'api_key.write']);
+    const limited = await keyWith(t, ['tunnel.read', 'api_key.write']);
     const wider = await t.call('POST', '/v1/api_keys', limited, {
       name: 'wider',
       permissions: ['tunnel.write'],

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRuntime, type Runtime } from '../../../test/support/management-api.ts';
+import { createRuntime, keyWith, type Runtime } from '../../../test/support/management-api.ts';
 import { poll, respond, waitOnline, type WireCommand } from '../../../test/support/scripted-tunnel-client.ts';
 import { startTestService, type TestService } from './support/service.ts';
 
@@ -80,17 +80,14 @@ describe('tunnel API', { timeout: 30_000 }, () => {
   });
 
   test('a key without Tunnels Use gets 403 tunnel_use_forbidden on poll and response', async () => {
-    const readOnly = await t.ok<{ secret: string }>('POST', '/v1/api_keys', t.ownerKey, {
-      name: 'read only',
-      permissions: ['tunnel.read'],
-    });
-    const refused = await poll(t.url, { ...runtime, runtimeKey: readOnly.secret }, 'timeout_ms=1');
+    const readOnly = await keyWith(t, ['tunnel.read']);
+    const refused = await poll(t.url, { ...runtime, runtimeKey: readOnly }, 'timeout_ms=1');
     assert.equal(refused.status, 403);
     assert.equal(refused.body.error.code, 'tunnel_use_forbidden');
     assert.match(refused.body.error.message, /Tunnels Use/);
     const answer = await respond(
       t.url,
-      { ...runtime, runtimeKey: readOnly.secret },
+      { ...runtime, runtimeKey: readOnly },
       { request_id: 'r', shard_token: 's' },
       {
         resp_code: 200,

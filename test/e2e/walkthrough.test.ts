@@ -9,6 +9,7 @@ import { startService, type Service } from '../support/service-process.ts';
 import { api, createRuntime, keyWith, type Runtime } from '../support/management-api.ts';
 import { startClient, waitReady, type Client } from '../support/client-process.ts';
 import { poll, respond, waitOnline, type WireCommand } from '../support/scripted-tunnel-client.ts';
+import { postJsonRpc } from '../support/mcp-callers.ts';
 import { sseMessages } from '../support/sse.ts';
 
 const INIT = {
@@ -23,18 +24,9 @@ let runtime: Runtime;
 let client: Client;
 let connectorUrl: URL;
 
-function post(url: URL, body: unknown, headers: Record<string, string> = {}, key = runtime.runtimeKey) {
-  return fetch(url, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${key}`,
-      'content-type': 'application/json',
-      accept: 'application/json',
-      ...headers,
-    },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-}
+/** A plain JSON caller, unless `headers` say otherwise. */
+const post = (url: URL, body: unknown, headers: Record<string, string> = {}, key = runtime.runtimeKey) =>
+  postJsonRpc(url, key, body, { accept: 'application/json', ...headers });
 
 before(async () => {
   service = await startService();

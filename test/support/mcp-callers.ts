@@ -31,3 +31,28 @@ export async function connectSdk(
     },
   };
 }
+
+/**
+ * One POST to a connector URL as a caller without an SDK: a bearer key, a JSON-RPC body (a string is sent
+ * as it is, so malformed JSON can be tried) and the Accept header of a Streamable HTTP client, unless
+ * `headers` say otherwise.
+ */
+export function postJsonRpc(
+  url: URL,
+  key: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  signal?: AbortSignal,
+): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${key}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...headers,
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    signal,
+  });
+}

@@ -89,11 +89,32 @@ export async function respond(
 
 export type CommandHandler = (command: WireCommand) => Promise<Record<string, unknown>[]>;
 
+export interface ScriptedClient {
+  /** Every command it polled, in order, for assertions. */
+  seen: WireCommand[];
+}
+
 /**
- * A scripted tunnel-client: polls until stopped and, for each command, posts the payloads `handler` gives,
- * in order. Every command it saw is kept for assertions.
+ * Runs `work` while a scripted tunnel-client serves `runtime`'s tunnel: it polls and, for each command,
+ * posts the payloads `handler` gives, in order. `work` starts once the service counts the tunnel online;
+ * the client stops when `work` ends.
  */
-export function startScriptedClient(url: string, runtime: Runtime, handler: CommandHandler) {
+export async function withScriptedClient<T>(
+  service: ServiceAddress,
+  runtime: Runtime,
+  handler: CommandHandler,
+  work: (client: ScriptedClient) => Promise<T>,
+): Promise<T> {
+  const client = startScriptedClient(service.url, runtime, handler);
+  try {
+    await waitOnline(service, runtime);
+    return await work(client);
+  } finally {
+    await client.stop();
+  }
+}
+
+function startScriptedClient(url: string, runtime: Runtime, handler: CommandHandler) {
   const stop = new AbortController();
   const seen: WireCommand[] = [];
   const loop = (async () => {

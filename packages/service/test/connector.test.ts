@@ -5,10 +5,11 @@ import {
   echoHandler,
   poll,
   respond,
-  startScriptedClient,
+  withScriptedClient,
   waitOnline,
   type WireCommand,
 } from '../../../test/support/scripted-tunnel-client.ts';
+import { postJsonRpc } from '../../../test/support/mcp-callers.ts';
 import { sseMessages } from '../../../test/support/sse.ts';
 import { startTestService, type TestService } from './support/service.ts';
 
@@ -27,35 +28,12 @@ after(async () => {
 
 const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18' } };
 
-function post(body: unknown, headers: Record<string, string> = {}, url = connector, key = t.ownerKey) {
-  return fetch(url, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${key}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      ...headers,
-    },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-}
-
-async function withClient<T>(
-  handler: Parameters<typeof startScriptedClient>[2],
-  work: () => Promise<T>,
-): Promise<T> {
-  const client = startScriptedClient(t.url, runtime, handler);
-  await waitOnline(t, runtime);
-  try {
-    return await work();
-  } finally {
-    await client.stop();
-  }
-}
+const post = (body: unknown, headers: Record<string, string> = {}, url = connector, key = t.ownerKey) =>
+  postJsonRpc(url, key, body, headers);
 
 describe('connector endpoint', { timeout: 30_000 }, () => {
   test('a request round-trips as JSON, with the session id the service minted at initialize', async () => {
-    await withClient(echoHandler, async () => {
+    await withScriptedClient(t, runtime, echoHandler, async () => {
       const init = await post(INIT, { accept: 'application/json' });
       assert.equal(init.status, 200);
       assert.match(init.headers.get('content-type') ?? '', /application\/json/);
@@ -79,9 +57,7 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
   });
 
   test('the caller session headers travel in the command; Authorization never does', async () => {
-    const client = startScriptedClient(t.url, runtime, echoHandler);
-    try {
-      await waitOnline(t, runtime);
+    await withScriptedClient(t, runtime, echoHandler, async (client) => {
       const init = await post(INIT, { accept: 'application/json', cookie: 'a=b' });
       const session = init.headers.get('mcp-session-id')!;
       await post(
@@ -95,9 +71,7 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
       for (const seen of client.seen)
         for (const name of Object.keys(seen.headers))
           assert.ok(!/^(authorization|cookie|host|connection)$/i.test(name), name);
-    } finally {
-      await client.stop();
-    }
+    });
   });
 
   test('an SSE caller gets every notification in order, then the final response', async () => {
@@ -118,7 +92,7 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
         },
       ];
     };
-    await withClient(handler, async () => {
+    await withScriptedClient(t, runtime, handler, async () => {
       const response = await post({ jsonrpc: '2.0', id: 'sse', method: 'tools/call' });
       assert.equal(response.status, 200);
       assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
@@ -134,7 +108,7 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
   });
 
   test('a notification is answered 202 once the client acknowledges it', async () => {
-    await withClient(echoHandler, async () => {
+    await withScriptedClient(t, runtime, echoHandler, async () => {
       const response = await post({ jsonrpc: '2.0', method: 'notifications/initialized' });
       assert.equal(response.status, 202);
       assert.equal(await response.text(), '');
@@ -144,9 +118,7 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
   });
 
   test('DELETE becomes session_termination and ends the session', async () => {
-    const client = startScriptedClient(t.url, runtime, echoHandler);
-    try {
-      await waitOnline(t, runtime);
+    await withScriptedClient(t, runtime, echoHandler, async (client) => {
       const init = await post(INIT, { accept: 'application/json' });
       const session = init.headers.get('mcp-session-id')!;
       const end = await fetch(connector, {
@@ -167,9 +139,7 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
       const body = (await missing.json()) as { jsonrpc: string; error: { message: string } };
       assert.equal(body.jsonrpc, '2.0');
       assert.match(body.error.message, /Mcp-Session-Id/);
-    } finally {
-      await client.stop();
-    }
+    });
   });
 
   test('an offline tunnel answers 503 at once, not at its response deadline', async () => {
@@ -234,7 +204,7 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
   });
 
   test('refusals are HTTP statuses with JSON-RPC error bodies', async () => {
-    await withClient(echoHandler, async () => {
+    await withScriptedClient(t, runtime, echoHandler, async () => {
       const cases: [string, Promise<Response>, number, number | undefined][] = [
         ['malformed JSON', post('{"jsonrpc": '), 400, -32700],
         ['batch', post([{ jsonrpc: '2.0', id: 1, method: 'ping' }]), 400, -32600],
@@ -320,9 +290,7 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
       ];
     };
     const other = await createRuntime(t);
-    const client = startScriptedClient(t.url, other, handler);
-    try {
-      await waitOnline(t, other);
+    await withScriptedClient(t, other, handler, async () => {
       const response = await post(
         INIT,
         { accept: 'application/json' },
@@ -331,8 +299,6 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
       assert.equal(response.headers.get('mcp-session-id'), 'upstream-1');
       assert.equal(response.headers.get('mcp-protocol-version'), '2025-06-18');
       assert.equal(response.headers.get('set-cookie'), null);
-    } finally {
-      await client.stop();
-    }
+    });
   });
 });

@@ -2,14 +2,9 @@
 // tunnel-client answers with a minimal MCP server's replies.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createRuntime, type Runtime } from '../../../test/support/management-api.ts';
-import {
-  startScriptedClient,
-  waitOnline,
-  type CommandHandler,
-} from '../../../test/support/scripted-tunnel-client.ts';
+import { connectSdk } from '../../../test/support/mcp-callers.ts';
+import { withScriptedClient, type CommandHandler } from '../../../test/support/scripted-tunnel-client.ts';
 import { startTestService, type TestService } from './support/service.ts';
 
 let t: TestService;
@@ -51,27 +46,22 @@ test(
   'the MCP SDK client initializes, lists and calls tools, and ends its session',
   { timeout: 20_000 },
   async () => {
-    const client = startScriptedClient(t.url, runtime, mcpServer);
-    await waitOnline(t, runtime);
-    const mcp = new Client({ name: 'sdk-test', version: '1.0.0' });
-    const transport = new StreamableHTTPClientTransport(new URL(`/v1/mcp/${runtime.tunnelId}`, t.url), {
-      requestInit: { headers: { Authorization: `Bearer ${runtime.runtimeKey}` } },
+    await withScriptedClient(t, runtime, mcpServer, async (client) => {
+      const caller = await connectSdk(new URL(`/v1/mcp/${runtime.tunnelId}`, t.url), runtime.runtimeKey);
+      try {
+        assert.ok(caller.transport.sessionId, 'the service minted a session id');
+        const { tools } = await caller.mcp.listTools();
+        assert.deepEqual(
+          tools.map((tool) => tool.name),
+          ['add'],
+        );
+        const result = await caller.mcp.callTool({ name: 'add', arguments: { a: 5, b: 3 } });
+        assert.deepEqual(result.content, [{ type: 'text', text: '5 + 3 = 8' }]);
+        await caller.transport.terminateSession();
+        assert.ok(client.seen.some((command) => command.command_type === 'session_termination'));
+      } finally {
+        await caller.mcp.close();
+      }
     });
-    try {
-      await mcp.connect(transport);
-      assert.ok(transport.sessionId, 'the service minted a session id');
-      const { tools } = await mcp.listTools();
-      assert.deepEqual(
-        tools.map((tool) => tool.name),
-        ['add'],
-      );
-      const result = await mcp.callTool({ name: 'add', arguments: { a: 5, b: 3 } });
-      assert.deepEqual(result.content, [{ type: 'text', text: '5 + 3 = 8' }]);
-      await transport.terminateSession();
-      assert.ok(client.seen.some((command) => command.command_type === 'session_termination'));
-    } finally {
-      await mcp.close();
-      await client.stop();
-    }
   },
 );

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRuntime, keyWith, type Runtime } from '../../../test/support/management-api.ts';
+import { postJsonRpc } from '../../../test/support/mcp-callers.ts';
 import { poll, respond, waitOnline, type WireCommand } from '../../../test/support/scripted-tunnel-client.ts';
 import { startTestService, type TestService } from './support/service.ts';
 
@@ -17,17 +18,8 @@ after(async () => {
 
 const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: {} };
 
-function callConnector(body: unknown, key = t.ownerKey, tunnelId = runtime.tunnelId) {
-  return fetch(new URL(`/v1/mcp/${tunnelId}`, t.url), {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${key}`,
-      'content-type': 'application/json',
-      accept: 'application/json',
-    },
-    body: JSON.stringify(body),
-  });
-}
+const callConnector = (body: unknown, key = t.ownerKey, tunnelId = runtime.tunnelId) =>
+  postJsonRpc(new URL(`/v1/mcp/${tunnelId}`, t.url), key, body, { accept: 'application/json' });
 
 /** Opens a poll, waits until the service counts it, then makes a connector call that becomes its command. */
 async function commandFor(body: unknown, query = 'limit=1&timeout_ms=5000') {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRuntime } from '../../../test/support/management-api.ts';
-import { echoHandler, startScriptedClient } from '../../../test/support/scripted-tunnel-client.ts';
+import { echoHandler, withScriptedClient } from '../../../test/support/scripted-tunnel-client.ts';
 import { startTestService } from './support/service.ts';
 import { sessionCall, setUpOwner } from './support/accounts.ts';
 
@@ -27,45 +27,45 @@ test(
   async () => {
     const t = await startTestService();
     const runtime = await createRuntime(t);
-    const client = startScriptedClient(t.url, runtime, echoHandler);
     try {
-      const keyed = await mcpPost(t.url, runtime.tunnelId, { authorization: 'Bearer upstream-token' });
-      assert.equal(keyed.status, 401, 'a key tunnel refuses a credential that is not a service key');
-      const withKey = await mcpPost(t.url, runtime.tunnelId, {
-        authorization: `Bearer ${runtime.runtimeKey}`,
-      });
-      assert.equal(withKey.status, 200);
-      assert.equal(
-        client.seen.at(-1)!.headers.Authorization,
-        undefined,
-        'a service key is consumed, not forwarded',
-      );
+      await withScriptedClient(t, runtime, echoHandler, async (client) => {
+        const keyed = await mcpPost(t.url, runtime.tunnelId, { authorization: 'Bearer upstream-token' });
+        assert.equal(keyed.status, 401, 'a key tunnel refuses a credential that is not a service key');
+        const withKey = await mcpPost(t.url, runtime.tunnelId, {
+          authorization: `Bearer ${runtime.runtimeKey}`,
+        });
+        assert.equal(withKey.status, 200);
+        assert.equal(
+          client.seen.at(-1)!.headers.Authorization,
+          undefined,
+          'a service key is consumed, not forwarded',
+        );
 
-      const updated = await t.ok('PATCH', `/v1/tunnels/${runtime.tunnelId}`, t.ownerKey, {
-        connector_access: 'public',
-        response_timeout: '5s',
-      });
-      assert.equal(updated.connector_access, 'public');
-      assert.equal(updated.response_timeout, '5s');
+        const updated = await t.ok('PATCH', `/v1/tunnels/${runtime.tunnelId}`, t.ownerKey, {
+          connector_access: 'public',
+          response_timeout: '5s',
+        });
+        assert.equal(updated.connector_access, 'public');
+        assert.equal(updated.response_timeout, '5s');
 
-      const open = await mcpPost(t.url, runtime.tunnelId, { authorization: 'Bearer upstream-token' });
-      assert.equal(open.status, 200);
-      assert.deepEqual(open.body.result, { echoed: 'tools/call' });
-      assert.deepEqual(client.seen.at(-1)!.headers.Authorization, ['Bearer upstream-token']);
-      const anonymous = await mcpPost(t.url, runtime.tunnelId, {});
-      assert.equal(anonymous.status, 200);
-      assert.equal(client.seen.at(-1)!.headers.Authorization, undefined);
-      const bad = await t.call('PATCH', `/v1/tunnels/${runtime.tunnelId}`, t.ownerKey, {
-        connector_access: 'open',
+        const open = await mcpPost(t.url, runtime.tunnelId, { authorization: 'Bearer upstream-token' });
+        assert.equal(open.status, 200);
+        assert.deepEqual(open.body.result, { echoed: 'tools/call' });
+        assert.deepEqual(client.seen.at(-1)!.headers.Authorization, ['Bearer upstream-token']);
+        const anonymous = await mcpPost(t.url, runtime.tunnelId, {});
+        assert.equal(anonymous.status, 200);
+        assert.equal(client.seen.at(-1)!.headers.Authorization, undefined);
+        const bad = await t.call('PATCH', `/v1/tunnels/${runtime.tunnelId}`, t.ownerKey, {
+          connector_access: 'open',
+        });
+        assert.equal(bad.status, 400);
+        assert.match(bad.body.error.message, /connector_access must be "key".*or "public"/);
+        const badTimeout = await t.call('PATCH', `/v1/tunnels/${runtime.tunnelId}`, t.ownerKey, {
+          response_timeout: '5',
+        });
+        assert.equal(badTimeout.status, 400);
       });
-      assert.equal(bad.status, 400);
-      assert.match(bad.body.error.message, /connector_access must be "key".*or "public"/);
-      const badTimeout = await t.call('PATCH', `/v1/tunnels/${runtime.tunnelId}`, t.ownerKey, {
-        response_timeout: '5',
-      });
-      assert.equal(badTimeout.status, 400);
     } finally {
-      await client.stop();
       await t.stop();
     }
   },

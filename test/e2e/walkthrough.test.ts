@@ -2,14 +2,13 @@
 // users run), the calculator as a child process, and the official MCP SDK client calling through.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CLIENT_BIN, runCli } from '../support/processes.ts';
-import { startService, type Service } from '../support/service-process.ts';
+import type { Service } from '../support/service-process.ts';
 import { api, createRuntime, keyWith, type Runtime } from '../support/management-api.ts';
-import { startClient, waitReady, type Client } from '../support/client-process.ts';
+import { startClient } from '../support/client-process.ts';
+import { startSystem, type System } from '../support/system.ts';
 import { poll, respond, waitOnline, type WireCommand } from '../support/scripted-tunnel-client.ts';
-import { postJsonRpc } from '../support/mcp-callers.ts';
+import { connectSdk, postJsonRpc } from '../support/mcp-callers.ts';
 import { sseMessages } from '../support/sse.ts';
 
 const INIT = {
@@ -19,9 +18,9 @@ const INIT = {
   params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'e2e', version: '1' } },
 };
 
+let system: System;
 let service: Service;
 let runtime: Runtime;
-let client: Client;
 let connectorUrl: URL;
 
 /** A plain JSON caller, unless `headers` say otherwise. */
@@ -29,25 +28,15 @@ const post = (url: URL, body: unknown, headers: Record<string, string> = {}, key
   postJsonRpc(url, key, body, { accept: 'application/json', ...headers });
 
 before(async () => {
-  service = await startService();
-  runtime = await createRuntime(service);
-  client = await startClient(service, runtime);
-  await waitReady(client.opsUrl);
-  connectorUrl = new URL(`/v1/mcp/${runtime.tunnelId}`, service.url);
+  system = await startSystem();
+  ({ service, runtime, connectorUrl } = system);
 });
 
-after(async () => {
-  await client?.stop();
-  await service?.stop();
-});
+after(() => system?.stop());
 
 describe('the seed walkthrough', { timeout: 60_000 }, () => {
   test('the MCP SDK client lists the calculator tools and add(5, 3) gives 5 + 3 = 8', async () => {
-    const mcp = new McpClient({ name: 'e2e-sdk', version: '1.0.0' });
-    const transport = new StreamableHTTPClientTransport(connectorUrl, {
-      requestInit: { headers: { Authorization: `Bearer ${runtime.runtimeKey}` } },
-    });
-    await mcp.connect(transport);
+    const { mcp, transport, end } = await connectSdk(connectorUrl, runtime.runtimeKey);
     try {
       assert.ok(transport.sessionId, 'the service gives the stdio channel a session id at initialize');
       const { tools } = await mcp.listTools();
@@ -55,8 +44,7 @@ describe('the seed walkthrough', { timeout: 60_000 }, () => {
       const result = await mcp.callTool({ name: 'add', arguments: { a: 5, b: 3 } });
       assert.deepEqual(result.content, [{ type: 'text', text: '5 + 3 = 8' }]);
     } finally {
-      await transport.terminateSession();
-      await mcp.close();
+      await end();
     }
   });
 

@@ -36,10 +36,13 @@ export interface Runtime {
  * The seed's platform steps: a role with Tunnels Read + Use, a service account holding it (whose key is
  * the tunnel-client's runtime key), and a tunnel.
  */
-export async function createRuntime(
-  service: ServiceAddress,
-  options: { tunnelName?: string; responseTimeout?: string } = {},
-): Promise<Runtime> {
+export interface RuntimeOptions {
+  tunnelName?: string;
+  /** The tunnel's response_timeout, e.g. `1s`; the service's default (60s) when not given. */
+  responseTimeout?: string;
+}
+
+export async function createRuntime(service: ServiceAddress, options: RuntimeOptions = {}): Promise<Runtime> {
   const role = await api<{ id: string }>(service.url, service.ownerKey, 'POST', '/v1/roles', {
     name: `tunnel runtime ${randomUUID()}`,
     permissions: ['tunnel.read', 'tunnel.use'],

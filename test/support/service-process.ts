@@ -1,6 +1,6 @@
 // The real tunnel-service, started with its CLI as a child process on a loopback port, with a fresh data
-// directory unless one is given.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+// directory (removed when it stops) unless one is given.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVICE_BIN, startProcess, type Proc } from './processes.ts';
@@ -36,6 +36,9 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   ]);
   const [, url] = await proc.waitFor(/tunnel-service listening on (http:\/\/\S+)/);
   const ownerKey = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '';
-  const stop = () => proc.stop();
+  const stop = async () => {
+    await proc.stop();
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
   return { url: url!, ownerKey, dataDir, proc, stop, [Symbol.asyncDispose]: stop };
 }

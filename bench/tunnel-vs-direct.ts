@@ -11,9 +11,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ROOT, freePort, startProcess } from '../test/support/processes.ts';
 import { eventually } from '../test/support/eventually.ts';
-import { startService } from '../test/support/service-process.ts';
-import { api, createRuntime } from '../test/support/management-api.ts';
-import { startClient, waitReady } from '../test/support/client-process.ts';
+import { keyWith } from '../test/support/management-api.ts';
+import { startSystem } from '../test/support/system.ts';
 import { CALCULATOR, CALCULATOR_HTTP } from '../test/support/mcp-servers.ts';
 
 const { values } = parseArgs({
@@ -106,16 +105,10 @@ const mcpProxyUrl = `http://127.0.0.1:${mcpProxyPort}/mcp`;
 await answering(supergatewayUrl);
 await answering(mcpProxyUrl);
 
-const service = await startService();
-const runtime = await createRuntime(service);
-const tunnelClient = await startClient(service, runtime);
-await waitReady(tunnelClient.opsUrl);
+const system = await startSystem();
 const calculatorHttp = startProcess([CALCULATOR_HTTP, '0']);
 const [, calculatorUrl] = await calculatorHttp.waitFor(/calculator listening on (\S+)/);
-const caller = await api<{ secret: string }>(service.url, service.ownerKey, 'POST', '/v1/api_keys', {
-  name: 'bench caller',
-  permissions: ['tunnel.use'],
-});
+const caller = await keyWith(system.service, ['tunnel.use']);
 
 const targets: Record<string, () => Promise<McpClient>> = {
   'direct stdio': () => connect(new StdioClientTransport({ command: process.execPath, args: [CALCULATOR] })),
@@ -124,8 +117,8 @@ const targets: Record<string, () => Promise<McpClient>> = {
   'mcp-proxy': () => connect(new StreamableHTTPClientTransport(new URL(mcpProxyUrl))),
   tunnel: () =>
     connect(
-      new StreamableHTTPClientTransport(new URL(`/v1/mcp/${runtime.tunnelId}`, service.url), {
-        requestInit: { headers: { Authorization: `Bearer ${caller.secret}` } },
+      new StreamableHTTPClientTransport(system.connectorUrl, {
+        requestInit: { headers: { Authorization: `Bearer ${caller}` } },
       }),
     ),
 };
@@ -141,11 +134,10 @@ try {
     }
   }
 } finally {
-  await tunnelClient.stop();
   await calculatorHttp.stop();
   await supergateway.stop();
   await mcpProxy.stop();
-  await service.stop();
+  await system.stop();
 }
 
 const fmt = (n: number) => n.toFixed(2);

@@ -17,9 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, freePort, startProcess, type Proc } from '../test/support/processes.ts';
-import { startService, type Service } from '../test/support/service-process.ts';
-import { createRuntime } from '../test/support/management-api.ts';
-import { startClient, waitReady, type Client } from '../test/support/client-process.ts';
+import { startSystem, type System } from '../test/support/system.ts';
 
 const CONFORMANCE = join(ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
 const REFERENCE = join(ROOT, 'test/support/conformance-server.ts');
@@ -105,8 +103,7 @@ export interface Row {
 /** Runs the scenarios (all of the active suite when none are named) directly and through the tunnel. */
 export async function compare(scenarios: string[]): Promise<Row[]> {
   let reference: Proc | undefined;
-  let service: Service | undefined;
-  let client: Client | undefined;
+  let system: System | undefined;
   const forwarder = new KeyForwarder();
   try {
     const port = await freePort();
@@ -115,19 +112,17 @@ export async function compare(scenarios: string[]): Promise<Row[]> {
     const directUrl = `http://127.0.0.1:${port}/mcp`;
 
     const forwarderPort = await forwarder.listen();
-    service = await startService({
-      extraArgs: ['127.0.0.1', 'localhost'].flatMap((host) => [
-        '--allowed-origin',
-        `http://${host}:${forwarderPort}`,
-      ]),
+    system = await startSystem({
+      service: {
+        extraArgs: ['127.0.0.1', 'localhost'].flatMap((host) => [
+          '--allowed-origin',
+          `http://${host}:${forwarderPort}`,
+        ]),
+      },
+      tunnelName: 'conformance',
+      client: { mcpServerUrl: directUrl },
     });
-    const runtime = await createRuntime(service, { tunnelName: 'conformance' });
-    client = await startClient(service, runtime, { mcpServerUrl: directUrl });
-    await waitReady(client.opsUrl);
-    forwarder.target = {
-      url: new URL(`/v1/mcp/${runtime.tunnelId}`, service.url),
-      apiKey: runtime.runtimeKey,
-    };
+    forwarder.target = { url: system.connectorUrl, apiKey: system.runtime.runtimeKey };
     const tunnelUrl = `http://127.0.0.1:${forwarderPort}/mcp`;
 
     const direct = await runConformance(directUrl, scenarios);
@@ -140,8 +135,7 @@ export async function compare(scenarios: string[]): Promise<Row[]> {
     }));
   } finally {
     await forwarder.close();
-    await client?.stop();
-    await service?.stop();
+    await system?.stop();
     await reference?.stop();
   }
 }

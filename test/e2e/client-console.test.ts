@@ -7,15 +7,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Browser, Page } from 'playwright-core';
 import { ROOT } from '../support/processes.ts';
-import { startService, type Service } from '../support/service-process.ts';
-import { createRuntime, type Runtime } from '../support/management-api.ts';
-import { startClient, waitReady, type Client } from '../support/client-process.ts';
+import type { Runtime } from '../support/management-api.ts';
+import type { Client } from '../support/client-process.ts';
 import { browserSkip, launchBrowser } from '../support/browser.ts';
 import { eventually } from '../support/eventually.ts';
+import { connectSdk } from '../support/mcp-callers.ts';
+import { startSystem, type System } from '../support/system.ts';
 
 const skip = browserSkip();
 const SHOTS =
@@ -24,23 +24,18 @@ const SHOTS =
     : mkdtempSync(join(tmpdir(), 'tunnel-client-console-'));
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
-let service: Service;
+let system: System;
 let runtime: Runtime;
 let client: Client;
 let browser: Browser;
 let page: Page;
 
 async function withMcp<T>(work: (mcp: McpClient) => Promise<T>): Promise<T> {
-  const mcp = new McpClient({ name: 'console-e2e', version: '1.0.0' });
-  const transport = new StreamableHTTPClientTransport(new URL(`/v1/mcp/${runtime.tunnelId}`, service.url), {
-    requestInit: { headers: { Authorization: `Bearer ${runtime.runtimeKey}` } },
-  });
-  await mcp.connect(transport);
+  const { mcp, end } = await connectSdk(system.connectorUrl, runtime.runtimeKey);
   try {
     return await work(mcp);
   } finally {
-    await transport.terminateSession().catch(() => {});
-    await mcp.close();
+    await end();
   }
 }
 
@@ -65,10 +60,8 @@ async function accessibilityProblems(): Promise<string[]> {
 
 before(async () => {
   if (skip) return;
-  service = await startService();
-  runtime = await createRuntime(service);
-  client = await startClient(service, runtime);
-  await waitReady(client.opsUrl);
+  system = await startSystem();
+  ({ runtime, client } = system);
   browser = await launchBrowser();
   // bypassCSP only lets the test inject axe-core; the page itself runs under its own policy.
   const context = await browser.newContext({ viewport: { width: 1280, height: 820 }, bypassCSP: true });
@@ -78,8 +71,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await client?.stop();
-  await service?.stop();
+  await system?.stop();
   if (process.env.DOCS_SCREENSHOTS !== '1') rmSync(SHOTS, { recursive: true, force: true });
 });
 

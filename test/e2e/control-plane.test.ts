@@ -2,12 +2,11 @@
 // calculator, and a revoked runtime key refused on the tunnel-client's next poll.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startService, type Service } from '../support/service-process.ts';
-import { api, createRuntime, type Runtime } from '../support/management-api.ts';
-import { startClient, waitReady, type Client } from '../support/client-process.ts';
+import type { Service } from '../support/service-process.ts';
+import { api, type Runtime } from '../support/management-api.ts';
 import { eventually } from '../support/eventually.ts';
+import { connectSdk } from '../support/mcp-callers.ts';
+import { startSystem, type System } from '../support/system.ts';
 
 interface Live {
   clients: {
@@ -21,31 +20,23 @@ interface Live {
   recent_traffic: { method: string; tool?: string; status: number; duration_ms: number; channel: string }[];
 }
 
+let system: System;
 let service: Service;
 let runtime: Runtime;
-let client: Client;
+let connectorUrl: URL;
 
 before(async () => {
-  service = await startService();
-  runtime = await createRuntime(service);
-  client = await startClient(service, runtime);
-  await waitReady(client.opsUrl);
+  system = await startSystem();
+  ({ service, runtime, connectorUrl } = system);
 });
 
-after(async () => {
-  await client?.stop();
-  await service?.stop();
-});
+after(() => system?.stop());
 
 test(
   'the live view shows the polling tunnel-client, open sessions and the last calls',
   { timeout: 60_000 },
   async () => {
-    const mcp = new McpClient({ name: 'live-view', version: '1.0.0' });
-    const transport = new StreamableHTTPClientTransport(new URL(`/v1/mcp/${runtime.tunnelId}`, service.url), {
-      requestInit: { headers: { Authorization: `Bearer ${runtime.runtimeKey}` } },
-    });
-    await mcp.connect(transport);
+    const { mcp, transport } = await connectSdk(connectorUrl, runtime.runtimeKey);
     const sessionId = transport.sessionId!;
     try {
       const result = await mcp.callTool({ name: 'add', arguments: { a: 2, b: 40 } });

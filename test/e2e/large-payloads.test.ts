@@ -3,33 +3,30 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startService, type Service } from '../support/service-process.ts';
-import { createRuntime, type Runtime } from '../support/management-api.ts';
-import { startClient, waitReady, type Client } from '../support/client-process.ts';
+import type { Runtime } from '../support/management-api.ts';
+import { startSystem, type System } from '../support/system.ts';
 import { FEATURES_SERVER } from '../support/mcp-servers.ts';
 import { connectSdk } from '../support/mcp-callers.ts';
 
 const TEN_MIB = 10 * 1024 * 1024;
-let service: Service;
+let system: System;
 let runtime: Runtime;
-let client: Client;
+let connectorUrl: URL;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 before(async () => {
-  service = await startService({ extraArgs: ['--max-body-bytes', String(24 * 1024 * 1024)] });
-  runtime = await createRuntime(service);
-  client = await startClient(service, runtime, { mcpCommand: `"${process.execPath}" "${FEATURES_SERVER}"` });
-  await waitReady(client.opsUrl);
+  system = await startSystem({
+    service: { extraArgs: ['--max-body-bytes', String(24 * 1024 * 1024)] },
+    client: { mcpCommand: `"${process.execPath}" "${FEATURES_SERVER}"` },
+  });
+  ({ runtime, connectorUrl } = system);
 });
 
-after(async () => {
-  await client?.stop();
-  await service?.stop();
-});
+after(() => system?.stop());
 
 test('a 10 MiB tool result and a 10 MiB argument pass intact', { timeout: 90_000 }, async () => {
-  const caller = await connectSdk(new URL(`/v1/mcp/${runtime.tunnelId}`, service.url), runtime.runtimeKey);
+  const caller = await connectSdk(connectorUrl, runtime.runtimeKey);
   try {
     const result = await caller.mcp.callTool({ name: 'big', arguments: { bytes: TEN_MIB } });
     const text = (result.content as { text: string }[])[0]!.text;
@@ -48,8 +45,9 @@ test(
   'fifty sessions, each making four calls at once, all get their own answers',
   { timeout: 90_000 },
   async () => {
-    const url = new URL(`/v1/mcp/${runtime.tunnelId}`, service.url);
-    const sessions = await Promise.all(Array.from({ length: 50 }, () => connectSdk(url, runtime.runtimeKey)));
+    const sessions = await Promise.all(
+      Array.from({ length: 50 }, () => connectSdk(connectorUrl, runtime.runtimeKey)),
+    );
     try {
       const answers = await Promise.all(
         sessions.flatMap((session, s) =>

@@ -3,34 +3,32 @@
 // replaced by the tunnel-client with a response_body_too_large failure. The tunnel keeps working.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startService, type Service } from '../support/service-process.ts';
-import { createRuntime, type Runtime } from '../support/management-api.ts';
-import { startClient, waitReady, type Client } from '../support/client-process.ts';
+import type { Runtime } from '../support/management-api.ts';
+import { startSystem, type System } from '../support/system.ts';
 import { FEATURES_SERVER } from '../support/mcp-servers.ts';
 import { connectSdk } from '../support/mcp-callers.ts';
 
 const LIMIT = 2 * 1024 * 1024;
-let service: Service;
+let system: System;
 let runtime: Runtime;
-let client: Client;
+let connectorUrl: URL;
 
 before(async () => {
-  service = await startService({ extraArgs: ['--max-body-bytes', String(LIMIT)] });
-  runtime = await createRuntime(service, { responseTimeout: '60s' });
-  client = await startClient(service, runtime, { mcpCommand: `"${process.execPath}" "${FEATURES_SERVER}"` });
-  await waitReady(client.opsUrl);
+  system = await startSystem({
+    service: { extraArgs: ['--max-body-bytes', String(LIMIT)] },
+    responseTimeout: '60s',
+    client: { mcpCommand: `"${process.execPath}" "${FEATURES_SERVER}"` },
+  });
+  ({ runtime, connectorUrl } = system);
 });
 
-after(async () => {
-  await client?.stop();
-  await service?.stop();
-});
+after(() => system?.stop());
 
 test(
   'past the size limits the caller gets a clear error, and the tunnel keeps working',
   { timeout: 60_000 },
   async () => {
-    const caller = await connectSdk(new URL(`/v1/mcp/${runtime.tunnelId}`, service.url), runtime.runtimeKey);
+    const caller = await connectSdk(connectorUrl, runtime.runtimeKey);
     try {
       const started = performance.now();
       const argument = caller.mcp.callTool({ name: 'digest', arguments: { data: 'y'.repeat(2 * LIMIT) } });

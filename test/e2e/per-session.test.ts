@@ -2,39 +2,24 @@
 // child of its own, which DELETE or an idle timeout stops, and sessions past the cap are refused clearly.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startService, type Service } from '../support/service-process.ts';
-import { createRuntime, type Runtime } from '../support/management-api.ts';
-import { startClient, waitReady, type Client } from '../support/client-process.ts';
+import type { Runtime } from '../support/management-api.ts';
 import { eventually } from '../support/eventually.ts';
+import { connectSdk, postJsonRpc, type McpSession } from '../support/mcp-callers.ts';
 import { FEATURES_SERVER } from '../support/mcp-servers.ts';
+import { startSystem, type System } from '../support/system.ts';
 
 // Long enough that a session does not idle out while the test starts the next session's child (a Node
 // process: seconds on a loaded machine), short enough to wait for in the idle test.
 const IDLE_MS = 5000;
 const MAX_PROCESSES = 3;
 
-let service: Service;
+let system: System;
 let runtime: Runtime;
-let client: Client;
 let connectorUrl: URL;
 
-interface Session {
-  mcp: McpClient;
-  transport: StreamableHTTPClientTransport;
-}
+const connect = () => connectSdk(connectorUrl, runtime.runtimeKey);
 
-async function connect(): Promise<Session> {
-  const mcp = new McpClient({ name: 'per-session-e2e', version: '1.0.0' });
-  const transport = new StreamableHTTPClientTransport(connectorUrl, {
-    requestInit: { headers: { Authorization: `Bearer ${runtime.runtimeKey}` } },
-  });
-  await mcp.connect(transport);
-  return { mcp, transport };
-}
-
-async function pidOf({ mcp }: Session): Promise<number> {
+async function pidOf({ mcp }: McpSession): Promise<number> {
   const result = await mcp.callTool({ name: 'pid' });
   return Number((result.content as { text: string }[])[0]!.text);
 }
@@ -51,29 +36,20 @@ function alive(pid: number): boolean {
 const waitGone = (pid: number, timeoutMs: number) =>
   eventually(() => !alive(pid), timeoutMs, `process ${pid} to end`, 50);
 
-async function end(session: Session): Promise<void> {
-  await session.transport.terminateSession().catch(() => {});
-  await session.mcp.close();
-}
-
 before(async () => {
-  service = await startService();
-  runtime = await createRuntime(service);
-  client = await startClient(service, runtime, {
-    extraEnv: {
-      MCP_COMMAND: `channel=main,command="${process.execPath}" "${FEATURES_SERVER}",session-mode=per_session`,
-      MCP_SESSION_IDLE_TIMEOUT: `${IDLE_MS}ms`,
-      MCP_MAX_SESSION_PROCESSES: String(MAX_PROCESSES),
+  system = await startSystem({
+    client: {
+      extraEnv: {
+        MCP_COMMAND: `channel=main,command="${process.execPath}" "${FEATURES_SERVER}",session-mode=per_session`,
+        MCP_SESSION_IDLE_TIMEOUT: `${IDLE_MS}ms`,
+        MCP_MAX_SESSION_PROCESSES: String(MAX_PROCESSES),
+      },
     },
   });
-  await waitReady(client.opsUrl);
-  connectorUrl = new URL(`/v1/mcp/${runtime.tunnelId}`, service.url);
+  ({ runtime, connectorUrl } = system);
 });
 
-after(async () => {
-  await client?.stop();
-  await service?.stop();
-});
+after(() => system?.stop());
 
 describe('session_mode per_session', { timeout: 60_000 }, () => {
   test('each session has its own child, and DELETE stops it', async () => {
@@ -85,10 +61,10 @@ describe('session_mode per_session', { timeout: 60_000 }, () => {
     assert.notEqual(a, b, 'two sessions, two processes');
     assert.equal(await pidOf(first), a, 'a session keeps its process');
     assert.ok(alive(a) && alive(b));
-    await end(first);
+    await first.end();
     await waitGone(a, 5000);
     assert.ok(alive(b), 'ending one session leaves the other running');
-    await end(second);
+    await second.end();
     await waitGone(b, 5000);
   });
 
@@ -113,23 +89,15 @@ describe('session_mode per_session', { timeout: 60_000 }, () => {
       session.mcp.callTool({ name: 'block' }).catch(() => {});
     }
     try {
-      const response = await fetch(connectorUrl, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${runtime.runtimeKey}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
+      const response = await postJsonRpc(connectorUrl, runtime.runtimeKey, {
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-11-25',
+          capabilities: {},
+          clientInfo: { name: 'x', version: '1' },
         },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 7,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-11-25',
-            capabilities: {},
-            clientInfo: { name: 'x', version: '1' },
-          },
-        }),
       });
       assert.equal(response.status, 503);
       const body = (await response.json()) as { id: number; error: { message: string; data: unknown } };
@@ -137,11 +105,11 @@ describe('session_mode per_session', { timeout: 60_000 }, () => {
       assert.match(body.error.message, /already runs 3 MCP server processes.*mcp\.max_session_processes/);
       assert.deepEqual(body.error.data, { reason: 'session_process_limit', limit: 3 });
     } finally {
-      await Promise.all(sessions.map(end));
+      await Promise.all(sessions.map((session) => session.end()));
     }
     // Ending a session frees its place.
     const again = await connect();
     assert.ok((await pidOf(again)) > 0);
-    await end(again);
+    await again.end();
   });
 });

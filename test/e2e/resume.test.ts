@@ -3,41 +3,31 @@
 // Last-Event-ID and receives the progress it missed and the tool's answer, nothing twice.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { ROOT } from '../support/processes.ts';
-import { startService, type Service } from '../support/service-process.ts';
-import { createRuntime, type Runtime } from '../support/management-api.ts';
-import { startClient, waitReady, type Client } from '../support/client-process.ts';
+import type { Runtime } from '../support/management-api.ts';
+import { postJsonRpc } from '../support/mcp-callers.ts';
+import { CHANGING_SERVER } from '../support/mcp-servers.ts';
 import { readEvents } from '../support/sse.ts';
+import { startSystem, type System } from '../support/system.ts';
 
-const SERVER = join(ROOT, 'test/fixtures/changing-server.ts');
-
-let service: Service;
+let system: System;
 let runtime: Runtime;
-let client: Client;
 let connector: URL;
 
 before(async () => {
-  service = await startService();
-  runtime = await createRuntime(service);
-  client = await startClient(service, runtime, { mcpCommand: `"${process.execPath}" "${SERVER}"` });
-  await waitReady(client.opsUrl);
-  connector = new URL(`/v1/mcp/${runtime.tunnelId}`, service.url);
+  system = await startSystem({ client: { mcpCommand: `"${process.execPath}" "${CHANGING_SERVER}"` } });
+  ({ runtime, connectorUrl: connector } = system);
 });
-after(async () => {
-  await client?.stop();
-  await service?.stop();
-});
+after(() => system?.stop());
 
 test(
   'a stream cut mid-call resumes with Last-Event-ID through the real tunnel',
   { timeout: 60_000 },
   async () => {
     const auth = { authorization: `Bearer ${runtime.runtimeKey}` };
-    const init = await fetch(connector, {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({
+    const init = await postJsonRpc(
+      connector,
+      runtime.runtimeKey,
+      {
         jsonrpc: '2.0',
         id: 1,
         method: 'initialize',
@@ -46,8 +36,9 @@ test(
           capabilities: {},
           clientInfo: { name: 'resume', version: '1' },
         },
-      }),
-    });
+      },
+      { accept: 'application/json' },
+    );
     assert.equal(init.status, 200);
     const session = init.headers.get('mcp-session-id')!;
     assert.ok(session);
@@ -55,21 +46,18 @@ test(
     const sessionHeaders = { ...auth, 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' };
 
     const cut = new AbortController();
-    const call = await fetch(connector, {
-      method: 'POST',
-      headers: {
-        ...sessionHeaders,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({
+    const call = await postJsonRpc(
+      connector,
+      runtime.runtimeKey,
+      {
         jsonrpc: '2.0',
         id: 'count',
         method: 'tools/call',
         params: { name: 'slow_count', arguments: { steps: 8 }, _meta: { progressToken: 'p' } },
-      }),
-      signal: cut.signal,
-    });
+      },
+      sessionHeaders,
+      cut.signal,
+    );
     assert.equal(call.status, 200);
     const before = await readEvents(call, (events) => events.length >= 2);
     cut.abort();

@@ -18,8 +18,8 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { ROOT, freePort, startProcess, type Proc } from '../support/processes.ts';
 import { startService, type Service } from '../support/service-process.ts';
-import { createRuntime, keyWith } from '../support/management-api.ts';
-import { startClient, waitReady, type Client } from '../support/client-process.ts';
+import { keyWith } from '../support/management-api.ts';
+import { startTunnel, type Tunnel } from '../support/system.ts';
 
 const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const RESOURCES_READ = 12;
@@ -295,7 +295,7 @@ test(
     const started = performance.now();
     let service: Service | undefined;
     let everythingHttp: Proc | undefined;
-    const clients: Client[] = [];
+    const tunnels: Tunnel[] = [];
     const sessions: McpClient[] = [];
     try {
       const everything = await startEverythingHttp();
@@ -315,15 +315,16 @@ test(
         },
       };
       for (const [transport, side] of Object.entries(sides)) {
-        const runtime = await createRuntime(service, { tunnelName: `everything-${transport}` });
-        const client = await startClient(service, runtime, side.client);
-        clients.push(client);
-        await waitReady(client.opsUrl);
+        const tunnel = await startTunnel(service, {
+          tunnelName: `everything-${transport}`,
+          client: side.client,
+        });
+        tunnels.push(tunnel);
 
         const direct = await connect(side.direct());
         sessions.push(direct);
         const tunnelled = await connect(
-          new StreamableHTTPClientTransport(new URL(`/v1/mcp/${runtime.tunnelId}`, service.url), {
+          new StreamableHTTPClientTransport(tunnel.connectorUrl, {
             requestInit: { headers: { Authorization: `Bearer ${caller}` } },
           }),
         );
@@ -359,7 +360,7 @@ test(
       console.log(`compared in ${Math.round(performance.now() - started)} ms`);
     } finally {
       await Promise.allSettled(sessions.map((session) => session.close()));
-      for (const client of clients) await client.stop();
+      for (const tunnel of tunnels) await tunnel.stop();
       await service?.stop();
       await everythingHttp?.stop();
     }

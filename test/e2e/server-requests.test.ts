@@ -9,16 +9,15 @@ import {
   LoggingMessageNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
-import { startService, type Service } from '../support/service-process.ts';
-import { createRuntime, type Runtime } from '../support/management-api.ts';
-import { startClient, waitReady, type Client } from '../support/client-process.ts';
+import type { Runtime } from '../support/management-api.ts';
 import { FEATURES_SERVER } from '../support/mcp-servers.ts';
-import { connectSdk, type McpSession } from '../support/mcp-callers.ts';
+import { connectSdk, postJsonRpc, type McpSession } from '../support/mcp-callers.ts';
 import { eventually } from '../support/eventually.ts';
+import { startSystem, type System } from '../support/system.ts';
 
-let service: Service;
+let system: System;
 let runtime: Runtime;
-let client: Client;
+let connectorUrl: URL;
 
 const command = `"${process.execPath}" "${FEATURES_SERVER}"`;
 
@@ -45,9 +44,12 @@ function answering(name: string) {
 
 const CAPABILITIES = { capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: true } } };
 
+/** The connector URL of a channel: main's is the tunnel's own. */
+const channelUrl = (channel: string) =>
+  channel === 'main' ? connectorUrl : new URL(`${connectorUrl.pathname}/${channel}`, connectorUrl);
+
 async function session(channel: string, name: string): Promise<McpSession> {
-  const url = new URL(`/v1/mcp/${runtime.tunnelId}${channel === 'main' ? '' : `/${channel}`}`, service.url);
-  return connectSdk(url, runtime.runtimeKey, CAPABILITIES, answering(name));
+  return connectSdk(channelUrl(channel), runtime.runtimeKey, CAPABILITIES, answering(name));
 }
 
 function textOf(result: unknown): string {
@@ -55,20 +57,17 @@ function textOf(result: unknown): string {
 }
 
 before(async () => {
-  service = await startService();
-  runtime = await createRuntime(service);
-  client = await startClient(service, runtime, {
-    extraEnv: {
-      MCP_COMMAND: `channel=main,command=${command}\nchannel=isolated,command=${command},session-mode=per_session`,
+  system = await startSystem({
+    client: {
+      extraEnv: {
+        MCP_COMMAND: `channel=main,command=${command}\nchannel=isolated,command=${command},session-mode=per_session`,
+      },
     },
   });
-  await waitReady(client.opsUrl);
+  ({ runtime, connectorUrl } = system);
 });
 
-after(async () => {
-  await client?.stop();
-  await service?.stop();
-});
+after(() => system?.stop());
 
 for (const channel of ['main', 'isolated']) {
   describe(
@@ -136,14 +135,10 @@ for (const channel of ['main', 'isolated']) {
 
       test('progress and log messages arrive in order, before the result', async () => {
         const events: string[] = [];
-        const caller = await connectSdk(
-          new URL(`/v1/mcp/${runtime.tunnelId}${channel === 'main' ? '' : `/${channel}`}`, service.url),
-          runtime.runtimeKey,
-          {},
-          (mcp) =>
-            mcp.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
-              events.push(`log ${String(n.params.data)}`);
-            }),
+        const caller = await connectSdk(channelUrl(channel), runtime.runtimeKey, {}, (mcp) =>
+          mcp.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+            events.push(`log ${String(n.params.data)}`);
+          }),
         );
         try {
           const result = await caller.mcp.callTool(
@@ -192,16 +187,12 @@ describe('answers to server requests', { timeout: 30_000 }, () => {
   test('an answer for a server request this session never received is refused with 400', async () => {
     const caller = await session('main', 'mallory');
     try {
-      const response = await fetch(new URL(`/v1/mcp/${runtime.tunnelId}`, service.url), {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${runtime.runtimeKey}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-session-id': caller.transport.sessionId!,
-        },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 4242, result: { roots: [] } }),
-      });
+      const response = await postJsonRpc(
+        connectorUrl,
+        runtime.runtimeKey,
+        { jsonrpc: '2.0', id: 4242, result: { roots: [] } },
+        { 'mcp-session-id': caller.transport.sessionId! },
+      );
       assert.equal(response.status, 400);
       const body = (await response.json()) as { error: { message: string } };
       assert.match(body.error.message, /No request with id 4242 from the MCP server waits/);

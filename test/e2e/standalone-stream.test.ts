@@ -4,19 +4,16 @@
 // notifications/tools/list_changed and notifications/resources/updated through the tunnel.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { ROOT, startProcess, type Proc } from '../support/processes.ts';
+import { CHANGING_SERVER } from '../support/mcp-servers.ts';
+import { startProcess } from '../support/processes.ts';
 import { startService, type Service } from '../support/service-process.ts';
-import { createRuntime, type Runtime } from '../support/management-api.ts';
-import { startClient, waitReady, type Client } from '../support/client-process.ts';
-
-const SERVER = join(ROOT, 'test/fixtures/changing-server.ts');
+import { startTunnel, type Tunnel } from '../support/system.ts';
 
 /** Resolves with the first value `subscribe` hands over, or rejects after `ms`. */
 function nextEvent<T>(
@@ -33,13 +30,19 @@ function nextEvent<T>(
   });
 }
 
-/** An SDK client on the tunnel's connector endpoint; `streamOpen` settles when its GET stream is answered. */
-async function connect(service: Service, runtime: Runtime) {
+/**
+ * An SDK client on the tunnel's connector endpoint; `streamRequested` settles when it sends its GET for the
+ * standalone stream, `streamOpen` when that GET is answered.
+ */
+async function connect(tunnel: Tunnel) {
+  let requested!: () => void;
+  const streamRequested = new Promise<void>((resolve) => (requested = resolve));
   let opened!: (status: number) => void;
   const streamOpen = new Promise<number>((resolve) => (opened = resolve));
-  const transport = new StreamableHTTPClientTransport(new URL(`/v1/mcp/${runtime.tunnelId}`, service.url), {
-    requestInit: { headers: { Authorization: `Bearer ${runtime.runtimeKey}` } },
+  const transport = new StreamableHTTPClientTransport(tunnel.connectorUrl, {
+    requestInit: { headers: { Authorization: `Bearer ${tunnel.runtime.runtimeKey}` } },
     fetch: async (url, init) => {
+      if (init?.method === 'GET') requested();
       const response = await fetch(url, init);
       if (init?.method === 'GET') opened(response.status);
       return response;
@@ -47,11 +50,11 @@ async function connect(service: Service, runtime: Runtime) {
   });
   const mcp = new McpClient({ name: 'stream-e2e', version: '1.0.0' });
   await mcp.connect(transport);
-  return { mcp, transport, streamOpen };
+  return { mcp, transport, streamRequested, streamOpen };
 }
 
-async function expectNotifications(service: Service, runtime: Runtime) {
-  const { mcp, streamOpen } = await connect(service, runtime);
+async function expectNotifications(tunnel: Tunnel) {
+  const { mcp, streamOpen } = await connect(tunnel);
   try {
     assert.equal(await streamOpen, 200, 'the connector endpoint opened the standalone stream');
     const listChanged = nextEvent('tools/list_changed', 10_000, (deliver) =>
@@ -90,88 +93,59 @@ describe('standalone stream through the tunnel', { timeout: 90_000 }, () => {
   });
 
   test('stdio server: the SDK client hears list_changed and resources/updated on its GET stream', async () => {
-    const runtime = await createRuntime(service, { tunnelName: 'changing stdio' });
-    let client: Client | undefined;
-    try {
-      client = await startClient(service, runtime, { mcpCommand: `"${process.execPath}" "${SERVER}"` });
-      await waitReady(client.opsUrl);
-      await expectNotifications(service, runtime);
-    } finally {
-      await client?.stop();
-    }
+    await using tunnel = await startTunnel(service, {
+      tunnelName: 'changing stdio',
+      client: { mcpCommand: `"${process.execPath}" "${CHANGING_SERVER}"` },
+    });
+    await expectNotifications(tunnel);
   });
 
   test('Streamable HTTP server: the same from its own GET stream; an answer stream it ends early is resumed', async () => {
-    const runtime = await createRuntime(service, { tunnelName: 'changing http' });
-    let upstream: Proc | undefined;
-    let client: Client | undefined;
-    try {
-      upstream = startProcess([SERVER, '--http']);
-      const [, url] = await upstream.waitFor(/listening on (http:\S+)/);
-      client = await startClient(service, runtime, { mcpServerUrl: url });
-      await waitReady(client.opsUrl);
-      await expectNotifications(service, runtime);
+    await using upstream = startProcess([CHANGING_SERVER, '--http']);
+    const [, url] = await upstream.waitFor(/listening on (http:\S+)/);
+    await using tunnel = await startTunnel(service, {
+      tunnelName: 'changing http',
+      client: { mcpServerUrl: url },
+    });
+    await expectNotifications(tunnel);
 
-      // The server ends its answer's stream early (SEP-1699): the tunnel-client resumes it upstream.
-      const { mcp } = await connect(service, runtime);
-      try {
-        const progress: number[] = [];
-        const result = await mcp.callTool({ name: 'interrupted_count', arguments: {} }, undefined, {
-          onprogress: (p) => progress.push(p.progress),
-        });
-        assert.deepEqual(result.content, [{ type: 'text', text: 'counted to 3 across a closed stream' }]);
-        assert.deepEqual(progress, [1, 2, 3]);
-      } finally {
-        await mcp.close();
-      }
+    // The server ends its answer's stream early (SEP-1699): the tunnel-client resumes it upstream.
+    const { mcp } = await connect(tunnel);
+    try {
+      const progress: number[] = [];
+      const result = await mcp.callTool({ name: 'interrupted_count', arguments: {} }, undefined, {
+        onprogress: (p) => progress.push(p.progress),
+      });
+      assert.deepEqual(result.content, [{ type: 'text', text: 'counted to 3 across a closed stream' }]);
+      assert.deepEqual(progress, [1, 2, 3]);
     } finally {
-      await client?.stop();
-      await upstream?.stop();
+      await mcp.close();
     }
   });
 
   test('a request sent after the GET waits for the server to open the stream, so a message sent at once is heard', async () => {
-    const runtime = await createRuntime(service, { tunnelName: 'slow stream http' });
-    let upstream: Proc | undefined;
-    let client: Client | undefined;
+    // The server takes 800 ms to open a GET stream, and `announce` notifies outside any request at once:
+    // unless the tunnel-client forwards the call only after the stream is open, the server drops it.
+    await using upstream = startProcess([CHANGING_SERVER, '--http', '--slow-get', '800']);
+    const [, url] = await upstream.waitFor(/listening on (http:\S+)/);
+    await using tunnel = await startTunnel(service, {
+      tunnelName: 'slow stream http',
+      client: { mcpServerUrl: url },
+    });
+    const { mcp, streamRequested } = await connect(tunnel);
     try {
-      // The server takes 800 ms to open a GET stream, and `announce` notifies outside any request at once:
-      // unless the tunnel-client forwards the call only after the stream is open, the server drops it.
-      upstream = startProcess([SERVER, '--http', '--slow-get', '800']);
-      const [, url] = await upstream.waitFor(/listening on (http:\S+)/);
-      client = await startClient(service, runtime, { mcpServerUrl: url });
-      await waitReady(client.opsUrl);
-      let getSent!: () => void;
-      const getIsSent = new Promise<void>((resolve) => (getSent = resolve));
-      const transport = new StreamableHTTPClientTransport(
-        new URL(`/v1/mcp/${runtime.tunnelId}`, service.url),
-        {
-          requestInit: { headers: { Authorization: `Bearer ${runtime.runtimeKey}` } },
-          fetch: (target, init) => {
-            if (init?.method === 'GET') getSent();
-            return fetch(target, init);
-          },
-        },
+      const heard = nextEvent('tools/list_changed', 10_000, (deliver) =>
+        mcp.setNotificationHandler(ToolListChangedNotificationSchema, () => deliver(true)),
       );
-      const mcp = new McpClient({ name: 'slow-stream-e2e', version: '1.0.0' });
-      await mcp.connect(transport);
-      try {
-        const heard = nextEvent('tools/list_changed', 10_000, (deliver) =>
-          mcp.setNotificationHandler(ToolListChangedNotificationSchema, () => deliver(true)),
-        );
-        // The SDK client opens its GET right after initialize; give it time to reach the service first,
-        // as it would reach a server directly, then call at once without waiting for the stream.
-        await getIsSent;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        const result = await mcp.callTool({ name: 'announce', arguments: {} });
-        assert.deepEqual(result.content, [{ type: 'text', text: 'announced' }]);
-        await heard;
-      } finally {
-        await mcp.close();
-      }
+      // The SDK client opens its GET right after initialize; give it time to reach the service first,
+      // as it would reach a server directly, then call at once without waiting for the stream.
+      await streamRequested;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const result = await mcp.callTool({ name: 'announce', arguments: {} });
+      assert.deepEqual(result.content, [{ type: 'text', text: 'announced' }]);
+      await heard;
     } finally {
-      await client?.stop();
-      await upstream?.stop();
+      await mcp.close();
     }
   });
 });

@@ -2,27 +2,20 @@
 // JSON-RPC ids collide on one shared child each get their own answer.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startService, type Service } from '../support/service-process.ts';
-import { createRuntime, type Runtime } from '../support/management-api.ts';
-import { startClient, waitReady, type Client } from '../support/client-process.ts';
+import type { Runtime } from '../support/management-api.ts';
+import { postJsonRpc } from '../support/mcp-callers.ts';
 import { FEATURES_SERVER } from '../support/mcp-servers.ts';
+import { startSystem, type System } from '../support/system.ts';
 
-let service: Service;
+let system: System;
 let runtime: Runtime;
-let client: Client;
 let connectorUrl: URL;
 
 /** Posts one JSON-RPC message as a plain JSON caller and returns the status, session header and body. */
 async function rpc(body: unknown, session?: string) {
-  const response = await fetch(connectorUrl, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${runtime.runtimeKey}`,
-      'content-type': 'application/json',
-      accept: 'application/json',
-      ...(session ? { 'mcp-session-id': session } : {}),
-    },
-    body: JSON.stringify(body),
+  const response = await postJsonRpc(connectorUrl, runtime.runtimeKey, body, {
+    accept: 'application/json',
+    ...(session ? { 'mcp-session-id': session } : {}),
   });
   const text = await response.text();
   return {
@@ -49,19 +42,11 @@ async function openSession(name: string): Promise<string> {
 }
 
 before(async () => {
-  service = await startService();
-  runtime = await createRuntime(service);
-  client = await startClient(service, runtime, {
-    mcpCommand: `"${process.execPath}" "${FEATURES_SERVER}"`,
-  });
-  await waitReady(client.opsUrl);
-  connectorUrl = new URL(`/v1/mcp/${runtime.tunnelId}`, service.url);
+  system = await startSystem({ client: { mcpCommand: `"${process.execPath}" "${FEATURES_SERVER}"` } });
+  ({ runtime, connectorUrl } = system);
 });
 
-after(async () => {
-  await client?.stop();
-  await service?.stop();
-});
+after(() => system?.stop());
 
 describe('a shared stdio child', { timeout: 60_000 }, () => {
   test('two sessions that both send id 1 at the same time each get their own answer', async () => {

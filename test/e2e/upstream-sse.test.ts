@@ -4,13 +4,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startService, type Service } from '../support/service-process.ts';
-import { createRuntime, type Runtime } from '../support/management-api.ts';
-import { startClient, waitReady, type Client } from '../support/client-process.ts';
+import type { Runtime } from '../support/management-api.ts';
+import { postJsonRpc } from '../support/mcp-callers.ts';
+import { startSystem, type System } from '../support/system.ts';
 
-let service: Service;
+let system: System;
 let runtime: Runtime;
-let client: Client;
+let connectorUrl: URL;
 let upstream: Server;
 /** Resolves the upstream's held tools/call: only then does it send the final answer. */
 let release: () => void = () => {};
@@ -61,16 +61,13 @@ before(async () => {
   });
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const { port } = upstream.address() as AddressInfo;
-  service = await startService();
-  runtime = await createRuntime(service);
-  client = await startClient(service, runtime, { mcpServerUrl: `http://127.0.0.1:${port}/mcp` });
-  await waitReady(client.opsUrl);
+  system = await startSystem({ client: { mcpServerUrl: `http://127.0.0.1:${port}/mcp` } });
+  ({ runtime, connectorUrl } = system);
 });
 
 after(async () => {
   release();
-  await client?.stop();
-  await service?.stop();
+  await system?.stop();
   upstream?.closeAllConnections();
   await new Promise((resolve) => upstream?.close(resolve));
 });
@@ -79,14 +76,11 @@ test(
   'a notification reaches the caller before the upstream finishes its SSE answer',
   { timeout: 30_000 },
   async () => {
-    const response = await fetch(new URL(`/v1/mcp/${runtime.tunnelId}`, service.url), {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${runtime.runtimeKey}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'x' } }),
+    const response = await postJsonRpc(connectorUrl, runtime.runtimeKey, {
+      jsonrpc: '2.0',
+      id: 5,
+      method: 'tools/call',
+      params: { name: 'x' },
     });
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);

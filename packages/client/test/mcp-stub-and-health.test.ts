@@ -5,41 +5,33 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CLIENT_BIN, freePort, runCli, startProcess } from '../../../test/support/processes.ts';
-import { startService, type Service } from '../../../test/support/service-process.ts';
-import { createRuntime, type Runtime } from '../../../test/support/management-api.ts';
+import type { Service } from '../../../test/support/service-process.ts';
+import type { Runtime } from '../../../test/support/management-api.ts';
 import { eventually } from '../../../test/support/eventually.ts';
-import { startClient, waitReady, type Client } from '../../../test/support/client-process.ts';
+import type { Client } from '../../../test/support/client-process.ts';
+import { connectSdk } from '../../../test/support/mcp-callers.ts';
+import { startSystem, type System } from '../../../test/support/system.ts';
 
 const STUB = `"${process.execPath}" "${CLIENT_BIN}" dev mcp-stub`;
 
+let system: System;
 let service: Service;
 let runtime: Runtime;
 let client: Client;
 
 before(async () => {
-  service = await startService();
-  runtime = await createRuntime(service, { tunnelName: 'stub' });
-  client = await startClient(service, runtime, { mcpCommand: STUB });
-  await waitReady(client.opsUrl);
+  system = await startSystem({ tunnelName: 'stub', client: { mcpCommand: STUB } });
+  ({ service, runtime, client } = system);
 });
 
-after(async () => {
-  await client?.stop();
-  await service?.stop();
-});
+after(() => system?.stop());
 
 test(
   'the MCP SDK client calls echo, add and time on dev mcp-stub through the tunnel',
   { timeout: 60_000 },
   async () => {
-    const mcp = new McpClient({ name: 'stub-test', version: '1.0.0' });
-    const transport = new StreamableHTTPClientTransport(new URL(`/v1/mcp/${runtime.tunnelId}`, service.url), {
-      requestInit: { headers: { Authorization: `Bearer ${runtime.runtimeKey}` } },
-    });
-    await mcp.connect(transport);
+    const { mcp } = await connectSdk(system.connectorUrl, runtime.runtimeKey);
     try {
       assert.equal(mcp.getServerVersion()?.name, 'tunnel-client-mcp-stub');
       const { tools } = await mcp.listTools();
@@ -69,8 +61,7 @@ test(
     const stub = startProcess([CLIENT_BIN, 'dev', 'mcp-stub', '--listen-addr', '127.0.0.1:0']);
     try {
       const [, url] = await stub.waitFor(/listening on (http:\/\/\S+\/mcp)/, 20_000);
-      const mcp = new McpClient({ name: 'stub-test', version: '1.0.0' });
-      await mcp.connect(new StreamableHTTPClientTransport(new URL(url!)));
+      const { mcp } = await connectSdk(new URL(url!), undefined);
       assert.deepEqual((await mcp.callTool({ name: 'add', arguments: { a: 2, b: 40 } })).content, [
         { type: 'text', text: '2 + 40 = 42' },
       ]);

@@ -207,7 +207,7 @@ describe('the tunnel API refuses what it must', { timeout: 60_000 }, () => {
     assert.equal(late.status, 404);
   });
 
-  test('a command past its deadline answers 504 and a late response gets 404', async () => {
+  test('a command past its deadline answers 504, though the tunnel-client never answers', async () => {
     const slow = await createRuntime(service, { tunnelName: 'silent', responseTimeout: '1s' });
     // A stdio "server" that reads requests and never answers them.
     const silent = await startClient(service, slow, {
@@ -228,6 +228,25 @@ describe('the tunnel API refuses what it must', { timeout: 60_000 }, () => {
     } finally {
       await silent.stop();
     }
+  });
+
+  test('a response posted after the deadline, with the real shard token, gets 404', async () => {
+    const late = await createRuntime(service, { tunnelName: 'late', responseTimeout: '1s' });
+    const polled = poll(service.url, late, 'limit=1&timeout_ms=30000');
+    await waitOnline(service, late, 20_000);
+    const caller = post(new URL(`/v1/mcp/${late.tunnelId}`, service.url), INIT, {}, late.runtimeKey);
+    const { body } = await polled;
+    const command = (body.commands as WireCommand[])[0]!;
+    // The caller's 504 is the deadline passing: from then on nothing waits for an answer.
+    assert.equal((await caller).status, 504);
+    const answer = await respond(service.url, late, command, {
+      resp_type: 'jsonrpc_response',
+      resp_code: 200,
+      resp_json: { jsonrpc: '2.0', id: 1, result: {} },
+    });
+    assert.equal(answer.status, 404);
+    assert.equal(answer.body.error.code, 'pending_request_not_found');
+    assert.match(answer.body.error.message, new RegExp(`${command.request_id} is already finished, expired`));
   });
 
   test('a malformed tunnel id stops the client at start-up, naming the expected shape', async () => {

@@ -192,12 +192,14 @@ describe('the tunnel API refuses what it must', { timeout: 60_000 }, () => {
     const respondWith = (token: string, tunnelId = tunnel.id) =>
       respond(service.url, { ...scripted, tunnelId }, { ...command, shard_token: token }, answer);
     const forged = command.shard_token.slice(0, -2) + (command.shard_token.endsWith('aa') ? 'bb' : 'aa');
-    for (const refused of [
-      await respondWith(forged),
-      await respondWith(''),
-      await respondWith(command.shard_token, other.id),
-    ])
-      assert.ok(refused.status >= 400 && refused.status < 500, `refusal answered ${refused.status}`);
+    for (const [why, refused] of [
+      ['a forged token', await respondWith(forged)],
+      ['no token', await respondWith('')],
+      ["another tunnel's URL", await respondWith(command.shard_token, other.id)],
+    ] as const) {
+      assert.equal(refused.status, 401, `${why} answered ${refused.status}`);
+      assert.equal(refused.body.error.code, 'tunnel_request_mismatch', why);
+    }
     const accepted = await respondWith(command.shard_token);
     assert.equal(accepted.status, 200);
     assert.deepEqual(accepted.body, { status: 'ok' });

@@ -18,27 +18,41 @@ after(async () => {
   await t?.stop();
 });
 
-const RESULTS: Record<string, unknown> = {
-  initialize: {
-    protocolVersion: '2025-06-18',
-    capabilities: { tools: {} },
-    serverInfo: { name: 'scripted', version: '1.0.0' },
-  },
-  'tools/list': { tools: [{ name: 'add', inputSchema: { type: 'object' } }] },
-  'tools/call': { content: [{ type: 'text', text: '5 + 3 = 8' }] },
+/** The scripted server's arithmetic: each tools/call is answered from its own name and arguments. */
+const TOOLS: Record<string, { sign: string; apply: (a: number, b: number) => number }> = {
+  add: { sign: '+', apply: (a, b) => a + b },
+  multiply: { sign: '*', apply: (a, b) => a * b },
 };
+
+function resultOf(method: string, params: Record<string, unknown> | undefined): unknown {
+  switch (method) {
+    case 'initialize':
+      return {
+        protocolVersion: '2025-06-18',
+        capabilities: { tools: {} },
+        serverInfo: { name: 'scripted', version: '1.0.0' },
+      };
+    case 'tools/list':
+      return { tools: Object.keys(TOOLS).map((name) => ({ name, inputSchema: { type: 'object' } })) };
+    case 'tools/call': {
+      const { name, arguments: args } = params as { name: string; arguments: { a: number; b: number } };
+      const tool = TOOLS[name]!;
+      const text = `${args.a} ${tool.sign} ${args.b} = ${tool.apply(args.a, args.b)}`;
+      return { content: [{ type: 'text', text }] };
+    }
+    default:
+      return {};
+  }
+}
 
 const mcpServer: CommandHandler = async (command) => {
   if (command.command_type === 'session_termination')
     return [{ resp_type: 'session_termination_response', resp_code: 204 }];
   const message = command.jsonrpc!;
   if (message.id === undefined) return [{ resp_type: 'notify_ack', resp_code: 202 }];
+  const result = resultOf(message.method as string, message.params as Record<string, unknown> | undefined);
   return [
-    {
-      resp_type: 'jsonrpc_response',
-      resp_code: 200,
-      resp_json: { jsonrpc: '2.0', id: message.id, result: RESULTS[message.method as string] ?? {} },
-    },
+    { resp_type: 'jsonrpc_response', resp_code: 200, resp_json: { jsonrpc: '2.0', id: message.id, result } },
   ];
 };
 
@@ -53,10 +67,20 @@ test(
         const { tools } = await caller.mcp.listTools();
         assert.deepEqual(
           tools.map((tool) => tool.name),
-          ['add'],
+          ['add', 'multiply'],
         );
-        const result = await caller.mcp.callTool({ name: 'add', arguments: { a: 5, b: 3 } });
-        assert.deepEqual(result.content, [{ type: 'text', text: '5 + 3 = 8' }]);
+        // Each answer is computed from what reached the server: a call forwarded with another call's name
+        // or arguments gets another answer.
+        const calls: [string, number, number, string][] = [
+          ['add', 5, 3, '5 + 3 = 8'],
+          ['add', -12, 40, '-12 + 40 = 28'],
+          ['multiply', 6, 7, '6 * 7 = 42'],
+          ['multiply', 0.5, -4, '0.5 * -4 = -2'],
+        ];
+        for (const [name, a, b, text] of calls) {
+          const result = await caller.mcp.callTool({ name, arguments: { a, b } });
+          assert.deepEqual(result.content, [{ type: 'text', text }], `${name}(${a}, ${b})`);
+        }
         await caller.transport.terminateSession();
         assert.ok(client.seen.some((command) => command.command_type === 'session_termination'));
       } finally {

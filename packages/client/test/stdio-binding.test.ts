@@ -77,8 +77,8 @@ test(
       );
 
       // Two sessions both use id 1; the slower one is sent first, so answers come back in the other order.
-      const a = request(call(1, 'slow', { ms: 400, tag: 'A' }, { progressToken: 'p' }), 'session-a');
-      const b = request(call(1, 'slow', { ms: 50, tag: 'B' }, { progressToken: 'p' }), 'session-b');
+      const a = request(call(1, 'slow', { ms: 400, tag: 'A' }, { progressToken: 'progress-A' }), 'session-a');
+      const b = request(call(1, 'slow', { ms: 50, tag: 'B' }, { progressToken: 'progress-B' }), 'session-b');
       const [answerA, answerB] = await Promise.all([binding.send(a), binding.send(b)]);
       assert.equal(answerA.message?.id, 1);
       assert.equal(answerB.message?.id, 1);
@@ -88,17 +88,15 @@ test(
       assert.deepEqual((answerB.message?.result as { content: unknown[] }).content, [
         { type: 'text', text: 'done B' },
       ]);
-      // Progress came back to each caller with its own token.
+      // Progress came back to each caller, and only its own, with the token that caller gave.
       for (const [notices, tag] of [
         [a.notices, 'A'],
         [b.notices, 'B'],
       ] as const) {
-        const progress = notices.find((n) => n.method === 'notifications/progress');
-        assert.equal(
-          (progress?.params as { progressToken: unknown }).progressToken,
-          'p',
-          `progress for ${tag}`,
-        );
+        const tokens = notices
+          .filter((n) => n.method === 'notifications/progress')
+          .map((n) => (n.params as { progressToken: unknown }).progressToken);
+        assert.deepEqual(tokens, [`progress-${tag}`], `progress for ${tag}`);
       }
 
       const add = await binding.send(request(call('x', 'add', { a: 5, b: 3 }), 'session-a'));

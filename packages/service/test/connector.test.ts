@@ -11,20 +11,17 @@ import {
 } from '../../../test/support/scripted-tunnel-client.ts';
 import { postJsonRpc } from '../../../test/support/mcp-callers.ts';
 import { sseMessages } from '../../../test/support/sse.ts';
-import { startTestService, type TestService } from './support/service.ts';
+import { startServiceWithTunnel, type TestService } from './support/service.ts';
 
 let t: TestService;
 let runtime: Runtime;
 let connector: URL;
 
 before(async () => {
-  t = await startTestService();
-  runtime = await createRuntime(t);
+  ({ t, runtime } = await startServiceWithTunnel());
   connector = new URL(`/v1/mcp/${runtime.tunnelId}`, t.url);
 });
-after(async () => {
-  await t?.stop();
-});
+after(() => t?.stop());
 
 const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18' } };
 
@@ -255,9 +252,8 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
   });
 
   test('an oversized body is refused with 413 and a JSON-RPC error', async () => {
-    const small = await startTestService({ maxBodyBytes: 2048 });
+    const { t: small, runtime: smallRuntime } = await startServiceWithTunnel({ maxBodyBytes: 2048 });
     try {
-      const smallRuntime = await createRuntime(small);
       const response = await fetch(new URL(`/v1/mcp/${smallRuntime.tunnelId}`, small.url), {
         method: 'POST',
         headers: { authorization: `Bearer ${small.ownerKey}`, 'content-type': 'application/json' },

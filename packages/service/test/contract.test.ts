@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CONTRACT_MISSING_NOTICE, loadContract, type Contract } from '../../../test/support/contract.ts';
-import { createRuntime, keyWith, type Runtime } from '../../../test/support/management-api.ts';
+import { keyWith, type Runtime } from '../../../test/support/management-api.ts';
 import {
   CLIENT_HEADERS,
   poll,
@@ -10,7 +10,7 @@ import {
   waitOnline,
   type WireCommand,
 } from '../../../test/support/scripted-tunnel-client.ts';
-import { startTestService, type TestService } from './support/service.ts';
+import { startServiceWithTunnel, type TestService } from './support/service.ts';
 
 const contract = loadContract();
 if (!contract) console.log(CONTRACT_MISSING_NOTICE);
@@ -20,12 +20,9 @@ let runtime: Runtime;
 
 before(async () => {
   if (!contract) return;
-  t = await startTestService();
-  runtime = await createRuntime(t);
+  ({ t, runtime } = await startServiceWithTunnel());
 });
-after(async () => {
-  await t?.stop();
-});
+after(() => t?.stop());
 
 function assertValid(c: Contract, schema: string, value: unknown): void {
   assert.deepEqual(c.validate(schema, value), [], `${schema}: ${JSON.stringify(value)}`);

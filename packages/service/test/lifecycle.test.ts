@@ -9,9 +9,8 @@ import { createInterface } from 'node:readline';
 import { DatabaseSync } from 'node:sqlite';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import { DATABASE_FILE } from '../src/index.ts';
-import { createRuntime } from '../../../test/support/management-api.ts';
 import { poll, waitOnline } from '../../../test/support/scripted-tunnel-client.ts';
-import { startTestService } from './support/service.ts';
+import { startServiceWithTunnel, startTestService } from './support/service.ts';
 
 const BIN = fileURLToPath(new URL('../bin/tunnel-service.ts', import.meta.url));
 
@@ -165,8 +164,7 @@ describe('migrations', { timeout: 10_000 }, () => {
 
 describe('close', { timeout: 10_000 }, () => {
   test('ends open long-polls and waiting callers promptly', async () => {
-    const t = await startTestService();
-    const runtime = await createRuntime(t);
+    const { t, runtime } = await startServiceWithTunnel();
     const longPoll = poll(t.url, runtime, 'timeout_ms=25000&channel=main');
     await waitOnline(t, runtime);
     const waiting = fetch(new URL(`/v1/mcp/${runtime.tunnelId}/other`, t.url), {

@@ -2,21 +2,18 @@
 // tunnel-client answers with a minimal MCP server's replies.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRuntime, type Runtime } from '../../../test/support/management-api.ts';
+import type { Runtime } from '../../../test/support/management-api.ts';
 import { connectSdk } from '../../../test/support/mcp-callers.ts';
 import { withScriptedClient, type CommandHandler } from '../../../test/support/scripted-tunnel-client.ts';
-import { startTestService, type TestService } from './support/service.ts';
+import { startServiceWithTunnel, type TestService } from './support/service.ts';
 
 let t: TestService;
 let runtime: Runtime;
 
 before(async () => {
-  t = await startTestService();
-  runtime = await createRuntime(t);
+  ({ t, runtime } = await startServiceWithTunnel());
 });
-after(async () => {
-  await t?.stop();
-});
+after(() => t?.stop());
 
 /** The scripted server's arithmetic: each tools/call is answered from its own name and arguments. */
 const TOOLS: Record<string, { sign: string; apply: (a: number, b: number) => number }> = {

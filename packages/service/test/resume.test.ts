@@ -3,24 +3,21 @@
 // poller plays the tunnel-client so the test decides exactly when each message arrives.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRuntime, type Runtime } from '../../../test/support/management-api.ts';
+import type { Runtime } from '../../../test/support/management-api.ts';
 import { poll, respond, type WireCommand } from '../../../test/support/scripted-tunnel-client.ts';
 import { firstEventId, sseMessages } from '../../../test/support/sse.ts';
-import { startTestService, type TestService } from './support/service.ts';
+import { startServiceWithTunnel, type TestService } from './support/service.ts';
 
 let t: TestService;
 let runtime: Runtime;
 let connector: URL;
 
 before(async () => {
-  t = await startTestService({ eventBufferEvents: 4 });
-  runtime = await createRuntime(t);
+  ({ t, runtime } = await startServiceWithTunnel({ eventBufferEvents: 4 }));
   connector = new URL(`/v1/mcp/${runtime.tunnelId}`, t.url);
   await poll(t.url, runtime, 'timeout_ms=1'); // the tunnel is online from here on
 });
-after(async () => {
-  await t?.stop();
-});
+after(() => t?.stop());
 
 const SESSION = 'resume-session-1';
 const headers = (extra: Record<string, string> = {}) => ({

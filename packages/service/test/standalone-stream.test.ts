@@ -3,21 +3,18 @@
 // built from stream_open, jsonrpc_notify and stream_end. A raw poller plays the tunnel-client.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRuntime, type Runtime } from '../../../test/support/management-api.ts';
+import type { Runtime } from '../../../test/support/management-api.ts';
 import { poll, respond, type WireCommand } from '../../../test/support/scripted-tunnel-client.ts';
 import { firstEventId, sseMessages } from '../../../test/support/sse.ts';
-import { startTestService, type TestService } from './support/service.ts';
+import { startServiceWithTunnel, type TestService } from './support/service.ts';
 
 let t: TestService;
 let runtime: Runtime;
 
 before(async () => {
-  t = await startTestService();
-  runtime = await createRuntime(t);
+  ({ t, runtime } = await startServiceWithTunnel());
 });
-after(async () => {
-  await t?.stop();
-});
+after(() => t?.stop());
 
 /** A poll by a tunnel-client that declares the standalone-stream extension, or by one that does not. */
 async function pollDeclaring(declare: boolean, timeoutMs = 3000) {

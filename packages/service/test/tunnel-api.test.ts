@@ -1,20 +1,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRuntime, keyWith, type Runtime } from '../../../test/support/management-api.ts';
+import { keyWith, type Runtime } from '../../../test/support/management-api.ts';
 import { postJsonRpc } from '../../../test/support/mcp-callers.ts';
 import { poll, respond, waitOnline, type WireCommand } from '../../../test/support/scripted-tunnel-client.ts';
-import { startTestService, type TestService } from './support/service.ts';
+import { startServiceWithTunnel, type TestService } from './support/service.ts';
 
 let t: TestService;
 let runtime: Runtime;
 
 before(async () => {
-  t = await startTestService();
-  runtime = await createRuntime(t);
+  ({ t, runtime } = await startServiceWithTunnel());
 });
-after(async () => {
-  await t?.stop();
-});
+after(() => t?.stop());
 
 const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: {} };
 
@@ -174,9 +171,8 @@ describe('tunnel API', { timeout: 30_000 }, () => {
   });
 
   test('an oversized response body is refused with 413', async () => {
-    const small = await startTestService({ maxBodyBytes: 2048 });
+    const { t: small, runtime: smallRuntime } = await startServiceWithTunnel({ maxBodyBytes: 2048 });
     try {
-      const smallRuntime = await createRuntime(small);
       const answer = await respond(
         small.url,
         smallRuntime,

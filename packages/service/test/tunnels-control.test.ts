@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRuntime } from '../../../test/support/management-api.ts';
 import { echoHandler, withScriptedClient } from '../../../test/support/scripted-tunnel-client.ts';
-import { startTestService } from './support/service.ts';
+import { startServiceWithTunnel, startTestService } from './support/service.ts';
 import { sessionCall, setUpOwner } from './support/accounts.ts';
 
 const CALL = {
@@ -25,8 +24,7 @@ test(
   'a public tunnel needs no key and hands the caller’s Authorization to the MCP server',
   { timeout: 60_000 },
   async () => {
-    const t = await startTestService();
-    const runtime = await createRuntime(t);
+    const { t, runtime } = await startServiceWithTunnel();
     try {
       await withScriptedClient(t, runtime, echoHandler, async (client) => {
         const keyed = await mcpPost(t.url, runtime.tunnelId, { authorization: 'Bearer upstream-token' });

@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRuntime, type Runtime } from '../../../../test/support/management-api.ts';
 import type { Loose } from '../../../../test/support/scripted-tunnel-client.ts';
 import { startService, type RunningService, type ServiceOptions } from '../../src/index.ts';
 
@@ -62,4 +63,17 @@ export async function startTestService(options: Partial<ServiceOptions> = {}): P
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A service with one tunnel and the walkthrough's runtime key for it, as the tunnel and connector tests need. */
+export async function startServiceWithTunnel(
+  options: Partial<ServiceOptions> = {},
+): Promise<{ t: TestService; runtime: Runtime }> {
+  const t = await startTestService(options);
+  try {
+    return { t, runtime: await createRuntime(t) };
+  } catch (error) {
+    await t.stop();
+    throw error;
+  }
 }

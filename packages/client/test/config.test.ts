@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, findProfile, readProfile, resolveConfig } from '../src/index.ts';
-import { TUNNEL_ID } from './helpers.ts';
+import { TUNNEL_ID } from './support/fake-service.ts';
 
 const OTHER_ID = 'tunnel_ffffffffffffffffffffffffffffffff';
 const profile = (extra: Record<string, unknown> = {}) => ({

@@ -12,7 +12,8 @@ import type { FakeHostedService } from '../../../test/support/fake-hosted-servic
 import { defineConfig, startTunnelClient, type TunnelClientHandle } from '../src/index.ts';
 import { checkAccess } from '../src/ops/access.ts';
 import { eventually } from '../../../test/support/eventually.ts';
-import { FIXTURE_COMMAND, startFakeService, TUNNEL_ID } from './helpers.ts';
+import { startFakeService, TUNNEL_ID } from './support/fake-service.ts';
+import { FIXTURE_COMMAND } from './support/mcp-servers.ts';
 import { createLogger } from '../src/ops/logger.ts';
 import { Writable } from 'node:stream';
 

@@ -9,7 +9,7 @@ import { LogBuffer, LogLevelControl } from '../src/ops/log-buffer.ts';
 import { createLogger, logBufferOf } from '../src/ops/logger.ts';
 import { REDACTED, Redactor } from '../src/ops/redact.ts';
 import { TrafficRecorder } from '../src/ops/traffic.ts';
-import { TUNNEL_ID } from './helpers.ts';
+import { TUNNEL_ID } from './support/fake-service.ts';
 
 const command = (n: number, method = 'tools/call'): PolledCommand => ({
   request_id: `req_${n}`,

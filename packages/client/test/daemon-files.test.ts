@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONTRACT_MISSING_NOTICE, loadContract } from '../../../test/support/contract.ts';
 import { eventually } from '../../../test/support/eventually.ts';
-import { FIXTURE_COMMAND, startFakeService, TUNNEL_ID } from './helpers.ts';
+import { startFakeService, TUNNEL_ID } from './support/fake-service.ts';
+import { FIXTURE_COMMAND } from './support/mcp-servers.ts';
 
 const BIN = fileURLToPath(new URL('../bin/tunnel-client.ts', import.meta.url));
 const contract = loadContract();

@@ -12,7 +12,8 @@ import { startService, type Service } from '../../../test/support/service-proces
 import { createRuntime, keyWith, type Runtime } from '../../../test/support/management-api.ts';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { createStubServer } from '../src/cli/mcp-stub.ts';
-import { makeCertificates, read, startProxy } from './runtime/support.ts';
+import { makeCertificates, read } from './support/certificates.ts';
+import { startProxy } from './support/proxy.ts';
 
 const STUB = `"${process.execPath}" "${CLIENT_BIN}" dev mcp-stub`;
 

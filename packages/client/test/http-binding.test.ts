@@ -11,7 +11,7 @@ import { BindingFailure } from '../src/bindings/binding.ts';
 import { HttpBinding } from '../src/bindings/http.ts';
 import { SseParser } from '../src/bindings/sse.ts';
 import { eventually } from '../../../test/support/eventually.ts';
-import { memoryLogger } from './helpers.ts';
+import { memoryLogger } from './support/memory-logger.ts';
 
 let server: Server;
 let base = '';

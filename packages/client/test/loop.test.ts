@@ -7,23 +7,13 @@ import { CONTRACT_MISSING_NOTICE, loadContract } from '../../../test/support/con
 import type { FakeHostedService } from '../../../test/support/fake-hosted-service.ts';
 import { defineConfig, startTunnelClient, type TunnelClientHandle } from '../src/index.ts';
 import { eventually } from '../../../test/support/eventually.ts';
-import { FIXTURE_COMMAND, memoryLogger, startFakeService, TUNNEL_ID } from './helpers.ts';
+import { startFakeService, TUNNEL_ID } from './support/fake-service.ts';
+import { memoryLogger } from './support/memory-logger.ts';
+import { FIXTURE_COMMAND, call } from './support/mcp-servers.ts';
 
 const contract = loadContract();
 if (!contract) console.log(CONTRACT_MISSING_NOTICE);
 const API_KEY = 'mcpt_test_key';
-
-const call = (
-  id: number | string,
-  name: string,
-  args: Record<string, unknown>,
-  meta?: Record<string, unknown>,
-) => ({
-  jsonrpc: '2.0',
-  id,
-  method: 'tools/call',
-  params: { name, arguments: args, ...(meta ? { _meta: meta } : {}) },
-});
 
 function inProcessServer(): McpServer {
   const server = new McpServer({ name: 'in-process', version: '1.0.0' }, { capabilities: { logging: {} } });

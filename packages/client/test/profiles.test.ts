@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { CLIENT_BIN, runCli } from '../../../test/support/processes.ts';
 import { readProfile } from '../src/config/profiles.ts';
 import { resolveConfig, validateProfile } from '../src/config/schema.ts';
-import { TUNNEL_ID } from './helpers.ts';
+import { TUNNEL_ID } from './support/fake-service.ts';
 
 const EDITOR = `"${process.execPath}" "${fileURLToPath(new URL('./fixtures/editor.ts', import.meta.url))}"`;
 const SAMPLES = ['sample_mcp_stdio_local', 'sample_mcp_remote_no_auth', 'sample_mcp_enterprise_proxy'];

@@ -5,20 +5,8 @@ import { BindingFailure } from '../src/bindings/binding.ts';
 import { splitCommandLine } from '../src/bindings/command-line.ts';
 import { createStdioBinding } from '../src/bindings/stdio.ts';
 import { eventually } from '../../../test/support/eventually.ts';
-import { FIXTURE_COMMAND, memoryLogger } from './helpers.ts';
-
-const call = (
-  id: number | string,
-  name: string,
-  args: Record<string, unknown>,
-  meta?: Record<string, unknown>,
-) =>
-  ({
-    jsonrpc: '2.0',
-    id,
-    method: 'tools/call',
-    params: { name, arguments: args, ...(meta ? { _meta: meta } : {}) },
-  }) as JsonRpcMessage;
+import { memoryLogger } from './support/memory-logger.ts';
+import { FIXTURE_COMMAND, call } from './support/mcp-servers.ts';
 
 function request(message: JsonRpcMessage, sessionId: string, signal = AbortSignal.timeout(10_000)) {
   const notices: JsonRpcMessage[] = [];

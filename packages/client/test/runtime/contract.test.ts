@@ -10,17 +10,11 @@ import type { FakeHostedService } from '../../../../test/support/fake-hosted-ser
 import { parseResponseTimeout } from '@mcp-tunnel/protocol';
 import { defineConfig, startTunnelClient, type TunnelClientHandle } from '../../src/index.ts';
 import { eventually } from '../../../../test/support/eventually.ts';
-import { TUNNEL_ID, memoryLogger } from '../helpers.ts';
-import {
-  API_KEY,
-  call,
-  contract,
-  makeCertificates,
-  read,
-  slowServer,
-  startFake,
-  type Certificates,
-} from './support.ts';
+import { TUNNEL_ID } from '../support/fake-service.ts';
+import { memoryLogger } from '../support/memory-logger.ts';
+import { API_KEY, contract, startFake } from '../support/fake-service.ts';
+import { call, slowServer } from '../support/mcp-servers.ts';
+import { makeCertificates, read, type Certificates } from '../support/certificates.ts';
 
 if (!contract) console.log(CONTRACT_MISSING_NOTICE);
 

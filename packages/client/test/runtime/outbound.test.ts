@@ -9,18 +9,12 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { CONTRACT_MISSING_NOTICE } from '../../../../test/support/contract.ts';
 import { defineConfig, startTunnelClient } from '../../src/index.ts';
-import { TUNNEL_ID, memoryLogger } from '../helpers.ts';
-import {
-  API_KEY,
-  call,
-  contract,
-  makeCertificates,
-  read,
-  slowServer,
-  startFake,
-  startProxy,
-  type Certificates,
-} from './support.ts';
+import { TUNNEL_ID } from '../support/fake-service.ts';
+import { memoryLogger } from '../support/memory-logger.ts';
+import { API_KEY, contract, startFake } from '../support/fake-service.ts';
+import { call, slowServer } from '../support/mcp-servers.ts';
+import { makeCertificates, read, type Certificates } from '../support/certificates.ts';
+import { startProxy } from '../support/proxy.ts';
 
 if (!contract) console.log(CONTRACT_MISSING_NOTICE);
 

@@ -22,98 +22,36 @@ export function makeCertificates(): Certificates {
   const dir = mkdtempSync(join(tmpdir(), 'tc-certs-'));
   const f = (name: string) => join(dir, name);
   const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  ssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    f('ca.key'),
-    '-out',
-    f('ca.crt'),
-    '-days',
-    '2',
-    '-subj',
-    '/CN=tunnel test CA',
-  );
-  writeFileSync(f('server.ext'), 'subjectAltName=DNS:mcp.test,DNS:localhost,IP:127.0.0.1\n');
-  ssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    f('server.key'),
-    '-out',
-    f('server.csr'),
-    '-subj',
-    '/CN=mcp.test',
-  );
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    f('server.csr'),
-    '-CA',
-    f('ca.crt'),
-    '-CAkey',
-    f('ca.key'),
-    '-CAcreateserial',
-    '-out',
-    f('server.crt'),
-    '-days',
-    '2',
-    '-extfile',
-    f('server.ext'),
-  );
-  writeFileSync(f('client.ext'), 'extendedKeyUsage=clientAuth\n');
-  ssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    f('client.key'),
-    '-out',
-    f('client.csr'),
-    '-subj',
-    '/CN=tunnel-client',
-  );
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    f('client.csr'),
-    '-CA',
-    f('ca.crt'),
-    '-CAkey',
-    f('ca.key'),
-    '-CAcreateserial',
-    '-out',
-    f('client.crt'),
-    '-days',
-    '2',
-    '-extfile',
-    f('client.ext'),
-  );
-  ssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    f('stranger.key'),
-    '-out',
-    f('stranger.crt'),
-    '-days',
-    '2',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  );
+  const key = (name: string) => ['-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${name}.key`)];
+  /** A self-signed certificate, valid for two days. */
+  const selfSigned = (name: string, subject: string, ...extra: string[]) =>
+    ssl('req', '-x509', ...key(name), '-out', f(`${name}.crt`), '-days', '2', '-subj', subject, ...extra);
+  /** A key and a certificate signed by the CA, with the extensions `ext` names. */
+  const signed = (name: string, subject: string, ext: string) => {
+    writeFileSync(f(`${name}.ext`), `${ext}\n`);
+    ssl('req', ...key(name), '-out', f(`${name}.csr`), '-subj', subject);
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      f(`${name}.csr`),
+      '-CA',
+      f('ca.crt'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      f(`${name}.crt`),
+      '-days',
+      '2',
+      '-extfile',
+      f(`${name}.ext`),
+    );
+  };
+  selfSigned('ca', '/CN=tunnel test CA');
+  signed('server', '/CN=mcp.test', 'subjectAltName=DNS:mcp.test,DNS:localhost,IP:127.0.0.1');
+  signed('client', '/CN=tunnel-client', 'extendedKeyUsage=clientAuth');
+  selfSigned('stranger', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1');
   return {
     dir,
     caCert: f('ca.crt'),

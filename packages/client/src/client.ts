@@ -12,9 +12,10 @@ import type { ClientConfig } from './config/schema.ts';
 import { ControlPlaneClient, apiErrorText } from './controlplane/http.ts';
 import { Poller, explainRefusal } from './controlplane/poller.ts';
 import { Responder } from './controlplane/responder.ts';
-import { Dispatcher } from './dispatch/dispatcher.ts';
 import { createCommandHandler } from './dispatch/handler.ts';
+import { CommandRouter } from './dispatch/router.ts';
 import { StreamRelay } from './dispatch/streams.ts';
+import { WorkerPool } from './dispatch/worker-pool.ts';
 import { LogLevelControl } from './ops/log-buffer.ts';
 import { createLogger, logBufferOf, type Logger } from './ops/logger.ts';
 import { ClientMetrics } from './ops/metrics.ts';
@@ -209,20 +210,21 @@ export async function startTunnelClient(
   });
   const responder = new Responder(http, log, stopping.signal);
   const streams = new StreamRelay({ bindings, responder, log });
-  const dispatcher = new Dispatcher({
+  const workers = new WorkerPool({
     capacity: config.controlPlane.maxQueuedRequests,
     concurrency: config.mcp.maxConcurrentRequests,
     work: createCommandHandler({ bindings, responder, metrics, log, traffic, streams }),
-    expired: (job) => {
-      metrics.commands.inc({ outcome: 'expired', channel: job.command.channel });
-      traffic.begin(job.command).finish({ outcome: 'expired' });
-      log.info({ request_id: job.command.request_id }, 'command expired in the local queue; dropped');
+    expired: (received) => {
+      metrics.commands.inc({ outcome: 'expired', channel: received.command.channel });
+      traffic.begin(received.command).finish({ outcome: 'expired' });
+      log.info({ request_id: received.command.request_id }, 'command expired in the local queue; dropped');
     },
     changed: (queued, active) => {
       metrics.queued.set(queued);
       metrics.active.set(active);
     },
   });
+  const queue = new CommandRouter(workers, streams);
 
   const pidFile = config.process.pidFile;
   if (pidFile) {
@@ -272,8 +274,7 @@ export async function startTunnelClient(
   const started = new Promise<void>((resolve) => (markStarted = resolve));
   const poller = new Poller({
     http,
-    queue: dispatcher,
-    streams,
+    queue,
     status,
     metrics,
     log,
@@ -300,7 +301,7 @@ export async function startTunnelClient(
       stopped ??= (async () => {
         stopping.abort();
         await polling;
-        await Promise.all([dispatcher.stop(), streams.stop()]);
+        await queue.stop();
         await Promise.allSettled([...bindings.values()].map((b) => b.close()));
         await opsServer.close();
         await http.close();

@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PolledCommand } from '@mcp-tunnel/protocol';
 import { retryAfterMs } from '../src/backoff.ts';
-import { DeadlineExceeded, Dispatcher, ShuttingDown, type Job } from '../src/dispatch/dispatcher.ts';
+import type { ReceivedCommand } from '../src/controlplane/command-queue.ts';
+import { DeadlineExceeded, ShuttingDown, WorkerPool } from '../src/dispatch/worker-pool.ts';
 
-const job = (n: number, deadline?: number): Job => ({
+const job = (n: number, deadline?: number): ReceivedCommand => ({
   command: {
     request_id: `r${n}`,
     shard_token: 's',
@@ -24,7 +25,7 @@ test('bounded queue, concurrency cap, deadlines and shutdown', { timeout: 10_000
   const expired: string[] = [];
   let running = 0;
   let peak = 0;
-  const dispatcher = new Dispatcher({
+  const pool = new WorkerPool({
     capacity: 2,
     concurrency: 2,
     expired: (j) => expired.push(j.command.request_id),
@@ -43,29 +44,29 @@ test('bounded queue, concurrency cap, deadlines and shutdown', { timeout: 10_000
         });
       }),
   });
-  for (let n = 0; n < 4; n++) dispatcher.submit(job(n));
-  assert.equal(dispatcher.active, 2);
-  assert.equal(dispatcher.freeSlots(), 0, 'two running, two queued: the queue is full, so no poll');
+  for (let n = 0; n < 4; n++) pool.submit(job(n));
+  assert.equal(pool.active, 2);
+  assert.equal(pool.freeSlots(), 0, 'two running, two queued: the queue is full, so no poll');
   let space = false;
-  const waiting = dispatcher.waitForSpace(new AbortController().signal).then(() => (space = true));
+  const waiting = pool.waitForSpace(new AbortController().signal).then(() => (space = true));
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(space, false);
   releases.shift()!();
   await waiting;
-  assert.equal(dispatcher.freeSlots(), 1);
+  assert.equal(pool.freeSlots(), 1);
   assert.equal(peak, 2, 'never more than the concurrency cap');
 
   // A job whose deadline passed while queued is dropped unseen; a running one is aborted at its deadline.
   releases.shift()!(); // the last queued job starts; two run, none wait
-  dispatcher.submit(job(9, performance.now() - 1));
+  pool.submit(job(9, performance.now() - 1));
   releases.shift()!();
   await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(expired, ['r9']);
-  dispatcher.submit(job(10, performance.now() + 30));
+  pool.submit(job(10, performance.now() + 30));
   await new Promise((r) => setTimeout(r, 80));
   assert.ok(aborted.some((reason) => reason instanceof DeadlineExceeded));
 
-  await dispatcher.stop();
+  await pool.stop();
   assert.ok(aborted.some((reason) => reason instanceof ShuttingDown));
   assert.equal(running, 0);
 });

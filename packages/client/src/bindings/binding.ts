@@ -71,7 +71,7 @@ export interface Binding {
   close(): Promise<void>;
 }
 
-/** The MCP server gave no valid answer; the dispatcher turns this into the synthesized `-32603`. */
+/** The MCP server gave no valid answer; the command handler turns this into the synthesized `-32603`. */
 export class BindingFailure extends Error {
   override name = 'BindingFailure';
   readonly failure: FailureInput;

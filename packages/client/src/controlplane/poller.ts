@@ -5,10 +5,10 @@ import {
   parseResponseTimeout,
 } from '@mcp-tunnel/protocol';
 import { Backoff, retryAfterMs, sleep } from '../backoff.ts';
-import type { Job, WorkQueue } from '../dispatch/dispatcher.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { ClientMetrics, PollResult } from '../ops/metrics.ts';
 import type { ClientStatus, ControlPlaneState } from '../ops/status.ts';
+import type { CommandQueue, ReceivedCommand } from './command-queue.ts';
 import { apiErrorText, type ControlPlaneAnswer, type ControlPlaneClient } from './http.ts';
 
 const MAX_LIMIT = 25;
@@ -17,9 +17,8 @@ const AUTH_RETRY_MS = 30_000;
 
 export interface PollerOptions {
   http: ControlPlaneClient;
-  queue: WorkQueue;
-  /** Takes standalone streams (extension standalone-stream), which bypass the work queue. */
-  streams: { start(job: Job): void };
+  /** Takes every command received; the dispatch layer behind it decides where each goes. */
+  queue: CommandQueue;
   status: ClientStatus;
   metrics: ClientMetrics;
   log: Logger;
@@ -159,13 +158,12 @@ export class Poller {
         this.options.metrics.commands.inc({ outcome: 'expired', channel: command.channel });
         continue;
       }
-      const job: Job = {
+      const received: ReceivedCommand = {
         command,
         receivedAt: answer.receivedAt,
         deadline: timeout.kind === 'deadline' ? answer.receivedAt + timeout.ms : undefined,
       };
-      if (command.command_type === 'standalone_stream') this.options.streams.start(job);
-      else queue.submit(job);
+      queue.submit(received);
     }
   }
 }

@@ -18,7 +18,8 @@ import type { Responder } from '../controlplane/responder.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { ClientMetrics, CommandOutcome } from '../ops/metrics.ts';
 import type { TrafficCall, TrafficRecorder } from '../ops/traffic.ts';
-import { DeadlineExceeded, type Job } from './dispatcher.ts';
+import type { ReceivedCommand } from '../controlplane/command-queue.ts';
+import { DeadlineExceeded } from './worker-pool.ts';
 import type { StreamRelay } from './streams.ts';
 
 export interface HandlerDeps {
@@ -43,50 +44,61 @@ interface Answer {
 }
 
 /** Works one command: forwards it to its channel's binding and posts what the server said. */
-export function createCommandHandler(deps: HandlerDeps): (job: Job, signal: AbortSignal) => Promise<void> {
+export function createCommandHandler(
+  deps: HandlerDeps,
+): (received: ReceivedCommand, signal: AbortSignal) => Promise<void> {
   const { responder, metrics, log } = deps;
-  const calls = new Map<Job, TrafficCall>();
+  const calls = new Map<ReceivedCommand, TrafficCall>();
 
-  async function deliver(job: Job, first: Answer): Promise<void> {
+  async function deliver(received: ReceivedCommand, first: Answer): Promise<void> {
     let answer = first;
-    let delivery = await responder.terminal(job.command.shard_token, answer.payload, job.deadline);
+    let delivery = await responder.terminal(received.command.shard_token, answer.payload, received.deadline);
     if (delivery === 'too_large' && answer.payload.resp_type === 'jsonrpc_response') {
       // The service will not take an answer this large: tell the caller so rather than leave it to time out.
       const id = (answer.payload.resp_json as { id?: JsonRpcId } | undefined)?.id ?? null;
       answer = synthesized(
-        { request_id: job.command.request_id, channel: job.command.channel },
+        { request_id: received.command.request_id, channel: received.command.channel },
         id,
         new BindingFailure(
           { source: 'protocol', kind: 'response_body_too_large' },
           'the answer is larger than the tunnel service accepts',
         ),
       );
-      delivery = await responder.terminal(job.command.shard_token, answer.payload, job.deadline);
+      delivery = await responder.terminal(received.command.shard_token, answer.payload, received.deadline);
     }
     const outcome: CommandOutcome = delivery === 'delivered' ? answer.outcome : 'undeliverable';
-    calls.get(job)?.finish({
+    calls.get(received)?.finish({
       outcome: outcome === 'skipped' ? 'failed' : outcome,
       payload: answer.payload,
       errorKind: answer.errorKind,
     });
-    metrics.commands.inc({ outcome, channel: job.command.channel });
-    metrics.latency.observe({ channel: job.command.channel }, (performance.now() - job.receivedAt) / 1000);
-    log.debug({ request_id: job.command.request_id, outcome, delivery }, 'command finished');
+    metrics.commands.inc({ outcome, channel: received.command.channel });
+    metrics.latency.observe(
+      { channel: received.command.channel },
+      (performance.now() - received.receivedAt) / 1000,
+    );
+    log.debug({ request_id: received.command.request_id, outcome, delivery }, 'command finished');
   }
 
-  function abandoned(job: Job, signal: AbortSignal): void {
+  function abandoned(received: ReceivedCommand, signal: AbortSignal): void {
     // A cancelled or expired command posts nothing: the caller has already been answered by the service.
-    calls.get(job)?.finish({ outcome: signal.reason instanceof DeadlineExceeded ? 'expired' : 'cancelled' });
+    calls
+      .get(received)
+      ?.finish({ outcome: signal.reason instanceof DeadlineExceeded ? 'expired' : 'cancelled' });
     if (signal.reason instanceof DeadlineExceeded) {
-      metrics.commands.inc({ outcome: 'expired', channel: job.command.channel });
+      metrics.commands.inc({ outcome: 'expired', channel: received.command.channel });
       log.info(
-        { request_id: job.command.request_id },
+        { request_id: received.command.request_id },
         'command deadline passed; the MCP request was cancelled',
       );
     }
   }
 
-  async function jsonrpc(job: Job, command: JsonRpcCommand, signal: AbortSignal): Promise<void> {
+  async function jsonrpc(
+    received: ReceivedCommand,
+    command: JsonRpcCommand,
+    signal: AbortSignal,
+  ): Promise<void> {
     const message = command.jsonrpc as JsonRpcMessage;
     const kind = jsonRpcKind(message);
     const id = kind === 'request' ? (message.id as JsonRpcId) : null;
@@ -103,7 +115,7 @@ export function createCommandHandler(deps: HandlerDeps): (job: Job, signal: Abor
         `this tunnel-client has no MCP server for channel "${command.channel}"`,
         { reason: 'unsupported_channel', channel: command.channel },
       );
-      await deliver(job, {
+      await deliver(received, {
         payload: {
           ...base,
           resp_json: kind === 'request' ? error : null,
@@ -131,7 +143,7 @@ export function createCommandHandler(deps: HandlerDeps): (job: Job, signal: Abor
             resp_code: 200,
             resp_type: 'jsonrpc_notify',
           },
-          job.deadline,
+          received.deadline,
         );
       });
     };
@@ -181,7 +193,7 @@ export function createCommandHandler(deps: HandlerDeps): (job: Job, signal: Abor
         };
       }
     } catch (error) {
-      if (signal.aborted) return abandoned(job, signal);
+      if (signal.aborted) return abandoned(received, signal);
       if (error instanceof CallerCancelled) {
         // As with a direct connection, a cancelled request gets no answer.
         await notifications;
@@ -206,12 +218,12 @@ export function createCommandHandler(deps: HandlerDeps): (job: Job, signal: Abor
       answer = synthesized(base, id, failure);
     }
     await notifications;
-    if (signal.aborted) return abandoned(job, signal);
-    await deliver(job, answer);
+    if (signal.aborted) return abandoned(received, signal);
+    await deliver(received, answer);
   }
 
   async function sessionTermination(
-    job: Job,
+    received: ReceivedCommand,
     command: SessionTerminationCommand,
     signal: AbortSignal,
   ): Promise<void> {
@@ -233,29 +245,29 @@ export function createCommandHandler(deps: HandlerDeps): (job: Job, signal: Abor
         code = reply.status;
         headers = allowedResponseHeaders(reply.headers);
       } catch (error) {
-        if (signal.aborted) return abandoned(job, signal);
+        if (signal.aborted) return abandoned(received, signal);
         code =
           error instanceof BindingFailure && error.failure.source === 'target_http'
             ? error.failure.upstreamStatus
             : 502;
       }
     }
-    await deliver(job, {
+    await deliver(received, {
       payload: { ...base, resp_code: code, resp_headers: headers },
       outcome: 'terminated',
     });
   }
 
-  return async (job, signal) => {
-    const { command } = job;
-    calls.set(job, deps.traffic.begin(command));
+  return async (received, signal) => {
+    const { command } = received;
+    calls.set(received, deps.traffic.begin(command));
     try {
-      if (command.command_type === 'session_termination') await sessionTermination(job, command, signal);
-      else if (command.command_type === 'jsonrpc') await jsonrpc(job, command, signal);
+      if (command.command_type === 'session_termination') await sessionTermination(received, command, signal);
+      else if (command.command_type === 'jsonrpc') await jsonrpc(received, command, signal);
     } finally {
       // A call that ended without an answer (shutdown during delivery) is closed as cancelled.
-      calls.get(job)?.finish({ outcome: 'cancelled' });
-      calls.delete(job);
+      calls.get(received)?.finish({ outcome: 'cancelled' });
+      calls.delete(received);
     }
   };
 }

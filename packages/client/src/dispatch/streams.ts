@@ -9,7 +9,7 @@ import {
 import { BindingFailure, type Binding } from '../bindings/binding.ts';
 import type { Responder } from '../controlplane/responder.ts';
 import type { Logger } from '../ops/logger.ts';
-import type { Job } from './dispatcher.ts';
+import type { ReceivedCommand } from '../controlplane/command-queue.ts';
 
 /** More open streams than this is a caller opening streams in a loop; the next ones are refused. */
 const MAX_OPEN_STREAMS = 200;
@@ -25,7 +25,7 @@ export interface StreamRelayDeps {
 /**
  * Relays standalone streams (extension standalone-stream): for each `standalone_stream` command it opens
  * the MCP server's stream of messages that belong to no request and posts `stream_open`, each message as
- * `jsonrpc_notify`, then `stream_end`. Streams live outside the dispatcher's worker pool: they last
+ * `jsonrpc_notify`, then `stream_end`. Streams live outside the worker pool: they last
  * minutes and must not hold the slots that requests need.
  */
 export class StreamRelay {
@@ -42,8 +42,8 @@ export class StreamRelay {
     return this.open.size;
   }
 
-  start(job: Job): void {
-    const command = job.command as StandaloneStreamCommand;
+  start(received: ReceivedCommand): void {
+    const command = received.command as StandaloneStreamCommand;
     // Registered before anything awaits, so a request of the same session polled next already waits.
     const key = openingKey(command.channel, headerValue(command.headers, HEADER.mcpSessionId));
     let opened!: () => void;
@@ -55,12 +55,15 @@ export class StreamRelay {
     };
     const controller = new AbortController();
     const timer =
-      job.deadline === undefined
+      received.deadline === undefined
         ? undefined
-        : setTimeout(() => controller.abort(), Math.max(0, job.deadline - performance.now()));
-    const done = this.relay(job, command, controller, settle)
+        : setTimeout(() => controller.abort(), Math.max(0, received.deadline - performance.now()));
+    const done = this.relay(received, command, controller, settle)
       .catch((error: unknown) =>
-        this.deps.log.error({ request_id: job.command.request_id, err: error }, 'standalone stream failed'),
+        this.deps.log.error(
+          { request_id: received.command.request_id, err: error },
+          'standalone stream failed',
+        ),
       )
       .finally(() => {
         settle();
@@ -100,7 +103,7 @@ export class StreamRelay {
   }
 
   private async relay(
-    job: Job,
+    received: ReceivedCommand,
     command: StandaloneStreamCommand,
     controller: AbortController,
     settle: () => void,
@@ -112,7 +115,7 @@ export class StreamRelay {
       responder.terminal(
         command.shard_token,
         { ...base, resp_code: code, resp_type: 'stream_end' },
-        job.deadline,
+        received.deadline,
       );
     const binding = this.deps.bindings.get(command.channel);
     if (!binding) return void (await end(404));
@@ -126,7 +129,7 @@ export class StreamRelay {
     const post = (payload: TunnelResponsePayload) => {
       posting = posting.then(async () => {
         if (signal.aborted) return;
-        if (!(await responder.notify(command.shard_token, payload, job.deadline))) controller.abort();
+        if (!(await responder.notify(command.shard_token, payload, received.deadline))) controller.abort();
       });
     };
     // Messages that arrive before stream_open was posted wait for it.

@@ -1,23 +1,4 @@
-import type { PolledCommand } from '@mcp-tunnel/protocol';
-
-/** One received command and its deadline on the monotonic clock (performance.now()), if it has one. */
-export interface Job {
-  command: PolledCommand;
-  receivedAt: number;
-  deadline: number | undefined;
-}
-
-/** The work queue the poller feeds; four methods, so tests can put their own behind the poller. */
-export interface WorkQueue {
-  /** Free places in the local queue; the poller asks for at most this many commands. */
-  freeSlots(): number;
-  /** Resolves once the queue has room again (or the signal aborts). */
-  waitForSpace(signal: AbortSignal): Promise<void>;
-  /** Accepts every command received, even beyond capacity: a received command is never dropped. */
-  submit(job: Job): void;
-  /** Cancels queued and running work and waits for the workers to finish. */
-  stop(): Promise<void>;
-}
+import type { CommandQueue, ReceivedCommand } from '../controlplane/command-queue.ts';
 
 export class DeadlineExceeded extends Error {
   override name = 'DeadlineExceeded';
@@ -26,25 +7,25 @@ export class ShuttingDown extends Error {
   override name = 'ShuttingDown';
 }
 
-export interface DispatcherOptions {
+export interface WorkerPoolOptions {
   capacity: number;
   concurrency: number;
   /** Does the work; `signal` aborts at the deadline (DeadlineExceeded) or at shutdown (ShuttingDown). */
-  work: (job: Job, signal: AbortSignal) => Promise<void>;
+  work: (received: ReceivedCommand, signal: AbortSignal) => Promise<void>;
   /** A queued command whose deadline passed before a worker took it. */
-  expired: (job: Job) => void;
+  expired: (received: ReceivedCommand) => void;
   changed?: (queued: number, active: number) => void;
 }
 
-/** A bounded local queue in front of a worker pool with a concurrency cap. */
-export class Dispatcher implements WorkQueue {
-  private readonly options: DispatcherOptions;
-  private readonly queue: Job[] = [];
+/** A bounded local queue of received commands in front of workers, at most `concurrency` at once. */
+export class WorkerPool implements CommandQueue {
+  private readonly options: WorkerPoolOptions;
+  private readonly queue: ReceivedCommand[] = [];
   private readonly running = new Map<AbortController, Promise<void>>();
   private readonly spaceWaiters = new Set<() => void>();
   private stopped = false;
 
-  constructor(options: DispatcherOptions) {
+  constructor(options: WorkerPoolOptions) {
     this.options = options;
   }
 
@@ -73,9 +54,9 @@ export class Dispatcher implements WorkQueue {
     });
   }
 
-  submit(job: Job): void {
+  submit(received: ReceivedCommand): void {
     if (this.stopped) return;
-    this.queue.push(job);
+    this.queue.push(received);
     this.pump();
   }
 
@@ -90,28 +71,28 @@ export class Dispatcher implements WorkQueue {
 
   private pump(): void {
     while (!this.stopped && this.running.size < this.options.concurrency && this.queue.length > 0) {
-      const job = this.queue.shift()!;
-      if (job.deadline !== undefined && performance.now() >= job.deadline) {
-        this.options.expired(job);
+      const received = this.queue.shift()!;
+      if (received.deadline !== undefined && performance.now() >= received.deadline) {
+        this.options.expired(received);
         continue;
       }
-      this.run(job);
+      this.run(received);
     }
     if (this.freeSlots() > 0) for (const wake of [...this.spaceWaiters]) wake();
     this.options.changed?.(this.queue.length, this.running.size);
   }
 
-  private run(job: Job): void {
+  private run(received: ReceivedCommand): void {
     const controller = new AbortController();
     const timer =
-      job.deadline === undefined
+      received.deadline === undefined
         ? undefined
         : setTimeout(
             () => controller.abort(new DeadlineExceeded('the command deadline passed')),
-            Math.max(0, job.deadline - performance.now()),
+            Math.max(0, received.deadline - performance.now()),
           );
     const done = this.options
-      .work(job, controller.signal)
+      .work(received, controller.signal)
       .catch(() => {})
       .finally(() => {
         clearTimeout(timer);

@@ -1,0 +1,35 @@
+import type { CommandQueue, ReceivedCommand } from '../controlplane/command-queue.ts';
+import type { StreamRelay } from './streams.ts';
+import type { WorkerPool } from './worker-pool.ts';
+
+/**
+ * The dispatch side of the polled command queue: a standalone stream goes to the stream relay, which
+ * holds it outside the worker pool (it lasts minutes and must not hold a worker); everything else is
+ * queued for a worker. Only the worker pool's room limits polling.
+ */
+export class CommandRouter implements CommandQueue {
+  private readonly pool: WorkerPool;
+  private readonly streams: Pick<StreamRelay, 'start' | 'stop'>;
+
+  constructor(pool: WorkerPool, streams: Pick<StreamRelay, 'start' | 'stop'>) {
+    this.pool = pool;
+    this.streams = streams;
+  }
+
+  freeSlots(): number {
+    return this.pool.freeSlots();
+  }
+
+  waitForSpace(signal: AbortSignal): Promise<void> {
+    return this.pool.waitForSpace(signal);
+  }
+
+  submit(received: ReceivedCommand): void {
+    if (received.command.command_type === 'standalone_stream') this.streams.start(received);
+    else this.pool.submit(received);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.pool.stop(), this.streams.stop()]);
+  }
+}

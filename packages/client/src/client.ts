@@ -23,7 +23,7 @@ import { Redactor } from './ops/redact.ts';
 import { startOpsServer } from './ops/server.ts';
 import { ClientStatus } from './ops/status.ts';
 import { TrafficRecorder } from './ops/traffic.ts';
-import { AgedDispatcher, createOutboundDispatcher } from './outbound/dispatchers.ts';
+import { RenewingAgent, createOutboundAgent } from './outbound/agents.ts';
 import { CLIENT_VERSION } from './version.ts';
 
 export const STARTED_MESSAGE = '🟢 tunnel-client started';
@@ -91,9 +91,9 @@ export function createBindings(
       new HttpBinding(entry.channel, entry.url, log, {
         extraHeaders: config.mcp.extraHeaders,
         maxBodyBytes: config.mcp.maxMessageBytes,
-        dispatcher: new AgedDispatcher(
+        agent: new RenewingAgent(
           () =>
-            createOutboundDispatcher(config.mcp.outbound, new URL(entry.url), entry, {
+            createOutboundAgent(config.mcp.outbound, new URL(entry.url), entry, {
               keepAliveTimeout: 30_000,
               headersTimeout: config.mcp.requestTimeoutMs,
               bodyTimeout: config.mcp.requestTimeoutMs,
@@ -198,7 +198,7 @@ export async function startTunnelClient(
     extraHeaders: config.controlPlane.extraHeaders,
     pollChannels: config.controlPlane.pollChannels,
     pollDeadlineGuardrailMs: config.controlPlane.pollDeadlineGuardrailMs,
-    dispatcher: createOutboundDispatcher(
+    agent: createOutboundAgent(
       config.controlPlane.outbound,
       new URL(config.controlPlane.baseUrl),
       {},

@@ -23,7 +23,7 @@ import {
 import { classifyNetworkError } from './failure.ts';
 import { SseParser } from './sse.ts';
 import { sleep } from '../backoff.ts';
-import { AgedDispatcher } from '../outbound/dispatchers.ts';
+import { RenewingAgent } from '../outbound/agents.ts';
 
 const PROBE_RETRY_MAX_MS = 30_000;
 /** A stream resumed this many times in a row without a new event is given up. */
@@ -61,7 +61,7 @@ export interface HttpBindingOptions {
   /** Static headers for this server's origin only (values already resolved). */
   extraHeaders?: Record<string, string>;
   /** Where the connections come from (proxy, CA, client certificate, maximum age). */
-  dispatcher?: AgedDispatcher;
+  agent?: RenewingAgent;
   /** The largest answer body read (mcp.max_message_bytes). */
   maxBodyBytes?: number;
 }
@@ -100,7 +100,7 @@ export class HttpBinding implements Binding {
   private readonly url: string;
   private readonly log: Logger;
   private readonly extraHeaders: Record<string, string>;
-  private readonly dispatcher: AgedDispatcher;
+  private readonly agent: RenewingAgent;
   private readonly maxBodyBytes: number;
   private readonly stopping = new AbortController();
   private initialized = false;
@@ -112,9 +112,9 @@ export class HttpBinding implements Binding {
     this.log = log.child({ channel });
     this.extraHeaders = options.extraHeaders ?? {};
     this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
-    this.dispatcher =
-      options.dispatcher ??
-      new AgedDispatcher(() => new Agent({ keepAliveTimeout: 30_000 }), Number.POSITIVE_INFINITY);
+    this.agent =
+      options.agent ??
+      new RenewingAgent(() => new Agent({ keepAliveTimeout: 30_000 }), Number.POSITIVE_INFINITY);
   }
 
   async start(): Promise<void> {
@@ -194,7 +194,7 @@ export class HttpBinding implements Binding {
         method: 'DELETE',
         headers: requestHeaders(headers, this.extraHeaders, {}),
         signal,
-        dispatcher: this.dispatcher.get(),
+        dispatcher: this.agent.current(),
       });
     } catch (error) {
       if (signal.aborted) throw abortError(signal);
@@ -213,7 +213,7 @@ export class HttpBinding implements Binding {
         method: 'GET',
         headers: requestHeaders(req.headers, this.extraHeaders, { accept: 'text/event-stream' }),
         signal: req.signal,
-        dispatcher: this.dispatcher.get(),
+        dispatcher: this.agent.current(),
       });
     } catch (error) {
       if (req.signal.aborted) throw abortError(req.signal);
@@ -253,7 +253,7 @@ export class HttpBinding implements Binding {
 
   async close(): Promise<void> {
     this.stopping.abort();
-    await this.dispatcher.close();
+    await this.agent.close();
   }
 
   private async post(message: JsonRpcMessage, forwarded: WireHeaders, signal: AbortSignal) {
@@ -266,7 +266,7 @@ export class HttpBinding implements Binding {
         }),
         body: JSON.stringify(message),
         signal,
-        dispatcher: this.dispatcher.get(),
+        dispatcher: this.agent.current(),
       });
     } catch (error) {
       if (signal.aborted) throw abortError(signal);
@@ -349,7 +349,7 @@ export class HttpBinding implements Binding {
           'last-event-id': lastEventId,
         }),
         signal: req.signal,
-        dispatcher: this.dispatcher.get(),
+        dispatcher: this.agent.current(),
       });
     } catch (error) {
       if (req.signal.aborted) throw abortError(req.signal);

@@ -47,7 +47,7 @@ interface Target {
   /** Base URL plus the profile's url_path, without a trailing slash. */
   root: string;
   key: string;
-  dispatcher: Dispatcher;
+  agent: Dispatcher;
 }
 
 function profileConfig(opts: AdminOptions, env: NodeJS.ProcessEnv, checkOnly: boolean): ClientConfig {
@@ -88,11 +88,11 @@ async function target(opts: AdminOptions, env: NodeJS.ProcessEnv, allowRuntimeKe
     proxyEnv: proxyEnv(env),
   };
   // Loaded here so that commands which make no request start quickly.
-  const { createOutboundDispatcher } = await import('../outbound/dispatchers.ts');
+  const { createOutboundAgent } = await import('../outbound/agents.ts');
   return {
     root: `${base}${opts.baseUrl === undefined ? (config?.controlPlane.urlPath ?? '') : ''}`,
     key,
-    dispatcher: createOutboundDispatcher(outbound, new URL(base)),
+    agent: createOutboundAgent(outbound, new URL(base)),
   };
 }
 
@@ -110,7 +110,7 @@ async function call(t: Target, method: 'GET' | 'POST' | 'DELETE', path: string, 
   try {
     response = await request(`${t.root}${path}`, {
       method,
-      dispatcher: t.dispatcher,
+      dispatcher: t.agent,
       headers: {
         authorization: `Bearer ${t.key}`,
         'user-agent': `${CLIENT_NAME}/${CLIENT_VERSION}`,

@@ -20,7 +20,7 @@ import { ControlPlaneClient, apiErrorText, type ControlPlaneAnswer } from '../co
 import { createLogger } from '../ops/logger.ts';
 import { ClientMetrics } from '../ops/metrics.ts';
 import { parseListenAddr } from '../ops/server.ts';
-import { createOutboundDispatcher } from '../outbound/dispatchers.ts';
+import { createOutboundAgent } from '../outbound/agents.ts';
 import { CLIENT_VERSION } from '../version.ts';
 import { chooseConfigFile, type RunSource } from './run.ts';
 
@@ -201,7 +201,7 @@ async function checkControlPlane(checks: Checks, config: ClientConfig): Promise<
     extraHeaders: cp.extraHeaders,
     pollChannels: undefined,
     pollDeadlineGuardrailMs: cp.pollDeadlineGuardrailMs,
-    dispatcher: createOutboundDispatcher(cp.outbound, new URL(cp.baseUrl)),
+    agent: createOutboundAgent(cp.outbound, new URL(cp.baseUrl)),
   });
   try {
     const started = performance.now();

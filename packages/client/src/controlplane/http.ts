@@ -25,7 +25,7 @@ export interface ControlPlaneOptions {
   /** How much longer than the poll wait one poll request may take. */
   pollDeadlineGuardrailMs: number;
   /** Proxy, CA and client certificate for the tunnel service. */
-  dispatcher: Dispatcher;
+  agent: Dispatcher;
 }
 
 export interface ControlPlaneAnswer {
@@ -77,7 +77,7 @@ export class ControlPlaneClient {
       response = await request(url, {
         ...init,
         signal: scope.signal,
-        dispatcher: this.options.dispatcher,
+        dispatcher: this.options.agent,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
@@ -148,7 +148,7 @@ export class ControlPlaneClient {
   }
 
   async close(): Promise<void> {
-    await this.options.dispatcher.destroy().catch(() => {});
+    await this.options.agent.destroy().catch(() => {});
   }
 }
 

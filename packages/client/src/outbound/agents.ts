@@ -25,12 +25,12 @@ function tlsOptions(config: OutboundConfig, overrides: OutboundOverrides) {
 }
 
 /**
- * The undici dispatcher for connections to one destination: an explicit proxy when configured, else the
+ * The undici agent (an undici Dispatcher) for connections to one destination: an explicit proxy when configured, else the
  * standard proxy variable for the destination's scheme (HTTPS_PROXY for https, HTTP_PROXY for http, as
  * in Go's net/http: HTTP_PROXY alone never carries https traffic) minus NO_PROXY, else direct; with the
  * extra CA and client certificate on every TLS connection to the destination (through a proxy tunnel too).
  */
-export function createOutboundDispatcher(
+export function createOutboundAgent(
   config: OutboundConfig,
   destination: URL,
   overrides: OutboundOverrides = {},
@@ -58,36 +58,32 @@ export function createOutboundDispatcher(
 }
 
 /**
- * Hands out a dispatcher whose connections are not reused beyond `maxAgeMs`: once the current one is that
- * old it is replaced, and the old one closes after the requests it carries finish.
+ * Hands out an agent whose connections are not reused beyond `maxAgeMs`: once the current agent is that
+ * old it is replaced by a new one, and the old one closes after the requests it carries finish.
  */
-export class AgedDispatcher {
+export class RenewingAgent {
   private readonly make: () => Dispatcher;
   private readonly maxAgeMs: number;
-  private current: Dispatcher;
+  private agent: Dispatcher;
   private createdAt = performance.now();
 
   constructor(make: () => Dispatcher, maxAgeMs: number) {
     this.make = make;
     this.maxAgeMs = maxAgeMs;
-    this.current = make();
+    this.agent = make();
   }
 
-  get(): Dispatcher {
+  current(): Dispatcher {
     if (performance.now() - this.createdAt >= this.maxAgeMs) {
-      const old = this.current;
-      this.current = this.make();
+      const old = this.agent;
+      this.agent = this.make();
       this.createdAt = performance.now();
       void old.close().catch(() => {});
     }
-    return this.current;
+    return this.agent;
   }
 
   async close(): Promise<void> {
-    await this.current.close().catch(() => {});
-  }
-
-  async destroy(): Promise<void> {
-    await this.current.destroy().catch(() => {});
+    await this.agent.close().catch(() => {});
   }
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { loadContract } from '../test/support/contract.ts';
 import { FakeHostedService, type Fault } from '../test/support/fake-hosted-service.ts';
 import { defineConfig, startTunnelClient } from '../packages/client/src/index.ts';
-import { createLogger } from '../packages/client/src/ops/logger.ts';
+import { createLogger } from '../packages/client/src/observability/logger.ts';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 

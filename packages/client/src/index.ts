@@ -8,5 +8,5 @@ export { ConfigError } from './config/errors.ts';
 export { findProfile, readProfile } from './config/profiles.ts';
 export type { Binding, BindingReply, BindingRequest } from './bindings/binding.ts';
 export type { InProcessServer } from './bindings/memory.ts';
-export type { ClientStatus } from './ops/status.ts';
+export type { ClientStatus } from './observability/status.ts';
 export { CLIENT_NAME, CLIENT_VERSION } from './version.ts';

@@ -14,7 +14,7 @@ import { checkAccess } from '../src/ops/access.ts';
 import { eventually } from '../../../test/support/eventually.ts';
 import { startFakeService, TUNNEL_ID } from './support/fake-service.ts';
 import { FIXTURE_COMMAND } from './support/mcp-servers.ts';
-import { createLogger } from '../src/ops/logger.ts';
+import { createLogger } from '../src/observability/logger.ts';
 import { Writable } from 'node:stream';
 
 const contract = loadContract();

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import type { PolledCommand } from '@mcp-tunnel/protocol';
 import { defineConfig, resolveConfig } from '../src/config/schema.ts';
-import { LogBuffer, LogLevelControl } from '../src/ops/log-buffer.ts';
-import { createLogger, logBufferOf } from '../src/ops/logger.ts';
-import { REDACTED, Redactor } from '../src/ops/redact.ts';
-import { TrafficRecorder } from '../src/ops/traffic.ts';
+import { LogBuffer, LogLevelControl } from '../src/observability/log-buffer.ts';
+import { createLogger, logBufferOf } from '../src/observability/logger.ts';
+import { REDACTED, Redactor } from '../src/observability/redact.ts';
+import { TrafficRecorder } from '../src/observability/traffic.ts';
 import { TUNNEL_ID } from './support/fake-service.ts';
 
 const command = (n: number, method = 'tools/call'): PolledCommand => ({

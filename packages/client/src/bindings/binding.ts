@@ -5,7 +5,10 @@ import {
   type JsonRpcMessage,
   type WireHeaders,
 } from '@mcp-tunnel/protocol';
-import type { ChannelStatus } from '../ops/status.ts';
+import type { ChannelStatus } from '../observability/status.ts';
+
+/** How a binding reaches its MCP server: a child process, Streamable HTTP, or a server in this process. */
+export type BindingKind = 'stdio' | 'http' | 'memory';
 
 /** One caller message handed to a binding. */
 export interface BindingRequest {
@@ -51,7 +54,7 @@ export interface OpenStream {
  */
 export interface Binding {
   readonly channel: string;
-  readonly kind: ChannelStatus['kind'];
+  readonly kind: BindingKind;
   /** True when the server is one process this client owns (stdio, in-memory). */
   readonly procAffinity: boolean;
   /** Starts the server connection in the background; readiness is reported by status(). */

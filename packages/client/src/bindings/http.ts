@@ -8,8 +8,8 @@ import {
   type WireHeaders,
 } from '@mcp-tunnel/protocol';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import type { Logger } from '../ops/logger.ts';
-import type { ChannelStatus } from '../ops/status.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ChannelStatus } from '../observability/status.ts';
 import { CLIENT_NAME, CLIENT_VERSION } from '../version.ts';
 import {
   BindingFailure,

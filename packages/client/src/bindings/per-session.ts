@@ -12,8 +12,8 @@ import {
   type WireHeaders,
 } from '@mcp-tunnel/protocol';
 import { sleep } from '../backoff.ts';
-import type { Logger } from '../ops/logger.ts';
-import type { ChannelStatus } from '../ops/status.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ChannelStatus } from '../observability/status.ts';
 import { CLIENT_NAME, CLIENT_VERSION } from '../version.ts';
 import {
   BindingFailure,

@@ -1,8 +1,8 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { jsonRpcKind, type JsonRpcMessage, type WireHeaders } from '@mcp-tunnel/protocol';
-import type { Logger } from '../ops/logger.ts';
-import type { ChannelStatus } from '../ops/status.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ChannelStatus } from '../observability/status.ts';
 import { CLIENT_NAME, CLIENT_VERSION } from '../version.ts';
 import {
   BindingFailure,

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { SessionMode } from '../config/schema.ts';
-import type { Logger } from '../ops/logger.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { Binding } from './binding.ts';
 import { splitCommandLine } from './command-line.ts';
 import { PerSessionBinding, SessionProcessBudget } from './per-session.ts';

@@ -17,8 +17,8 @@ import {
   type ConfigSources,
 } from '../config/schema.ts';
 import { ControlPlaneClient, apiErrorText, type ControlPlaneAnswer } from '../controlplane/http.ts';
-import { createLogger } from '../ops/logger.ts';
-import { ClientMetrics } from '../ops/metrics.ts';
+import { createLogger } from '../observability/logger.ts';
+import { ClientMetrics } from '../observability/metrics.ts';
 import { parseListenAddr } from '../ops/server.ts';
 import { createOutboundAgent } from '../outbound/agents.ts';
 import { CLIENT_VERSION } from '../version.ts';

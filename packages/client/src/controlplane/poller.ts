@@ -5,9 +5,9 @@ import {
   parseResponseTimeout,
 } from '@mcp-tunnel/protocol';
 import { Backoff, retryAfterMs, sleep } from '../backoff.ts';
-import type { Logger } from '../ops/logger.ts';
-import type { ClientMetrics, PollResult } from '../ops/metrics.ts';
-import type { ClientStatus, ControlPlaneState } from '../ops/status.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ClientMetrics, PollResult } from '../observability/metrics.ts';
+import type { ClientStatus, ControlPlaneState } from '../observability/status.ts';
 import type { CommandQueue, ReceivedCommand } from './command-queue.ts';
 import { apiErrorText, type ControlPlaneAnswer, type ControlPlaneClient } from './http.ts';
 

@@ -1,6 +1,6 @@
 import type { TunnelResponsePayload } from '@mcp-tunnel/protocol';
 import { Backoff, retryAfterMs, sleep } from '../backoff.ts';
-import type { Logger } from '../ops/logger.ts';
+import type { Logger } from '../observability/logger.ts';
 import { scopedSignal } from '../scoped-signal.ts';
 import { apiErrorText, type ControlPlaneClient } from './http.ts';
 

@@ -15,9 +15,9 @@ import {
 } from '@mcp-tunnel/protocol';
 import { BindingFailure, CallerCancelled, type Binding } from '../bindings/binding.ts';
 import type { Responder } from '../controlplane/responder.ts';
-import type { Logger } from '../ops/logger.ts';
-import type { ClientMetrics, CommandOutcome } from '../ops/metrics.ts';
-import type { TrafficCall, TrafficRecorder } from '../ops/traffic.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ClientMetrics, CommandOutcome } from '../observability/metrics.ts';
+import type { TrafficCall, TrafficRecorder } from '../observability/traffic.ts';
 import type { ReceivedCommand } from '../controlplane/command-queue.ts';
 import { DeadlineExceeded } from './worker-pool.ts';
 import type { StreamRelay } from './streams.ts';

@@ -8,7 +8,7 @@ import {
 } from '@mcp-tunnel/protocol';
 import { BindingFailure, type Binding } from '../bindings/binding.ts';
 import type { Responder } from '../controlplane/responder.ts';
-import type { Logger } from '../ops/logger.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { ReceivedCommand } from '../controlplane/command-queue.ts';
 
 /** More open streams than this is a caller opening streams in a loop; the next ones are refused. */

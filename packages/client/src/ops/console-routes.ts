@@ -2,12 +2,17 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { ClientConfig } from '../config/schema.ts';
 import { CLIENT_VERSION } from '../version.ts';
-import type { Logger } from './logger.ts';
-import { LOG_LEVELS, type LogBuffer, type LogLevelControl, type LogLevelName } from './log-buffer.ts';
-import type { ClientMetrics } from './metrics.ts';
-import type { Redactor } from './redact.ts';
-import type { ClientStatus } from './status.ts';
-import type { TrafficRecorder } from './traffic.ts';
+import type { Logger } from '../observability/logger.ts';
+import {
+  LOG_LEVELS,
+  type LogBuffer,
+  type LogLevelControl,
+  type LogLevelName,
+} from '../observability/log-buffer.ts';
+import type { ClientMetrics } from '../observability/metrics.ts';
+import type { Redactor } from '../observability/redact.ts';
+import type { ClientStatus } from '../observability/status.ts';
+import type { TrafficRecorder } from '../observability/traffic.ts';
 
 /** What the console's API reads and changes. */
 export interface ConsoleDeps {

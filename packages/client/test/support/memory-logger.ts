@@ -1,6 +1,6 @@
 // A logger for the client's tests that keeps its JSON lines for assertions.
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../../src/ops/logger.ts';
+import { createLogger, type Logger } from '../../src/observability/logger.ts';
 
 /** A logger whose JSON lines are kept for assertions. */
 export function memoryLogger(level: 'debug' | 'info' = 'debug'): {

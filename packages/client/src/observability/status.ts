@@ -2,9 +2,11 @@
 export type ControlPlaneState =
   'starting' | 'connected' | 'unauthorized' | 'forbidden' | 'unreachable' | 'rejected';
 
+/** One channel's MCP server as its binding reports it. */
 export interface ChannelStatus {
   name: string;
-  kind: 'stdio' | 'http' | 'memory';
+  /** The binding's kind (stdio, http, memory), shown as it is. */
+  kind: string;
   initialized: boolean;
   detail: string;
   /** The stdio child's process id while it runs. */

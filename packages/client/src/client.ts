@@ -3,13 +3,13 @@ import { createWriteStream, openSync, rmSync, writeFileSync, type WriteStream } 
 import { randomUUID } from 'node:crypto';
 import { MAIN_CHANNEL, buildServerInfo } from '@mcp-tunnel/protocol';
 import type { Binding } from './bindings/binding.ts';
-import { HttpBinding } from './bindings/http.ts';
+import { HttpBinding } from './bindings/streamable-http.ts';
 import { createMemoryBinding, type InProcessServer } from './bindings/memory.ts';
 import { SessionProcessBudget } from './bindings/per-session.ts';
 import { createStdioBinding } from './bindings/stdio.ts';
 import { ConfigError } from './config/errors.ts';
 import type { ClientConfig } from './config/schema.ts';
-import { ControlPlaneClient, apiErrorText } from './controlplane/http.ts';
+import { ControlPlaneApi, apiErrorText } from './controlplane/api.ts';
 import { Poller, explainRefusal } from './controlplane/poller.ts';
 import { Responder } from './controlplane/responder.ts';
 import { createCommandHandler } from './dispatch/handler.ts';
@@ -188,7 +188,7 @@ export async function startTunnelClient(
   }
 
   const stopping = new AbortController();
-  const http = new ControlPlaneClient({
+  const api = new ControlPlaneApi({
     baseUrl: config.controlPlane.baseUrl,
     urlPath: config.controlPlane.urlPath,
     tunnelId,
@@ -208,7 +208,7 @@ export async function startTunnelClient(
       },
     ),
   });
-  const responder = new Responder(http, log, stopping.signal);
+  const responder = new Responder(api, log, stopping.signal);
   const streams = new StreamRelay({ bindings, responder, log });
   const workers = new WorkerPool({
     capacity: config.controlPlane.maxQueuedRequests,
@@ -249,7 +249,7 @@ export async function startTunnelClient(
     'tunnel-client starting',
   );
 
-  void http
+  void api
     .metadata(stopping.signal)
     .then((answer) => {
       if (answer.status === 200) {
@@ -273,7 +273,7 @@ export async function startTunnelClient(
   let markStarted!: () => void;
   const started = new Promise<void>((resolve) => (markStarted = resolve));
   const poller = new Poller({
-    http,
+    api,
     queue,
     status,
     metrics,
@@ -304,7 +304,7 @@ export async function startTunnelClient(
         await queue.stop();
         await Promise.allSettled([...bindings.values()].map((b) => b.close()));
         await opsServer.close();
-        await http.close();
+        await api.close();
         if (pidFile) rmSync(pidFile, { force: true });
         log.info({ tunnel_id: tunnelId }, 'tunnel-client stopped');
       })();

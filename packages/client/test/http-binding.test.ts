@@ -8,7 +8,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { z } from 'zod';
 import type { JsonRpcMessage } from '@mcp-tunnel/protocol';
 import { BindingFailure } from '../src/bindings/binding.ts';
-import { HttpBinding } from '../src/bindings/http.ts';
+import { HttpBinding } from '../src/bindings/streamable-http.ts';
 import { SseParser } from '../src/bindings/sse.ts';
 import { eventually } from '../../../test/support/eventually.ts';
 import { memoryLogger } from './support/memory-logger.ts';

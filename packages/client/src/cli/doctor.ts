@@ -16,7 +16,7 @@ import {
   type ClientConfig,
   type ConfigSources,
 } from '../config/schema.ts';
-import { ControlPlaneClient, apiErrorText, type ControlPlaneAnswer } from '../controlplane/http.ts';
+import { ControlPlaneApi, apiErrorText, type ControlPlaneAnswer } from '../controlplane/api.ts';
 import { createLogger } from '../observability/logger.ts';
 import { ClientMetrics } from '../observability/metrics.ts';
 import { parseListenAddr } from '../ops/server.ts';
@@ -191,7 +191,7 @@ function checkConfiguration(
 
 async function checkControlPlane(checks: Checks, config: ClientConfig): Promise<void> {
   const cp = config.controlPlane;
-  const http = new ControlPlaneClient({
+  const api = new ControlPlaneApi({
     baseUrl: cp.baseUrl,
     urlPath: cp.urlPath,
     tunnelId: cp.tunnelId,
@@ -207,7 +207,7 @@ async function checkControlPlane(checks: Checks, config: ClientConfig): Promise<
     const started = performance.now();
     let metadata: ControlPlaneAnswer;
     try {
-      metadata = await http.metadata();
+      metadata = await api.metadata();
     } catch (error) {
       checks.fail(
         'control_plane',
@@ -260,7 +260,7 @@ async function checkControlPlane(checks: Checks, config: ClientConfig): Promise<
     }
 
     try {
-      const list = await http.listTunnels();
+      const list = await api.listTunnels();
       if (list.status === 200)
         checks.pass('tunnel_read', 'GET /v1/tunnels answered 200: the key holds Tunnels Read');
       else
@@ -279,7 +279,7 @@ async function checkControlPlane(checks: Checks, config: ClientConfig): Promise<
 
     try {
       const requestId = `doctor_probe_${randomUUID()}`;
-      const answer = await http.respond('doctor-probe', {
+      const answer = await api.respond('doctor-probe', {
         request_id: requestId,
         channel: MAIN_CHANNEL,
         resp_code: 202,
@@ -313,7 +313,7 @@ async function checkControlPlane(checks: Checks, config: ClientConfig): Promise<
       checks.fail('tunnel_use', `the Use probe failed (${networkReason(error)})`, 'retry; check the network');
     }
   } finally {
-    await http.close();
+    await api.close();
   }
 }
 

@@ -9,14 +9,14 @@ import type { Logger } from '../observability/logger.ts';
 import type { ClientMetrics, PollResult } from '../observability/metrics.ts';
 import type { ClientStatus, ControlPlaneState } from '../observability/status.ts';
 import type { CommandQueue, ReceivedCommand } from './command-queue.ts';
-import { apiErrorText, type ControlPlaneAnswer, type ControlPlaneClient } from './http.ts';
+import { apiErrorText, type ControlPlaneAnswer, type ControlPlaneApi } from './api.ts';
 
 const MAX_LIMIT = 25;
 /** A refused key is not fixed by asking again quickly. */
 const AUTH_RETRY_MS = 30_000;
 
 export interface PollerOptions {
-  http: ControlPlaneClient;
+  api: ControlPlaneApi;
   /** Takes every command received; the dispatch layer behind it decides where each goes. */
   queue: CommandQueue;
   status: ClientStatus;
@@ -56,7 +56,7 @@ export class Poller {
   }
 
   async run(signal: AbortSignal): Promise<void> {
-    const { http, queue, log } = this.options;
+    const { api, queue, log } = this.options;
     const backoff = new Backoff(250, 30_000);
     while (!signal.aborted) {
       await queue.waitForSpace(signal);
@@ -66,7 +66,7 @@ export class Poller {
       try {
         // Until the service has accepted a poll, ask it not to wait: the answer confirms the key at once.
         const wait = this.options.status.controlPlane.state === 'connected' ? this.options.pollTimeoutMs : 1;
-        answer = await http.poll(limit, wait, signal);
+        answer = await api.poll(limit, wait, signal);
       } catch (error) {
         if (signal.aborted) return;
         const code = (error as { code?: string }).code ?? (error as Error).name;
@@ -136,7 +136,7 @@ export class Poller {
       if (
         parsed.ok &&
         parsed.command.command_type === 'standalone_stream' &&
-        !this.options.http.offers(STANDALONE_STREAM)
+        !this.options.api.offers(STANDALONE_STREAM)
       )
         parsed = {
           ok: false,

@@ -2,7 +2,7 @@ import type { TunnelResponsePayload } from '@mcp-tunnel/protocol';
 import { Backoff, retryAfterMs, sleep } from '../backoff.ts';
 import type { Logger } from '../observability/logger.ts';
 import { scopedSignal } from '../scoped-signal.ts';
-import { apiErrorText, type ControlPlaneClient } from './http.ts';
+import { apiErrorText, type ControlPlaneApi } from './api.ts';
 
 /** `too_large`: the service refused the answer's size (413); the caller can still be told so. */
 export type Delivery = 'delivered' | 'gone' | 'failed' | 'expired' | 'too_large';
@@ -21,12 +21,12 @@ function errorCode(error: unknown): string | undefined {
 
 /** Posts answers to the tunnel service with the retry rules of the contract. */
 export class Responder {
-  private readonly http: ControlPlaneClient;
+  private readonly api: ControlPlaneApi;
   private readonly log: Logger;
   private readonly stopping: AbortSignal;
 
-  constructor(http: ControlPlaneClient, log: Logger, stopping: AbortSignal) {
-    this.http = http;
+  constructor(api: ControlPlaneApi, log: Logger, stopping: AbortSignal) {
+    this.api = api;
     this.log = log;
     this.stopping = stopping;
   }
@@ -48,7 +48,7 @@ export class Responder {
       let wait: number;
       try {
         const scope = scopedSignal(this.stopping, Math.ceil(left));
-        const answer = await this.http.respond(shardToken, payload, scope.signal).finally(scope.dispose);
+        const answer = await this.api.respond(shardToken, payload, scope.signal).finally(scope.dispose);
         if (answer.status >= 200 && answer.status < 300) return 'delivered';
         if (answer.status === 404) {
           this.log.info(
@@ -98,7 +98,7 @@ export class Responder {
       let wait: number;
       try {
         const scope = scopedSignal(this.stopping, Math.ceil(left));
-        const answer = await this.http.respond(shardToken, payload, scope.signal).finally(scope.dispose);
+        const answer = await this.api.respond(shardToken, payload, scope.signal).finally(scope.dispose);
         if (answer.status >= 200 && answer.status < 300) return true;
         if (answer.status !== 429 || attempt >= NOTIFY_ATTEMPTS) {
           this.log.warn(

@@ -9,7 +9,7 @@ import {
 import { scopedSignal } from '../scoped-signal.ts';
 import { CLIENT_NAME, CLIENT_VERSION } from '../version.ts';
 
-export interface ControlPlaneOptions {
+export interface ControlPlaneApiOptions {
   baseUrl: string;
   /** Path prefix between the base URL and /v1/... ('' at the root). */
   urlPath: string;
@@ -37,8 +37,8 @@ export interface ControlPlaneAnswer {
 }
 
 /** The tunnel API over HTTP: every request carries the key and the client's identity headers. */
-export class ControlPlaneClient {
-  private readonly options: ControlPlaneOptions;
+export class ControlPlaneApi {
+  private readonly options: ControlPlaneApiOptions;
   private readonly tunnelPath: string;
   /**
    * The protocol extensions the service offered on its last poll answer. Only these are declared and
@@ -46,7 +46,7 @@ export class ControlPlaneClient {
    */
   private offered = new Set<Extension>();
 
-  constructor(options: ControlPlaneOptions) {
+  constructor(options: ControlPlaneApiOptions) {
     this.options = options;
     this.tunnelPath = `${options.baseUrl}${options.urlPath}/v1/tunnels/${encodeURIComponent(options.tunnelId)}`;
   }

@@ -251,15 +251,15 @@ export async function startTunnelClient(
 
   void api
     .metadata(stopping.signal)
-    .then((answer) => {
-      if (answer.status === 200) {
-        const name = (answer.body as { name?: unknown } | undefined)?.name;
+    .then((reply) => {
+      if (reply.status === 200) {
+        const name = (reply.body as { name?: unknown } | undefined)?.name;
         if (typeof name === 'string') status.tunnelName = name;
         log.info({ tunnel_id: tunnelId, tunnel_name: status.tunnelName }, 'tunnel found');
-      } else if (answer.status === 401 || answer.status === 403) {
-        log.error({ status: answer.status }, explainRefusal(answer.status, answer.body).detail);
+      } else if (reply.status === 401 || reply.status === 403) {
+        log.error({ status: reply.status }, explainRefusal(reply.status, reply.body).detail);
       } else {
-        log.warn({ status: answer.status, reason: apiErrorText(answer.body) }, 'tunnel metadata unavailable');
+        log.warn({ status: reply.status, reason: apiErrorText(reply.body) }, 'tunnel metadata unavailable');
       }
     })
     .catch((error: unknown) => {

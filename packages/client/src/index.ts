@@ -6,7 +6,7 @@ export { resolveConfig, defineConfig, SETTINGS } from './config/schema.ts';
 export type { ClientConfig, ConfigSources, Setting } from './config/schema.ts';
 export { ConfigError } from './config/errors.ts';
 export { findProfile, readProfile } from './config/profiles.ts';
-export type { Binding, BindingReply, BindingRequest } from './bindings/binding.ts';
+export type { Binding, ServerReply, BindingRequest } from './bindings/binding.ts';
 export type { InProcessServer } from './bindings/memory.ts';
 export type { ClientStatus } from './observability/status.ts';
 export { CLIENT_NAME, CLIENT_VERSION } from './version.ts';

@@ -23,8 +23,11 @@ export interface BindingRequest {
   onMessage: (message: JsonRpcMessage) => void;
 }
 
-/** The server's answer: a JSON-RPC message for requests, none for an accepted notification or response. */
-export interface BindingReply {
+/**
+ * The MCP server's reply to one caller message: a JSON-RPC message for requests, none for an accepted
+ * notification or response; with the HTTP status and headers the caller is to see.
+ */
+export interface ServerReply {
   message: JsonRpcMessage | undefined;
   status: number;
   headers: WireHeaders;
@@ -59,12 +62,12 @@ export interface Binding {
   readonly procAffinity: boolean;
   /** Starts the server connection in the background; readiness is reported by status(). */
   start(): Promise<void>;
-  send(request: BindingRequest): Promise<BindingReply>;
+  send(request: BindingRequest): Promise<ServerReply>;
   terminateSession(
     sessionId: string | undefined,
     headers: WireHeaders,
     signal: AbortSignal,
-  ): Promise<BindingReply>;
+  ): Promise<ServerReply>;
   /**
    * Opens the server's stream of messages that belong to no request, or throws BindingFailure (a
    * `target_http` 405 when the server offers none).
@@ -97,7 +100,7 @@ export function abortError(signal: AbortSignal): Error {
 }
 
 /** The refusal of a caller's answer to a server request that was not sent to the caller's session. */
-export function unexpectedAnswer(message: JsonRpcMessage): BindingReply {
+export function unexpectedAnswer(message: JsonRpcMessage): ServerReply {
   return {
     message: jsonRpcError(
       null,

@@ -19,7 +19,7 @@ import {
   BindingFailure,
   unexpectedAnswer,
   type Binding,
-  type BindingReply,
+  type ServerReply,
   type BindingRequest,
   type OpenStream,
   type StreamRequest,
@@ -56,7 +56,7 @@ export interface PerSessionOptions {
   budget: SessionProcessBudget;
 }
 
-function reply(message: JsonRpcMessage, status: number, headers: WireHeaders = JSON_HEADERS): BindingReply {
+function reply(message: JsonRpcMessage, status: number, headers: WireHeaders = JSON_HEADERS): ServerReply {
   return { message, status, headers };
 }
 
@@ -94,7 +94,7 @@ export class PerSessionBinding implements Binding {
     return { name: this.channel, kind: this.kind, initialized: this.initialized, detail };
   }
 
-  async send(request: BindingRequest): Promise<BindingReply> {
+  async send(request: BindingRequest): Promise<ServerReply> {
     const { message } = request;
     const kind = jsonRpcKind(message);
     if (kind === 'request' && message.method === 'initialize') return this.openSession(request);
@@ -131,7 +131,7 @@ export class PerSessionBinding implements Binding {
     return child.mux.openStream(request, child.streamEnds);
   }
 
-  async terminateSession(sessionId: string | undefined): Promise<BindingReply> {
+  async terminateSession(sessionId: string | undefined): Promise<ServerReply> {
     const child = sessionId === undefined ? undefined : this.sessions.get(sessionId);
     if (!child) return { message: undefined, status: 404, headers: {} };
     await this.end(sessionId!, 'the caller ended the session');
@@ -145,7 +145,7 @@ export class PerSessionBinding implements Binding {
     );
   }
 
-  private async openSession(request: BindingRequest): Promise<BindingReply> {
+  private async openSession(request: BindingRequest): Promise<ServerReply> {
     const { budget } = this.options;
     const id = request.message.id as JsonRpcId;
     if (budget.running >= budget.limit) {

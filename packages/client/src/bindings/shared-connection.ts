@@ -9,7 +9,7 @@ import {
   abortError,
   unexpectedAnswer,
   type Binding,
-  type BindingReply,
+  type ServerReply,
   type BindingRequest,
   type OpenStream,
   type StreamRequest,
@@ -89,7 +89,7 @@ export class SharedConnectionBinding implements Binding {
     };
   }
 
-  async send(request: BindingRequest): Promise<BindingReply> {
+  async send(request: BindingRequest): Promise<ServerReply> {
     const mux = await this.connected(request.signal);
     const { message } = request;
     if (jsonRpcKind(message) !== 'request') {
@@ -112,7 +112,7 @@ export class SharedConnectionBinding implements Binding {
   }
 
   /** A shared server has no per-session state to close. */
-  async terminateSession(): Promise<BindingReply> {
+  async terminateSession(): Promise<ServerReply> {
     return { message: undefined, status: 204, headers: {} };
   }
 

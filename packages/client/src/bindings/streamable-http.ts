@@ -15,7 +15,7 @@ import {
   BindingFailure,
   abortError,
   type Binding,
-  type BindingReply,
+  type ServerReply,
   type BindingRequest,
   type OpenStream,
   type StreamRequest,
@@ -125,7 +125,7 @@ export class HttpBinding implements Binding {
     return { name: this.channel, kind: this.kind, initialized: this.initialized, detail: this.detail };
   }
 
-  async send(req: BindingRequest): Promise<BindingReply> {
+  async send(req: BindingRequest): Promise<ServerReply> {
     const response = await this.post(req.message, req.headers, req.signal);
     const headers = allowedResponseHeaders(wireHeaders(response.headers));
     const status = response.statusCode;
@@ -187,7 +187,7 @@ export class HttpBinding implements Binding {
     _sessionId: string | undefined,
     headers: WireHeaders,
     signal: AbortSignal,
-  ): Promise<BindingReply> {
+  ): Promise<ServerReply> {
     let response: Dispatcher.ResponseData;
     try {
       response = await request(this.url, {

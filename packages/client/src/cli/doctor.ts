@@ -16,7 +16,7 @@ import {
   type ClientConfig,
   type ConfigSources,
 } from '../config/schema.ts';
-import { ControlPlaneApi, apiErrorText, type ControlPlaneAnswer } from '../controlplane/api.ts';
+import { ControlPlaneApi, apiErrorText, type ApiReply } from '../controlplane/api.ts';
 import { createLogger } from '../observability/logger.ts';
 import { ClientMetrics } from '../observability/metrics.ts';
 import { parseListenAddr } from '../ops/server.ts';
@@ -101,12 +101,12 @@ class Checks {
 
 const VALID_PLACEHOLDER_ID = 'tunnel_00000000000000000000000000000000';
 
-function serviceSays(answer: ControlPlaneAnswer): string {
-  return apiErrorText(answer.body) ?? `HTTP ${answer.status}`;
+function serviceSays(reply: ApiReply): string {
+  return apiErrorText(reply.body) ?? `HTTP ${reply.status}`;
 }
 
-function errorCode(answer: ControlPlaneAnswer): string | undefined {
-  const code = (answer.body as { error?: { code?: unknown } } | undefined)?.error?.code;
+function errorCode(reply: ApiReply): string | undefined {
+  const code = (reply.body as { error?: { code?: unknown } } | undefined)?.error?.code;
   return typeof code === 'string' ? code : undefined;
 }
 
@@ -205,7 +205,7 @@ async function checkControlPlane(checks: Checks, config: ClientConfig): Promise<
   });
   try {
     const started = performance.now();
-    let metadata: ControlPlaneAnswer;
+    let metadata: ApiReply;
     try {
       metadata = await api.metadata();
     } catch (error) {
@@ -279,34 +279,34 @@ async function checkControlPlane(checks: Checks, config: ClientConfig): Promise<
 
     try {
       const requestId = `doctor_probe_${randomUUID()}`;
-      const answer = await api.respond('doctor-probe', {
+      const reply = await api.respond('doctor-probe', {
         request_id: requestId,
         channel: MAIN_CHANNEL,
         resp_code: 202,
         resp_type: 'notify_ack',
       });
-      const code = errorCode(answer);
-      if (code === 'tunnel_use_forbidden' || answer.status === 403)
+      const code = errorCode(reply);
+      if (code === 'tunnel_use_forbidden' || reply.status === 403)
         checks.fail(
           'tunnel_use',
-          `the key lacks Tunnels Use: ${serviceSays(answer)}`,
+          `the key lacks Tunnels Use: ${serviceSays(reply)}`,
           "add tunnel.use (Tunnels Use) to the key's role; a runtime key needs Read + Use",
         );
       else if (
         code === 'tunnel_request_mismatch' ||
         code === 'pending_request_not_found' ||
-        answer.status === 404
+        reply.status === 404
       )
         checks.pass(
           'tunnel_use',
-          `the service took the key for the response route and answered "unknown request" (${code ?? answer.status}): the key holds Tunnels Use`,
+          `the service took the key for the response route and answered "unknown request" (${code ?? reply.status}): the key holds Tunnels Use`,
         );
-      else if (answer.status === 401)
-        checks.fail('tunnel_use', `the key was refused: ${serviceSays(answer)}`, 'use a current runtime key');
+      else if (reply.status === 401)
+        checks.fail('tunnel_use', `the key was refused: ${serviceSays(reply)}`, 'use a current runtime key');
       else
         checks.fail(
           'tunnel_use',
-          `unexpected answer to the Use probe: ${serviceSays(answer)}`,
+          `unexpected answer to the Use probe: ${serviceSays(reply)}`,
           'retry later; if it persists, check the key has Tunnels Use',
         );
     } catch (error) {

@@ -28,7 +28,8 @@ export interface ControlPlaneApiOptions {
   agent: Dispatcher;
 }
 
-export interface ControlPlaneAnswer {
+/** The tunnel service's reply to one API call (poll, response post, metadata). */
+export interface ApiReply {
   status: number;
   headers: Dispatcher.ResponseData['headers'];
   body: unknown;
@@ -68,7 +69,7 @@ export class ControlPlaneApi {
     url: string,
     init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string; signal?: AbortSignal },
     timeoutMs: number,
-  ): Promise<ControlPlaneAnswer> {
+  ): Promise<ApiReply> {
     const scope = scopedSignal(init.signal, timeoutMs);
     let response: Dispatcher.ResponseData;
     let text: string;
@@ -97,12 +98,12 @@ export class ControlPlaneApi {
     return { status: response.statusCode, headers: response.headers, body, receivedAt };
   }
 
-  metadata(signal?: AbortSignal): Promise<ControlPlaneAnswer> {
+  metadata(signal?: AbortSignal): Promise<ApiReply> {
     return this.call(this.tunnelPath, { method: 'GET', headers: this.headers(), signal }, 15_000);
   }
 
   /** GET /v1/tunnels: answers 200 only to a key holding Tunnels Read (doctor's Read check). */
-  listTunnels(signal?: AbortSignal): Promise<ControlPlaneAnswer> {
+  listTunnels(signal?: AbortSignal): Promise<ApiReply> {
     return this.call(
       `${this.options.baseUrl}${this.options.urlPath}/v1/tunnels`,
       { method: 'GET', headers: this.headers(), signal },
@@ -115,7 +116,7 @@ export class ControlPlaneApi {
     return this.offered.has(extension);
   }
 
-  async poll(limit: number, timeoutMs: number, signal?: AbortSignal): Promise<ControlPlaneAnswer> {
+  async poll(limit: number, timeoutMs: number, signal?: AbortSignal): Promise<ApiReply> {
     const query = new URLSearchParams({ limit: String(limit), timeout_ms: String(timeoutMs) });
     for (const channel of this.options.pollChannels ?? []) query.append('channel', channel);
     const declared: Record<string, string> = {};
@@ -130,11 +131,7 @@ export class ControlPlaneApi {
     return answer;
   }
 
-  respond(
-    shardToken: string,
-    payload: TunnelResponsePayload,
-    signal?: AbortSignal,
-  ): Promise<ControlPlaneAnswer> {
+  respond(shardToken: string, payload: TunnelResponsePayload, signal?: AbortSignal): Promise<ApiReply> {
     return this.call(
       `${this.tunnelPath}/response`,
       {

@@ -9,7 +9,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { ClientMetrics, PollResult } from '../observability/metrics.ts';
 import type { ClientStatus, ControlPlaneState } from '../observability/status.ts';
 import type { CommandQueue, ReceivedCommand } from './command-queue.ts';
-import { apiErrorText, type ControlPlaneAnswer, type ControlPlaneApi } from './api.ts';
+import { apiErrorText, type ApiReply, type ControlPlaneApi } from './api.ts';
 
 const MAX_LIMIT = 25;
 /** A refused key is not fixed by asking again quickly. */
@@ -62,11 +62,11 @@ export class Poller {
       await queue.waitForSpace(signal);
       if (signal.aborted) return;
       const limit = Math.min(MAX_LIMIT, queue.freeSlots());
-      let answer: ControlPlaneAnswer;
+      let reply: ApiReply;
       try {
-        // Until the service has accepted a poll, ask it not to wait: the answer confirms the key at once.
+        // Until the service has accepted a poll, ask it not to wait: the reply confirms the key at once.
         const wait = this.options.status.controlPlane.state === 'connected' ? this.options.pollTimeoutMs : 1;
-        answer = await api.poll(limit, wait, signal);
+        reply = await api.poll(limit, wait, signal);
       } catch (error) {
         if (signal.aborted) return;
         const code = (error as { code?: string }).code ?? (error as Error).name;
@@ -75,35 +75,35 @@ export class Poller {
         await sleep(backoff.next(), signal);
         continue;
       }
-      if (answer.status === 200 || answer.status === 204) {
+      if (reply.status === 200 || reply.status === 204) {
         backoff.reset();
-        this.accepted(answer);
+        this.accepted(reply);
         continue;
       }
       if (
-        answer.status === 401 ||
-        answer.status === 403 ||
-        (answer.status >= 400 && answer.status < 500 && answer.status !== 408 && answer.status !== 429)
+        reply.status === 401 ||
+        reply.status === 403 ||
+        (reply.status >= 400 && reply.status < 500 && reply.status !== 408 && reply.status !== 429)
       ) {
-        const { state, detail } = explainRefusal(answer.status, answer.body);
+        const { state, detail } = explainRefusal(reply.status, reply.body);
         const result: PollResult =
-          answer.status === 401 ? 'unauthorized' : answer.status === 403 ? 'forbidden' : 'client_error';
+          reply.status === 401 ? 'unauthorized' : reply.status === 403 ? 'forbidden' : 'client_error';
         const changed = this.options.status.controlPlane.detail !== detail;
         this.record(result, state, detail);
-        if (changed) log.error({ status: answer.status }, detail);
+        if (changed) log.error({ status: reply.status }, detail);
         await sleep(AUTH_RETRY_MS, signal);
         continue;
       }
-      const rateLimited = answer.status === 429;
+      const rateLimited = reply.status === 429;
       this.record(
         rateLimited ? 'rate_limited' : 'server_error',
         'unreachable',
         rateLimited
           ? 'the tunnel service asked to slow down (HTTP 429)'
-          : `the tunnel service failed (HTTP ${answer.status})`,
+          : `the tunnel service failed (HTTP ${reply.status})`,
       );
-      const wait = retryAfterMs(answer.headers['retry-after']) ?? backoff.next();
-      log.warn({ status: answer.status, retry_in_ms: Math.round(wait) }, 'poll refused; retrying');
+      const wait = retryAfterMs(reply.headers['retry-after']) ?? backoff.next();
+      log.warn({ status: reply.status, retry_in_ms: Math.round(wait) }, 'poll refused; retrying');
       await sleep(wait, signal);
     }
   }
@@ -113,9 +113,9 @@ export class Poller {
     this.options.status.setControlPlane(state, detail);
   }
 
-  private accepted(answer: ControlPlaneAnswer): void {
+  private accepted(reply: ApiReply): void {
     const { log, queue } = this.options;
-    const commands = answer.status === 200 ? PolledCommandListSchema.safeParse(answer.body) : undefined;
+    const commands = reply.status === 200 ? PolledCommandListSchema.safeParse(reply.body) : undefined;
     if (commands && !commands.success) {
       this.record(
         'server_error',
@@ -160,8 +160,8 @@ export class Poller {
       }
       const received: ReceivedCommand = {
         command,
-        receivedAt: answer.receivedAt,
-        deadline: timeout.kind === 'deadline' ? answer.receivedAt + timeout.ms : undefined,
+        receivedAt: reply.receivedAt,
+        deadline: timeout.kind === 'deadline' ? reply.receivedAt + timeout.ms : undefined,
       };
       queue.submit(received);
     }

@@ -4,8 +4,11 @@ import type { Logger } from '../observability/logger.ts';
 import { scopedSignal } from '../scoped-signal.ts';
 import { apiErrorText, type ControlPlaneApi } from './api.ts';
 
-/** `too_large`: the service refused the answer's size (413); the caller can still be told so. */
-export type Delivery = 'delivered' | 'gone' | 'failed' | 'expired' | 'too_large';
+/**
+ * How posting one response to the tunnel service ended. `too_large`: the service refused its size (413);
+ * the caller can still be told so.
+ */
+export type DeliveryResult = 'delivered' | 'gone' | 'failed' | 'expired' | 'too_large';
 
 const TERMINAL_RETRY_STATUSES = new Set([408, 429, 502, 503, 504]);
 /** Without a deadline, a terminal response is retried this long before it is given up. */
@@ -19,7 +22,7 @@ function errorCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** Posts answers to the tunnel service with the retry rules of the contract. */
+/** Posts responses to the tunnel service with the retry rules of the contract. */
 export class Responder {
   private readonly api: ControlPlaneApi;
   private readonly log: Logger;
@@ -39,7 +42,7 @@ export class Responder {
     shardToken: string,
     payload: TunnelResponsePayload,
     deadline: number | undefined,
-  ): Promise<Delivery> {
+  ): Promise<DeliveryResult> {
     const until = deadline ?? performance.now() + NO_DEADLINE_BUDGET_MS;
     const backoff = new Backoff(100, 2000);
     for (;;) {
@@ -48,30 +51,30 @@ export class Responder {
       let wait: number;
       try {
         const scope = scopedSignal(this.stopping, Math.ceil(left));
-        const answer = await this.api.respond(shardToken, payload, scope.signal).finally(scope.dispose);
-        if (answer.status >= 200 && answer.status < 300) return 'delivered';
-        if (answer.status === 404) {
+        const reply = await this.api.respond(shardToken, payload, scope.signal).finally(scope.dispose);
+        if (reply.status >= 200 && reply.status < 300) return 'delivered';
+        if (reply.status === 404) {
           this.log.info(
             { request_id: payload.request_id },
             'the service no longer waits for this answer (404)',
           );
           return 'gone';
         }
-        if (answer.status === 413) {
+        if (reply.status === 413) {
           this.log.warn(
-            { request_id: payload.request_id, reason: apiErrorText(answer.body) },
+            { request_id: payload.request_id, reason: apiErrorText(reply.body) },
             'the service refused the answer as too large',
           );
           return 'too_large';
         }
-        if (!TERMINAL_RETRY_STATUSES.has(answer.status)) {
+        if (!TERMINAL_RETRY_STATUSES.has(reply.status)) {
           this.log.warn(
-            { request_id: payload.request_id, status: answer.status, reason: apiErrorText(answer.body) },
+            { request_id: payload.request_id, status: reply.status, reason: apiErrorText(reply.body) },
             'the service refused the answer',
           );
           return 'failed';
         }
-        wait = retryAfterMs(answer.headers['retry-after']) ?? backoff.next();
+        wait = retryAfterMs(reply.headers['retry-after']) ?? backoff.next();
       } catch (error) {
         if (this.stopping.aborted || performance.now() >= until) return 'expired';
         this.log.debug(
@@ -98,16 +101,16 @@ export class Responder {
       let wait: number;
       try {
         const scope = scopedSignal(this.stopping, Math.ceil(left));
-        const answer = await this.api.respond(shardToken, payload, scope.signal).finally(scope.dispose);
-        if (answer.status >= 200 && answer.status < 300) return true;
-        if (answer.status !== 429 || attempt >= NOTIFY_ATTEMPTS) {
+        const reply = await this.api.respond(shardToken, payload, scope.signal).finally(scope.dispose);
+        if (reply.status >= 200 && reply.status < 300) return true;
+        if (reply.status !== 429 || attempt >= NOTIFY_ATTEMPTS) {
           this.log.warn(
-            { request_id: payload.request_id, status: answer.status },
+            { request_id: payload.request_id, status: reply.status },
             'a notification was not accepted; later notifications of this request are skipped',
           );
           return false;
         }
-        wait = retryAfterMs(answer.headers['retry-after']) ?? backoff.next();
+        wait = retryAfterMs(reply.headers['retry-after']) ?? backoff.next();
       } catch (error) {
         const code = errorCode(error);
         if (!code || !NOT_WRITTEN.has(code) || attempt >= NOTIFY_ATTEMPTS) return false;

@@ -35,7 +35,8 @@ export interface HandlerDeps {
 
 const JSON_HEADERS = { 'Content-Type': ['application/json'] };
 
-interface Answer {
+/** What the client posts to the tunnel service for one command, and how the command then ended. */
+interface TunnelResponse {
   payload: TunnelResponsePayload;
   /** The outcome when it is delivered. */
   outcome: CommandOutcome;
@@ -50,13 +51,17 @@ export function createCommandHandler(
   const { responder, metrics, log } = deps;
   const calls = new Map<ReceivedCommand, TrafficCall>();
 
-  async function deliver(received: ReceivedCommand, first: Answer): Promise<void> {
-    let answer = first;
-    let delivery = await responder.terminal(received.command.shard_token, answer.payload, received.deadline);
-    if (delivery === 'too_large' && answer.payload.resp_type === 'jsonrpc_response') {
+  async function deliver(received: ReceivedCommand, first: TunnelResponse): Promise<void> {
+    let response = first;
+    let delivery = await responder.terminal(
+      received.command.shard_token,
+      response.payload,
+      received.deadline,
+    );
+    if (delivery === 'too_large' && response.payload.resp_type === 'jsonrpc_response') {
       // The service will not take an answer this large: tell the caller so rather than leave it to time out.
-      const id = (answer.payload.resp_json as { id?: JsonRpcId } | undefined)?.id ?? null;
-      answer = synthesized(
+      const id = (response.payload.resp_json as { id?: JsonRpcId } | undefined)?.id ?? null;
+      response = synthesized(
         { request_id: received.command.request_id, channel: received.command.channel },
         id,
         new BindingFailure(
@@ -64,13 +69,13 @@ export function createCommandHandler(
           'the answer is larger than the tunnel service accepts',
         ),
       );
-      delivery = await responder.terminal(received.command.shard_token, answer.payload, received.deadline);
+      delivery = await responder.terminal(received.command.shard_token, response.payload, received.deadline);
     }
-    const outcome: CommandOutcome = delivery === 'delivered' ? answer.outcome : 'undeliverable';
+    const outcome: CommandOutcome = delivery === 'delivered' ? response.outcome : 'undeliverable';
     calls.get(received)?.finish({
       outcome: outcome === 'skipped' ? 'failed' : outcome,
-      payload: answer.payload,
-      errorKind: answer.errorKind,
+      payload: response.payload,
+      errorKind: response.errorKind,
     });
     metrics.commands.inc({ outcome, channel: received.command.channel });
     metrics.latency.observe(
@@ -94,7 +99,7 @@ export function createCommandHandler(
     }
   }
 
-  async function jsonrpc(
+  async function forwardJsonRpc(
     received: ReceivedCommand,
     command: JsonRpcCommand,
     signal: AbortSignal,
@@ -150,7 +155,7 @@ export function createCommandHandler(
 
     const sessionId = headerValue(command.headers, HEADER.mcpSessionId);
     await deps.streams.whenOpen(command.channel, sessionId, signal);
-    let answer: Answer;
+    let response: TunnelResponse;
     try {
       const reply = await binding.send({
         message,
@@ -161,7 +166,7 @@ export function createCommandHandler(
       });
       const headers = allowedResponseHeaders(reply.headers);
       if (kind === 'request') {
-        answer = reply.message
+        response = reply.message
           ? {
               payload: {
                 ...base,
@@ -181,7 +186,7 @@ export function createCommandHandler(
               ),
             );
       } else {
-        answer = {
+        response = {
           payload: {
             ...base,
             resp_json: reply.message ?? null,
@@ -215,14 +220,14 @@ export function createCommandHandler(
           { request_id: command.request_id, source: failure.failure.source, kind: failure.failure.kind },
           'MCP server gave no valid answer',
         );
-      answer = synthesized(base, id, failure);
+      response = synthesized(base, id, failure);
     }
     await notifications;
     if (signal.aborted) return abandoned(received, signal);
-    await deliver(received, answer);
+    await deliver(received, response);
   }
 
-  async function sessionTermination(
+  async function terminateSession(
     received: ReceivedCommand,
     command: SessionTerminationCommand,
     signal: AbortSignal,
@@ -262,8 +267,8 @@ export function createCommandHandler(
     const { command } = received;
     calls.set(received, deps.traffic.begin(command));
     try {
-      if (command.command_type === 'session_termination') await sessionTermination(received, command, signal);
-      else if (command.command_type === 'jsonrpc') await jsonrpc(received, command, signal);
+      if (command.command_type === 'session_termination') await terminateSession(received, command, signal);
+      else if (command.command_type === 'jsonrpc') await forwardJsonRpc(received, command, signal);
     } finally {
       // A call that ended without an answer (shutdown during delivery) is closed as cancelled.
       calls.get(received)?.finish({ outcome: 'cancelled' });
@@ -276,7 +281,7 @@ function synthesized(
   base: { request_id: string; channel: string },
   id: JsonRpcId | null,
   failure: BindingFailure,
-): Answer {
+): TunnelResponse {
   return {
     payload: {
       ...base,

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import {
   HEADER,
   JSONRPC_INVALID_REQUEST,
@@ -11,10 +10,8 @@ import {
   type JsonRpcMessage,
   type WireHeaders,
 } from '@mcp-tunnel/protocol';
-import { sleep } from '../backoff.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ChannelStatus } from '../observability/status.ts';
-import { CLIENT_NAME, CLIENT_VERSION } from '../version.ts';
 import {
   BindingFailure,
   unexpectedAnswer,
@@ -24,10 +21,12 @@ import {
   type OpenStream,
   type StreamRequest,
 } from './binding.ts';
+import { ServerLifecycle, initializeRequest } from './lifecycle.ts';
 import { Multiplexer } from './multiplexer.ts';
 
 const JSON_HEADERS: WireHeaders = { 'Content-Type': ['application/json'] };
 const PROBE_TIMEOUT_MS = 30_000;
+const PROBE_RETRY_MIN_MS = 500;
 const PROBE_RETRY_MAX_MS = 30_000;
 
 /** The cap on per-session children running at once, shared by every per_session channel of a client. */
@@ -73,25 +72,31 @@ export class PerSessionBinding implements Binding {
   private readonly options: PerSessionOptions;
   private readonly log: Logger;
   private readonly sessions = new Map<string, SessionChild>();
-  private readonly stopping = new AbortController();
-  private initialized = false;
-  private detail = 'checking that the MCP server command answers initialize';
+  private readonly life: ServerLifecycle;
 
   constructor(options: PerSessionOptions) {
     this.channel = options.channel;
     this.options = options;
     this.log = options.log;
+    this.life = new ServerLifecycle({
+      channel: options.channel,
+      kind: this.kind,
+      log: options.log,
+      detail: 'checking that the MCP server command answers initialize',
+      retryMinMs: PROBE_RETRY_MIN_MS,
+      retryMaxMs: PROBE_RETRY_MAX_MS,
+    });
   }
 
   async start(): Promise<void> {
-    void this.probe();
+    void this.life.probeUntilReady((signal) => this.probe(signal), PROBE_TIMEOUT_MS);
   }
 
   status(): ChannelStatus {
-    const detail = this.initialized
-      ? `answered initialize; one process per MCP session (${this.sessions.size} running)`
-      : this.detail;
-    return { name: this.channel, kind: this.kind, initialized: this.initialized, detail };
+    if (!this.life.ready) return this.life.status();
+    return this.life.status({
+      detail: `answered initialize; one process per MCP session (${this.sessions.size} running)`,
+    });
   }
 
   async send(request: BindingRequest): Promise<ServerReply> {
@@ -139,7 +144,7 @@ export class PerSessionBinding implements Binding {
   }
 
   async close(): Promise<void> {
-    this.stopping.abort();
+    this.life.stop();
     await Promise.allSettled(
       [...this.sessions.keys()].map((id) => this.end(id, 'tunnel-client is stopping')),
     );
@@ -182,7 +187,7 @@ export class PerSessionBinding implements Binding {
       await this.end(sessionId, 'the MCP server refused initialize');
       return reply(answer, 200);
     }
-    this.markInitialized();
+    this.life.markReady();
     this.touch(sessionId, child);
     this.log.info({ sessions: this.sessions.size }, 'started an MCP server process for a new session');
     return reply(answer, 200, { ...JSON_HEADERS, [HEADER.mcpSessionId]: [sessionId] });
@@ -233,47 +238,20 @@ export class PerSessionBinding implements Binding {
     );
   }
 
-  private markInitialized(): void {
-    if (!this.initialized) this.log.info({ kind: this.kind }, 'MCP server answered initialize');
-    this.initialized = true;
-  }
-
-  /** Checks, for readiness, that the command starts and answers initialize; the probe's child is stopped. */
-  private async probe(): Promise<void> {
-    let delay = 500;
-    while (!this.initialized && !this.stopping.signal.aborted) {
-      let child: SessionChild | undefined;
-      try {
-        child = await this.spawn();
-        const answer = await child.mux.request(
-          {
-            jsonrpc: '2.0',
-            id: 0,
-            method: 'initialize',
-            params: {
-              protocolVersion: LATEST_PROTOCOL_VERSION,
-              capabilities: {},
-              clientInfo: { name: CLIENT_NAME, version: CLIENT_VERSION },
-            },
-          } as JsonRpcMessage,
-          undefined,
-          () => {},
-          AbortSignal.any([this.stopping.signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]),
-        );
-        if (answer.result) {
-          this.markInitialized();
-          return;
-        }
-        this.detail = 'the MCP server refused initialize';
-      } catch {
-        if (this.stopping.signal.aborted) return;
-        this.detail = 'the MCP server did not answer initialize';
-      } finally {
-        await child?.transport.close().catch(() => {});
-      }
-      this.log.warn({ reason: this.detail }, 'MCP server is not ready');
-      await sleep(delay * (0.8 + Math.random() * 0.4), this.stopping.signal);
-      delay = Math.min(delay * 2, PROBE_RETRY_MAX_MS);
+  /**
+   * Checks, for readiness, that the command starts and answers initialize; the probe's child is stopped.
+   * Resolves undefined when it answered, else with what the status says.
+   */
+  private async probe(signal: AbortSignal): Promise<string | undefined> {
+    let child: SessionChild | undefined;
+    try {
+      child = await this.spawn();
+      const answer = await child.mux.request(initializeRequest(), undefined, () => {}, signal);
+      return answer.result ? undefined : 'the MCP server refused initialize';
+    } catch {
+      return 'the MCP server did not answer initialize';
+    } finally {
+      await child?.transport.close().catch(() => {});
     }
   }
 }

@@ -1,9 +1,7 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { jsonRpcKind, type JsonRpcMessage, type WireHeaders } from '@mcp-tunnel/protocol';
 import type { Logger } from '../observability/logger.ts';
 import type { ChannelStatus } from '../observability/status.ts';
-import { CLIENT_NAME, CLIENT_VERSION } from '../version.ts';
 import {
   BindingFailure,
   abortError,
@@ -14,6 +12,7 @@ import {
   type OpenStream,
   type StreamRequest,
 } from './binding.ts';
+import { ServerLifecycle, initializeRequest } from './lifecycle.ts';
 import { Multiplexer } from './multiplexer.ts';
 
 /** Opens a fresh, not yet started connection to the server. */
@@ -49,14 +48,10 @@ export class SharedConnectionBinding implements Binding {
   readonly procAffinity = true;
   private readonly connector: Connector;
   private readonly log: Logger;
+  private readonly life: ServerLifecycle;
   private transport: Transport | undefined;
   private mux: Multiplexer | undefined;
-  private initialized = false;
-  private detail = 'starting the MCP server';
   private lastInitializeParams: unknown;
-  private closing = false;
-  private restartDelay = RESTART_MIN_MS;
-  private restartTimer: NodeJS.Timeout | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private openedAt = 0;
   /** The last attempt to start the server failed: requests fail at once instead of waiting. */
@@ -71,6 +66,14 @@ export class SharedConnectionBinding implements Binding {
     this.kind = connector.kind;
     this.connector = connector;
     this.log = log;
+    this.life = new ServerLifecycle({
+      channel,
+      kind: connector.kind,
+      log,
+      detail: 'starting the MCP server',
+      retryMinMs: RESTART_MIN_MS,
+      retryMaxMs: RESTART_MAX_MS,
+    });
   }
 
   async start(): Promise<void> {
@@ -80,13 +83,7 @@ export class SharedConnectionBinding implements Binding {
   status(): ChannelStatus {
     // A stdio transport knows its child's pid; an in-process server has none.
     const pid = (this.transport as { pid?: number | null } | undefined)?.pid ?? undefined;
-    return {
-      name: this.channel,
-      kind: this.kind,
-      initialized: this.initialized,
-      detail: this.detail,
-      ...(this.kind === 'stdio' ? { pid, restarts: this.restarts } : {}),
-    };
+    return this.life.status(this.kind === 'stdio' ? { pid, restarts: this.restarts } : {});
   }
 
   async send(request: BindingRequest): Promise<ServerReply> {
@@ -98,7 +95,7 @@ export class SharedConnectionBinding implements Binding {
     }
     if (message.method === 'initialize') this.lastInitializeParams = message.params;
     const answer = await mux.request(message, request.sessionId, request.onMessage, request.signal);
-    if (message.method === 'initialize' && answer.result) this.markInitialized();
+    if (message.method === 'initialize' && answer.result) this.life.markReady();
     return { message: answer, status: 200, headers: JSON_HEADERS };
   }
 
@@ -117,8 +114,7 @@ export class SharedConnectionBinding implements Binding {
   }
 
   async close(): Promise<void> {
-    this.closing = true;
-    clearTimeout(this.restartTimer);
+    this.life.stop();
     clearTimeout(this.handshakeTimer);
     for (const wake of this.upWaiters) wake();
     const transport = this.transport;
@@ -135,14 +131,14 @@ export class SharedConnectionBinding implements Binding {
   }
 
   private async open(): Promise<void> {
-    if (this.closing) return;
+    if (this.life.stopped) return;
     let transport: Transport;
     try {
       transport = await this.connector.open();
       const mux = new Multiplexer(transport, this.log);
       transport.onclose = () => this.onClosed(transport);
       await transport.start();
-      if (this.closing) {
+      if (this.life.stopped) {
         await transport.close().catch(() => {});
         return;
       }
@@ -150,56 +146,45 @@ export class SharedConnectionBinding implements Binding {
       this.mux = mux;
     } catch (error) {
       this.startFailed = true;
-      this.detail = `the MCP server could not be started (${(error as NodeJS.ErrnoException).code ?? (error as Error).name})`;
-      this.log.error({ channel: this.channel, reason: this.detail }, 'MCP server start failed');
+      this.life.startFailed(
+        `the MCP server could not be started (${(error as NodeJS.ErrnoException).code ?? (error as Error).name})`,
+      );
       this.scheduleRestart();
       return;
     }
     this.startFailed = false;
     this.openedAt = performance.now();
-    this.detail = 'waiting for the answer to initialize';
+    this.life.progress('waiting for the answer to initialize');
     for (const wake of this.upWaiters) wake();
     void this.handshake();
   }
 
   private async handshake(): Promise<void> {
     const mux = this.mux;
-    if (!mux || this.closing) return;
-    const params = this.lastInitializeParams ?? {
-      protocolVersion: LATEST_PROTOCOL_VERSION,
-      capabilities: {},
-      clientInfo: { name: CLIENT_NAME, version: CLIENT_VERSION },
-    };
+    if (!mux || this.life.stopped) return;
     const signal = AbortSignal.timeout(HANDSHAKE_TIMEOUT_MS);
     try {
       const answer = await mux.request(
-        { jsonrpc: '2.0', id: 0, method: 'initialize', params } as JsonRpcMessage,
+        initializeRequest(this.lastInitializeParams),
         OWN_SESSION,
         () => {},
         signal,
       );
-      if (!answer.result) {
-        this.detail = 'the MCP server refused initialize';
-        this.log.warn({ channel: this.channel, error: answer.error }, 'MCP server refused initialize');
-        return;
-      }
+      if (!answer.result)
+        return this.life.notReady('the MCP server refused initialize', 'MCP server refused initialize', {
+          error: answer.error,
+        });
       await mux.write({ jsonrpc: '2.0', method: 'notifications/initialized' } as JsonRpcMessage, OWN_SESSION);
-      this.markInitialized();
+      this.life.markReady();
     } catch {
-      if (mux !== this.mux || this.closing) return;
-      this.detail = signal.aborted
-        ? `the MCP server did not answer initialize within ${HANDSHAKE_TIMEOUT_MS / 1000} s`
-        : 'the MCP server closed before answering initialize';
-      this.log.warn({ channel: this.channel, reason: this.detail }, 'MCP server is not ready');
+      if (mux !== this.mux || this.life.stopped) return;
+      this.life.notReady(
+        signal.aborted
+          ? `the MCP server did not answer initialize within ${HANDSHAKE_TIMEOUT_MS / 1000} s`
+          : 'the MCP server closed before answering initialize',
+      );
       if (signal.aborted) this.handshakeTimer = setTimeout(() => void this.handshake(), HANDSHAKE_TIMEOUT_MS);
     }
-  }
-
-  private markInitialized(): void {
-    if (!this.initialized)
-      this.log.info({ channel: this.channel, kind: this.kind }, 'MCP server answered initialize');
-    this.initialized = true;
-    this.detail = 'answered initialize';
   }
 
   private onClosed(transport: Transport): void {
@@ -207,26 +192,23 @@ export class SharedConnectionBinding implements Binding {
     this.transport = undefined;
     const mux = this.mux;
     this.mux = undefined;
-    this.initialized = false;
     clearTimeout(this.handshakeTimer);
     for (const end of [...this.streamEnds]) end();
     mux?.failAll(new BindingFailure({ source: 'transport_closed', kind: 'eof' }, 'the MCP server exited'));
-    if (this.closing) return;
-    this.detail = this.connector.restarts ? 'the MCP server exited; restarting' : 'the MCP server closed';
-    this.log.warn({ channel: this.channel }, this.detail);
-    if (performance.now() - this.openedAt > STABLE_MS) this.restartDelay = RESTART_MIN_MS;
+    if (this.life.stopped) return;
+    const detail = this.connector.restarts ? 'the MCP server exited; restarting' : 'the MCP server closed';
+    this.life.notReady(detail, detail);
+    if (performance.now() - this.openedAt > STABLE_MS) this.life.resetBackoff();
     this.scheduleRestart();
   }
 
   private scheduleRestart(): void {
-    if (this.closing || !this.connector.restarts) return;
-    const delay = this.restartDelay * (0.8 + Math.random() * 0.4);
-    this.restartDelay = Math.min(this.restartDelay * 2, RESTART_MAX_MS);
-    this.restartTimer = setTimeout(() => {
+    if (!this.connector.restarts) return;
+    this.life.retryLater(() => {
       this.restarts += 1;
       this.connector.onRestart?.();
       void this.open();
-    }, delay);
+    });
   }
 
   /** Waits briefly for a connection: a request that arrives during a restart need not fail. */

@@ -7,10 +7,8 @@ import {
   type JsonRpcMessage,
   type WireHeaders,
 } from '@mcp-tunnel/protocol';
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../observability/logger.ts';
 import type { ChannelStatus } from '../observability/status.ts';
-import { CLIENT_NAME, CLIENT_VERSION } from '../version.ts';
 import {
   BindingFailure,
   abortError,
@@ -21,10 +19,13 @@ import {
   type StreamRequest,
 } from './binding.ts';
 import { classifyNetworkError } from './failure.ts';
+import { ServerLifecycle, initializeRequest } from './lifecycle.ts';
 import { SseParser } from './sse.ts';
 import { sleep } from '../backoff.ts';
 import { RenewingAgent } from '../outbound/agents.ts';
 
+const PROBE_TIMEOUT_MS = 15_000;
+const PROBE_RETRY_MIN_MS = 500;
 const PROBE_RETRY_MAX_MS = 30_000;
 /** A stream resumed this many times in a row without a new event is given up. */
 const MAX_IDLE_RESUMES = 3;
@@ -102,14 +103,20 @@ export class HttpBinding implements Binding {
   private readonly extraHeaders: Record<string, string>;
   private readonly agent: RenewingAgent;
   private readonly maxBodyBytes: number;
-  private readonly stopping = new AbortController();
-  private initialized = false;
-  private detail = 'probing the MCP server with initialize';
+  private readonly life: ServerLifecycle;
 
   constructor(channel: string, url: string, log: Logger, options: HttpBindingOptions = {}) {
     this.channel = channel;
     this.url = url;
     this.log = log.child({ channel });
+    this.life = new ServerLifecycle({
+      channel,
+      kind: this.kind,
+      log: this.log,
+      detail: 'probing the MCP server with initialize',
+      retryMinMs: PROBE_RETRY_MIN_MS,
+      retryMaxMs: PROBE_RETRY_MAX_MS,
+    });
     this.extraHeaders = options.extraHeaders ?? {};
     this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
     this.agent =
@@ -118,11 +125,11 @@ export class HttpBinding implements Binding {
   }
 
   async start(): Promise<void> {
-    void this.probe();
+    void this.life.probeUntilReady((signal) => this.probe(signal), PROBE_TIMEOUT_MS);
   }
 
   status(): ChannelStatus {
-    return { name: this.channel, kind: this.kind, initialized: this.initialized, detail: this.detail };
+    return this.life.status();
   }
 
   async send(req: BindingRequest): Promise<ServerReply> {
@@ -146,7 +153,7 @@ export class HttpBinding implements Binding {
       const answerHeaders = { ...headers, 'Content-Type': ['application/json'] };
       if (status < 300 && contentType.includes('text/event-stream')) {
         const answer = await this.readStream(response.body, req);
-        if (req.message.method === 'initialize') this.markInitialized();
+        if (req.message.method === 'initialize') this.life.markReady();
         return { message: answer, status, headers: answerHeaders };
       }
       const text = await readBody(response.body, this.maxBodyBytes);
@@ -163,7 +170,7 @@ export class HttpBinding implements Binding {
       }
       // A real JSON-RPC error travels with the real status, even a 4xx.
       if (isJsonRpcAnswer(answer)) {
-        if (req.message.method === 'initialize' && 'result' in answer) this.markInitialized();
+        if (req.message.method === 'initialize' && 'result' in answer) this.life.markReady();
         return { message: answer, status, headers: answerHeaders };
       }
       if (status >= 400)
@@ -252,7 +259,7 @@ export class HttpBinding implements Binding {
   }
 
   async close(): Promise<void> {
-    this.stopping.abort();
+    this.life.stop();
     await this.agent.close();
   }
 
@@ -365,54 +372,28 @@ export class HttpBinding implements Binding {
     return response.body;
   }
 
-  private markInitialized(): void {
-    if (!this.initialized) this.log.info({ kind: this.kind }, 'MCP server answered initialize');
-    this.initialized = true;
-    this.detail = 'answered initialize';
-  }
-
-  /** Checks the server answers initialize, for readiness; the probe's own session is closed again. */
-  private async probe(): Promise<void> {
-    let delay = 500;
-    while (!this.initialized && !this.stopping.signal.aborted) {
-      const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(15_000)]);
-      try {
-        const reply = await this.send({
-          message: {
-            jsonrpc: '2.0',
-            id: 0,
-            method: 'initialize',
-            params: {
-              protocolVersion: LATEST_PROTOCOL_VERSION,
-              capabilities: {},
-              clientInfo: { name: CLIENT_NAME, version: CLIENT_VERSION },
-            },
-          } as JsonRpcMessage,
-          headers: {},
-          sessionId: undefined,
-          signal,
-          onMessage: () => {},
-        });
-        const session = reply.headers[HEADER.mcpSessionId]?.[0];
-        if (reply.message?.result) {
-          this.markInitialized();
-          if (session)
-            await this.terminateSession(session, { [HEADER.mcpSessionId]: [session] }, signal).catch(
-              () => {},
-            );
-          return;
-        }
-        this.detail = `the MCP server refused initialize (HTTP ${reply.status})`;
-      } catch (error) {
-        if (this.stopping.signal.aborted) return;
-        this.detail =
-          error instanceof BindingFailure
-            ? `the MCP server did not answer initialize (${error.failure.source}${error.failure.source === 'target_http' ? ` ${error.failure.upstreamStatus}` : ''})`
-            : 'the MCP server did not answer initialize in time';
-      }
-      this.log.warn({ reason: this.detail }, 'MCP server is not ready');
-      await sleep(delay * (0.8 + Math.random() * 0.4), this.stopping.signal);
-      delay = Math.min(delay * 2, PROBE_RETRY_MAX_MS);
+  /**
+   * Checks the server answers initialize, for readiness; the probe's own session is closed again.
+   * Resolves undefined when it answered, else with what the status says.
+   */
+  private async probe(signal: AbortSignal): Promise<string | undefined> {
+    try {
+      const reply = await this.send({
+        message: initializeRequest(),
+        headers: {},
+        sessionId: undefined,
+        signal,
+        onMessage: () => {},
+      });
+      if (!reply.message?.result) return `the MCP server refused initialize (HTTP ${reply.status})`;
+      const session = reply.headers[HEADER.mcpSessionId]?.[0];
+      if (session)
+        await this.terminateSession(session, { [HEADER.mcpSessionId]: [session] }, signal).catch(() => {});
+      return undefined;
+    } catch (error) {
+      return error instanceof BindingFailure
+        ? `the MCP server did not answer initialize (${error.failure.source}${error.failure.source === 'target_http' ? ` ${error.failure.upstreamStatus}` : ''})`
+        : 'the MCP server did not answer initialize in time';
     }
   }
 }

@@ -1,7 +1,7 @@
 // The tunnel-client as a library: configure, start in-process (with stdio, HTTP or in-process MCP
 // servers), observe, stop.
-export { startTunnelClient, STARTED_MESSAGE } from './client.ts';
-export type { TunnelClientHandle, TunnelClientOptions } from './client.ts';
+export { startTunnelClient, STARTED_MESSAGE } from './runtime/client.ts';
+export type { TunnelClientHandle, TunnelClientOptions } from './runtime/client.ts';
 export { resolveConfig, defineConfig, SETTINGS } from './config/schema.ts';
 export type { ClientConfig, ConfigSources, Setting } from './config/schema.ts';
 export { ConfigError } from './config/errors.ts';
@@ -9,4 +9,4 @@ export { findProfile, readProfile } from './config/profiles.ts';
 export type { Binding, ServerReply, BindingRequest } from './bindings/binding.ts';
 export type { InProcessServer } from './bindings/memory.ts';
 export type { ClientStatus } from './observability/status.ts';
-export { CLIENT_NAME, CLIENT_VERSION } from './version.ts';
+export { CLIENT_NAME, CLIENT_VERSION } from './base/version.ts';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PolledCommand } from '@mcp-tunnel/protocol';
-import { retryAfterMs } from '../src/backoff.ts';
+import { retryAfterMs } from '../src/base/backoff.ts';
 import type { ReceivedCommand } from '../src/controlplane/command-queue.ts';
 import { DeadlineExceeded, ShuttingDown, WorkerPool } from '../src/dispatch/worker-pool.ts';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
-import { scopedSignal } from '../src/scoped-signal.ts';
+import { scopedSignal } from '../src/base/scoped-signal.ts';
 
 test('a scoped signal aborts with its parent, or at its timeout', async () => {
   const parent = new AbortController();

@@ -1,10 +1,10 @@
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { JsonRpcMessage } from '@mcp-tunnel/protocol';
-import { Backoff, sleep } from '../backoff.ts';
+import { Backoff, sleep } from '../base/backoff.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ChannelStatus } from '../observability/status.ts';
-import { scopedSignal } from '../scoped-signal.ts';
-import { CLIENT_NAME, CLIENT_VERSION } from '../version.ts';
+import { scopedSignal } from '../base/scoped-signal.ts';
+import { CLIENT_NAME, CLIENT_VERSION } from '../base/version.ts';
 import type { BindingKind } from './binding.ts';
 
 /** The initialize request a binding sends on its own behalf; `params` replays a caller's, when it has one. */

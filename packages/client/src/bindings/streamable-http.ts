@@ -21,7 +21,7 @@ import {
 import { classifyNetworkError } from './failure.ts';
 import { ServerLifecycle, initializeRequest } from './lifecycle.ts';
 import { SseParser } from './sse.ts';
-import { sleep } from '../backoff.ts';
+import { sleep } from '../base/backoff.ts';
 import { RenewingAgent } from '../outbound/agents.ts';
 
 const PROBE_TIMEOUT_MS = 15_000;

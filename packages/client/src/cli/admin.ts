@@ -7,7 +7,7 @@ import { ConfigError } from '../config/errors.ts';
 import { parseSecretReference, resolveSecretReference } from '../config/secrets.ts';
 import { API_KEY_ENV, proxyEnv, resolveConfig, type ClientConfig } from '../config/schema.ts';
 import { findProfile, readProfile } from '../config/profiles.ts';
-import { CLIENT_NAME, CLIENT_VERSION } from '../version.ts';
+import { CLIENT_NAME, CLIENT_VERSION } from '../base/version.ts';
 import { EXIT_FAILED, EXIT_USAGE, fail, guarded } from './exit.ts';
 import { table } from './profiles.ts';
 

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { MAIN_CHANNEL, TUNNEL_ID_SHAPE, isTunnelId, type JsonRpcMessage } from '@mcp-tunnel/protocol';
-import { createBindings } from '../client.ts';
+import { createBindings } from '../runtime/client.ts';
 import { ConfigError } from '../config/errors.ts';
 import { readProfile } from '../config/profiles.ts';
 import {
@@ -21,7 +21,7 @@ import { createLogger } from '../observability/logger.ts';
 import { ClientMetrics } from '../observability/metrics.ts';
 import { parseListenAddr } from '../ops/server.ts';
 import { createOutboundAgent } from '../outbound/agents.ts';
-import { CLIENT_VERSION } from '../version.ts';
+import { CLIENT_VERSION } from '../base/version.ts';
 import { chooseConfigFile, type RunSource } from './run.ts';
 
 export type CheckId =

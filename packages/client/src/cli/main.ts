@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { API_KEY_ENV, SETTINGS } from '../config/schema.ts';
-import { CLIENT_VERSION } from '../version.ts';
+import { CLIENT_VERSION } from '../base/version.ts';
 import { adminCommand } from './admin.ts';
 import { EXIT_FAILED, EXIT_USAGE, fail, guarded } from './exit.ts';
 import { GUIDES, GUIDE_TOPICS } from './guides.ts';

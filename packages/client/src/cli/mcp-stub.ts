@@ -6,7 +6,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.ts';
-import { CLIENT_VERSION } from '../version.ts';
+import { CLIENT_VERSION } from '../base/version.ts';
 
 export const STUB_NAME = 'tunnel-client-mcp-stub';
 

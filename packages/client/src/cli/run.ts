@@ -1,4 +1,4 @@
-import { startTunnelClient, type TunnelClientHandle } from '../client.ts';
+import { startTunnelClient, type TunnelClientHandle } from '../runtime/client.ts';
 import { ConfigError } from '../config/errors.ts';
 import { findProfile, readProfile } from '../config/profiles.ts';
 import { resolveConfig } from '../config/schema.ts';

@@ -6,8 +6,8 @@ import {
   type Extension,
   type TunnelResponsePayload,
 } from '@mcp-tunnel/protocol';
-import { scopedSignal } from '../scoped-signal.ts';
-import { CLIENT_NAME, CLIENT_VERSION } from '../version.ts';
+import { scopedSignal } from '../base/scoped-signal.ts';
+import { CLIENT_NAME, CLIENT_VERSION } from '../base/version.ts';
 
 export interface ControlPlaneApiOptions {
   baseUrl: string;

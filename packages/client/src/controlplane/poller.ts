@@ -4,7 +4,7 @@ import {
   parsePolledCommand,
   parseResponseTimeout,
 } from '@mcp-tunnel/protocol';
-import { Backoff, retryAfterMs, sleep } from '../backoff.ts';
+import { Backoff, retryAfterMs, sleep } from '../base/backoff.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ClientMetrics, PollResult } from '../observability/metrics.ts';
 import type { ClientStatus, ControlPlaneState } from '../observability/status.ts';

@@ -1,7 +1,7 @@
 import type { TunnelResponsePayload } from '@mcp-tunnel/protocol';
-import { Backoff, retryAfterMs, sleep } from '../backoff.ts';
+import { Backoff, retryAfterMs, sleep } from '../base/backoff.ts';
 import type { Logger } from '../observability/logger.ts';
-import { scopedSignal } from '../scoped-signal.ts';
+import { scopedSignal } from '../base/scoped-signal.ts';
 import { apiErrorText, type ControlPlaneApi } from './api.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { ClientConfig } from '../config/schema.ts';
-import { CLIENT_VERSION } from '../version.ts';
+import { CLIENT_VERSION } from '../base/version.ts';
 import type { Logger } from '../observability/logger.ts';
 import {
   LOG_LEVELS,

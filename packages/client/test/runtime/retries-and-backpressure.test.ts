@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CONTRACT_MISSING_NOTICE } from '../../../../test/support/contract.ts';
 import type { FakeHostedService } from '../../../../test/support/fake-hosted-service.ts';
-import { retryAfterMs } from '../../src/backoff.ts';
+import { retryAfterMs } from '../../src/base/backoff.ts';
 import { defineConfig, startTunnelClient, type TunnelClientHandle } from '../../src/index.ts';
 import { eventually } from '../../../../test/support/eventually.ts';
 import { TUNNEL_ID } from '../support/fake-service.ts';

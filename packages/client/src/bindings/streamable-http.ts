@@ -195,18 +195,12 @@ export class HttpBinding implements Binding {
     headers: WireHeaders,
     signal: AbortSignal,
   ): Promise<ServerReply> {
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await request(this.url, {
-        method: 'DELETE',
-        headers: requestHeaders(headers, this.extraHeaders, {}),
-        signal,
-        dispatcher: this.agent.current(),
-      });
-    } catch (error) {
-      if (signal.aborted) throw abortError(signal);
-      throw new BindingFailure(classifyNetworkError(error), 'session termination failed');
-    }
+    const response = await this.call(
+      'DELETE',
+      requestHeaders(headers, this.extraHeaders, {}),
+      signal,
+      'session termination failed',
+    );
     await response.body.dump();
     const status = response.statusCode < 300 ? 204 : response.statusCode;
     return { message: undefined, status, headers: allowedResponseHeaders(wireHeaders(response.headers)) };
@@ -214,18 +208,12 @@ export class HttpBinding implements Binding {
 
   /** The server's GET stream for the caller's session; its events are relayed as they arrive. */
   async openStream(req: StreamRequest): Promise<OpenStream> {
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await request(this.url, {
-        method: 'GET',
-        headers: requestHeaders(req.headers, this.extraHeaders, { accept: 'text/event-stream' }),
-        signal: req.signal,
-        dispatcher: this.agent.current(),
-      });
-    } catch (error) {
-      if (req.signal.aborted) throw abortError(req.signal);
-      throw new BindingFailure(classifyNetworkError(error), 'stream request failed');
-    }
+    const response = await this.call(
+      'GET',
+      requestHeaders(req.headers, this.extraHeaders, { accept: 'text/event-stream' }),
+      req.signal,
+      'stream request failed',
+    );
     const contentType = String(response.headers['content-type'] ?? '').toLowerCase();
     if (response.statusCode >= 300 || !contentType.includes('text/event-stream')) {
       await response.body.dump().catch(() => {});
@@ -263,21 +251,27 @@ export class HttpBinding implements Binding {
     await this.agent.close();
   }
 
-  private async post(message: JsonRpcMessage, forwarded: WireHeaders, signal: AbortSignal) {
+  private post(message: JsonRpcMessage, forwarded: WireHeaders, signal: AbortSignal) {
+    const headers = requestHeaders(forwarded, this.extraHeaders, {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    });
+    return this.call('POST', headers, signal, 'request failed', JSON.stringify(message));
+  }
+
+  /** One request to the server; a network error becomes the BindingFailure its code names. */
+  private async call(
+    method: 'POST' | 'GET' | 'DELETE',
+    headers: Record<string, string | string[]>,
+    signal: AbortSignal,
+    failed: string,
+    body?: string,
+  ): Promise<Dispatcher.ResponseData> {
     try {
-      return await request(this.url, {
-        method: 'POST',
-        headers: requestHeaders(forwarded, this.extraHeaders, {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        }),
-        body: JSON.stringify(message),
-        signal,
-        dispatcher: this.agent.current(),
-      });
+      return await request(this.url, { method, headers, body, signal, dispatcher: this.agent.current() });
     } catch (error) {
       if (signal.aborted) throw abortError(signal);
-      throw new BindingFailure(classifyNetworkError(error), 'request failed');
+      throw new BindingFailure(classifyNetworkError(error), failed);
     }
   }
 
@@ -347,21 +341,15 @@ export class HttpBinding implements Binding {
 
   /** GET with Last-Event-ID: the rest of a stream the server ended early. */
   private async resumeStream(req: BindingRequest, lastEventId: string) {
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await request(this.url, {
-        method: 'GET',
-        headers: requestHeaders(req.headers, this.extraHeaders, {
-          accept: 'text/event-stream',
-          'last-event-id': lastEventId,
-        }),
-        signal: req.signal,
-        dispatcher: this.agent.current(),
-      });
-    } catch (error) {
-      if (req.signal.aborted) throw abortError(req.signal);
-      throw new BindingFailure(classifyNetworkError(error), 'resuming the answer failed');
-    }
+    const response = await this.call(
+      'GET',
+      requestHeaders(req.headers, this.extraHeaders, {
+        accept: 'text/event-stream',
+        'last-event-id': lastEventId,
+      }),
+      req.signal,
+      'resuming the answer failed',
+    );
     if (response.statusCode >= 300) {
       await response.body.dump().catch(() => {});
       throw new BindingFailure(

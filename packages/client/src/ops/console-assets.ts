@@ -14,6 +14,7 @@ const OWN_FILES = [
   'app.js',
   'api.js',
   'format.js',
+  'filter.js',
   'overview.js',
   'channels.js',
   'traffic.js',

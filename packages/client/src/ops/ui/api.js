@@ -45,3 +45,28 @@ export function usePoll(path, ms) {
   }, [path, ms]);
   return [data, error];
 }
+
+/**
+ * A setting the API reads with GET `path` and changes with PUT `{ [field]: value }`; returns
+ * [value, change, error]. A change shows at once (a page that re-renders while the PUT is on its way
+ * must not flip it back) and falls back to the previous value when the server refuses it.
+ */
+export function useSetting(path, field) {
+  const [value, setValue] = useState(undefined);
+  const [error, setError] = useState(undefined);
+  useEffect(() => {
+    getJson(path).then(
+      (body) => setValue(body[field]),
+      (err) => setError(err.message),
+    );
+  }, [path, field]);
+  const change = (wanted) => {
+    const before = value;
+    setValue(wanted);
+    putJson(path, { [field]: wanted }).then(
+      (body) => (setValue(body[field]), setError(undefined)),
+      (err) => (setValue(before), setError(err.message)),
+    );
+  };
+  return [value, change, error];
+}

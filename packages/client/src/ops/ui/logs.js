@@ -1,6 +1,7 @@
 // Logs: the client's recent log lines, the live log level, and the support bundle download.
 import { useEffect, useState } from 'preact/hooks';
-import { getJson, html, putJson } from './api.js';
+import { getJson, html, useSetting } from './api.js';
+import { FilterBox } from './filter.js';
 import { LEVEL_NAMES, LEVEL_VALUES, clock } from './format.js';
 
 const KEEP = 2000;
@@ -35,19 +36,8 @@ function useLogLines() {
 }
 
 function LevelSwitch() {
-  const [level, setLevel] = useState(undefined);
-  const [error, setError] = useState(undefined);
-  useEffect(() => {
-    getJson('/api/log-level').then(
-      (b) => setLevel(b.level),
-      (err) => setError(err.message),
-    );
-  }, []);
-  const change = (event) =>
-    putJson('/api/log-level', { level: event.currentTarget.value }).then(
-      (b) => (setLevel(b.level), setError(undefined)),
-      (err) => setError(err.message),
-    );
+  const [level, setLevel, error] = useSetting('/api/log-level', 'level');
+  const change = (event) => setLevel(event.currentTarget.value);
   return html`<label>
       Client log level
       <select id="log-level" value=${level ?? ''} disabled=${level === undefined} onChange=${change}>
@@ -95,15 +85,7 @@ export function Logs() {
           ${LEVELS.slice(0, 6).map((l) => html`<option value=${l}>${l}</option>`)}
         </select>
       </label>
-      <label>
-        Filter
-        <input
-          type="search"
-          value=${text}
-          onInput=${(e) => setText(e.currentTarget.value)}
-          placeholder="text in the line"
-        />
-      </label>
+      <${FilterBox} value=${text} onChange=${setText} placeholder="text in the line" />
     </div>
     <${Export} />
     ${

@@ -1,6 +1,7 @@
 // Live traffic: every MCP call as it starts and ends (server-sent events), and one call's details.
 import { useEffect, useState } from 'preact/hooks';
-import { getJson, html, putJson } from './api.js';
+import { getJson, html, useSetting } from './api.js';
+import { FilterBox } from './filter.js';
 import { clock, duration, outcomeClass } from './format.js';
 
 const KEEP = 500;
@@ -99,29 +100,12 @@ function Detail({ id, outcome, onClose }) {
 
 export function Traffic() {
   const [calls, live] = useCalls();
-  const [capture, setCapture] = useState(undefined);
+  const [capture, setCapture, error] = useSetting('/api/traffic/capture', 'capture');
   const [filter, setFilter] = useState('');
   const [selected, setSelected] = useState(undefined);
-  const [error, setError] = useState(undefined);
-  useEffect(() => {
-    getJson('/api/traffic/capture').then(
-      (b) => setCapture(b.capture),
-      (err) => setError(err.message),
-    );
-  }, []);
   // The switch shows the choice at once: live traffic re-renders the page every few hundred
   // milliseconds, and waiting for the PUT would flip the box back under the user's pointer.
-  const toggle = (event) => {
-    const wanted = event.currentTarget.checked;
-    setCapture(wanted);
-    putJson('/api/traffic/capture', { capture: wanted }).then(
-      (b) => setCapture(b.capture),
-      (err) => {
-        setCapture(!wanted);
-        setError(err.message);
-      },
-    );
-  };
+  const toggle = (event) => setCapture(event.currentTarget.checked);
   const needle = filter.trim().toLowerCase();
   const shown = calls
     .filter(
@@ -146,15 +130,7 @@ export function Traffic() {
         />
         Capture payloads (redacted)
       </label>
-      <label>
-        Filter
-        <input
-          type="search"
-          value=${filter}
-          onInput=${(e) => setFilter(e.currentTarget.value)}
-          placeholder="method, tool, session…"
-        />
-      </label>
+      <${FilterBox} value=${filter} onChange=${setFilter} placeholder="method, tool, session…" />
       <span class=${live ? 'good' : 'bad'} role="status">${live ? '● live' : '○ reconnecting'}</span>
     </div>
     ${error && html`<p class="error" role="alert">${error}</p>`}

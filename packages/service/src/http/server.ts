@@ -23,6 +23,7 @@ import { registerTunnelApi } from './tunnel-api.ts';
 import { registerConnector } from './connector.ts';
 import { registerManagement } from './management/index.ts';
 import { registerConsole } from './console.ts';
+import { registerHealth } from './health.ts';
 
 /** A body the JSON parser refused: the code and message are the same on every route. */
 class MalformedJson extends ApiRefusal {
@@ -172,6 +173,7 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
     ),
   );
 
+  registerHealth(app);
   registerManagement(app, context);
   registerTunnelApi(app, context);
   registerConnector(app, context);

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
 import { main } from '../src/cli/main.ts';
 
-await main();
+// No top-level await: the single-executable build bundles this entry point as CommonJS.
+void main();

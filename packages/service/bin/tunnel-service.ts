@@ -1,4 +1,5 @@
 #!/usr/bin/env node
 import { buildProgram } from '../src/cli/main.ts';
 
-await buildProgram().parseAsync(process.argv);
+// No top-level await: the single-executable build bundles this entry point as CommonJS.
+void buildProgram().parseAsync(process.argv);

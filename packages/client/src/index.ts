@@ -1,7 +1,9 @@
-// The tunnel-client as a library: configure, start in-process (with stdio, HTTP or in-process MCP
-// servers), observe, stop.
+// The tunnel-client as a library: put an SDK MCP server on a tunnel in one call (serveOverTunnel), or
+// configure, start in-process (with stdio, HTTP or in-process MCP servers), observe, stop.
 export { startTunnelClient, STARTED_MESSAGE } from './runtime/client.ts';
 export type { TunnelClientHandle, TunnelClientOptions } from './runtime/client.ts';
+export { serveOverTunnel } from './embedding.ts';
+export type { ServeOverTunnelOptions, TunnelServing } from './embedding.ts';
 export { resolveConfig, defineConfig, SETTINGS } from './config/schema.ts';
 export type { ClientConfig, ConfigSources, Setting } from './config/schema.ts';
 export { ConfigError } from './config/errors.ts';

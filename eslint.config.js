@@ -62,7 +62,7 @@ function packageBoundaries({ name, root, uses = [], layers = [] }) {
 }
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'packages/service/console/dist/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'packages/service/console/dist/**', 'release/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

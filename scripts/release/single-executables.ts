@@ -1,0 +1,142 @@
+// Single-file executables of tunnel-client and tunnel-service: each program's bin entry point bundled by
+// esbuild into one CommonJS file (Node 24's single executable applications run CommonJS), then
+// injected with its files (see shipped-files.ts) into a copy of the Node 24 binary that runs this script.
+// The result runs on a machine without Node.js.
+import { execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { findPackageJSON } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import { filesUnder, packageOf, type ReleasedPackage } from './npm-packages.ts';
+
+const SHIPPED_FILES_MODULE = new URL('./shipped-files.ts', import.meta.url).pathname;
+// The fuse Node looks for to run an injected application (documented with single executable applications).
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+/**
+ * Gives every module of ours that uses `import.meta.url` (absent from CommonJS) the URL it would have in
+ * the unpacked tree, so `new URL('./ui/', import.meta.url)` and the like find the shipped files.
+ */
+function fileUrlPlugin(root: string): Plugin {
+  return {
+    name: 'shipped-file-urls',
+    setup(build) {
+      build.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
+        const sourcePath = relative(root, args.path);
+        if (sourcePath.startsWith('..') || sourcePath.split(sep).includes('node_modules')) return undefined;
+        const text = readFileSync(args.path, 'utf8');
+        if (!text.includes('import.meta.url')) return undefined;
+        return {
+          contents:
+            `import { shippedFileUrl as __shippedFileUrl } from ${JSON.stringify(SHIPPED_FILES_MODULE)};\n` +
+            text.replaceAll('import.meta.url', `__shippedFileUrl(${JSON.stringify(sourcePath)})`),
+          loader: args.path.endsWith('ts') ? 'ts' : 'js',
+        };
+      });
+    },
+  };
+}
+
+/**
+ * The package folders, under node_modules, of dependencies the program reads as files rather than
+ * imports (the client's /ui serves preact, htm and uPlot from theirs): declared, not in the bundle, and
+ * resolved by name in it (`require.resolve('preact')`, `import.meta.resolve('htm')`).
+ */
+function dependenciesReadAsFiles(
+  root: string,
+  pkg: ReleasedPackage,
+  bundle: string,
+  inputs: string[],
+): string[] {
+  const from = pathToFileURL(join(root, pkg.sourceDir, 'package.json'));
+  const resolved = new Set(
+    [...readFileSync(bundle, 'utf8').matchAll(/\.resolve\("([^"]+)"\)/g)].map(([, specifier]) =>
+      packageOf(specifier!),
+    ),
+  );
+  const folders: string[] = [];
+  for (const name of Object.keys(pkg.manifest.dependencies ?? {})) {
+    const folder = relative(root, realpathSync(dirname(findPackageJSON(name, from)!)));
+    if (inputs.some((input) => input.startsWith(`${folder}/`))) continue;
+    if (resolved.has(name)) folders.push(folder);
+  }
+  return folders;
+}
+
+export interface BuiltExecutable {
+  path: string;
+  bytes: number;
+}
+
+export async function buildSingleExecutable(
+  root: string,
+  releaseDir: string,
+  pkg: ReleasedPackage,
+  command: string,
+): Promise<BuiltExecutable> {
+  const workDir = join(releaseDir, 'sea', command);
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+  const bundle = join(workDir, `${command}.cjs`);
+  const entry = join(root, pkg.sourceDir, String(pkg.manifest.bin![command]).replace(/\.js$/, '.ts'));
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node24',
+    outfile: bundle,
+    minify: true,
+    keepNames: true,
+    legalComments: 'eof',
+    metafile: true,
+    logLevel: 'warning',
+    plugins: [fileUrlPlugin(root)],
+  });
+  const inputs = Object.keys(result.metafile.inputs);
+
+  // The assets: the package's own shipped files, then whole folders of dependencies read as files.
+  const assets: Record<string, string> = {};
+  for (const file of pkg.assets) assets[join(pkg.sourceDir, file)] = join(pkg.stageDir, file);
+  for (const folder of dependenciesReadAsFiles(root, pkg, bundle, inputs))
+    for (const file of filesUnder(join(root, folder))) assets[relative(root, file)] = file;
+
+  const blob = join(workDir, 'sea-prep.blob');
+  const config = join(workDir, 'sea-config.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      main: bundle,
+      output: blob,
+      disableExperimentalSEAWarning: true,
+      useCodeCache: true,
+      assets,
+    }),
+  );
+  execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'pipe' });
+
+  const binDir = join(releaseDir, 'bin');
+  mkdirSync(binDir, { recursive: true });
+  const path = join(binDir, `${command}-${process.platform}-${process.arch}`);
+  copyFileSync(process.execPath, path);
+  // postject's own command line, so its harmless ELF notices stay out of the output unless it fails.
+  const postject = join(root, 'node_modules', 'postject', 'dist', 'cli.js');
+  try {
+    execFileSync(process.execPath, [postject, path, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], {
+      stdio: 'pipe',
+    });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout: Buffer; stderr: Buffer };
+    throw new Error(`postject could not inject ${blob} into ${path}:\n${stdout}${stderr}`, { cause: error });
+  }
+  return { path, bytes: statSync(path).size };
+}

@@ -5,6 +5,7 @@ import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startService } from
 import { DEFAULT_AUDIT_RETENTION_DAYS } from '../audit-retention.ts';
 import { DEFAULT_EVENT_BUFFER } from '../broker/memory.ts';
 import { defaultDataDir } from './data-dir.ts';
+import { healthCommand } from './health.ts';
 import { createOrganizationCommand, listOrganizationsCommand } from './organizations.ts';
 import { writeOwnerKeyFile } from './owner-key.ts';
 
@@ -166,6 +167,16 @@ export function buildProgram(): Command {
         .argParser(positive('days')),
     )
     .action((flags: StartFlags) => start(flags));
+
+  program
+    .command('health')
+    .description("Check a running service's GET /healthz: exit 0 when it answers 200, 1 otherwise.")
+    .addOption(
+      new Option('--url <url>', 'the service')
+        .env('TUNNEL_SERVICE_URL')
+        .default(`http://${DEFAULT_HOST}:${DEFAULT_PORT}`),
+    )
+    .action((flags: { url: string }) => healthCommand(flags.url));
 
   const organizations = program
     .command('organizations')

@@ -17,10 +17,11 @@ function unpack(): string {
   try {
     dir = mkdtempSync(join(tmpdir(), 'mcp-tunnel-executable-'));
   } catch (error) {
-    throw new Error(
-      `cannot unpack the program's files into ${tmpdir()} (${(error as NodeJS.ErrnoException).code}): set TMPDIR to a writable directory, or mount one at /tmp`,
-      { cause: error },
+    // Said plainly and without a stack: this is the operator's set-up, not a fault in the program.
+    console.error(
+      `${process.argv0}: cannot unpack its files into ${tmpdir()} (${(error as NodeJS.ErrnoException).code}): set TMPDIR to a writable directory, or mount one at /tmp (a tmpfs or emptyDir on a read-only root file system)`,
     );
+    process.exit(1);
   }
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   for (const key of getAssetKeys()) {

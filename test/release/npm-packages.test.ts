@@ -84,8 +84,8 @@ test(
   { timeout: 120_000 },
   async () => {
     await walkthrough({
-      service: join(prefix, 'bin', 'tunnel-service'),
-      client: join(prefix, 'bin', 'tunnel-client'),
+      service: () => [join(prefix, 'bin', 'tunnel-service')],
+      client: () => [join(prefix, 'bin', 'tunnel-client')],
       env: { PATH: `${join(prefix, 'bin')}:${NODE_DIR}` },
     });
   },
@@ -142,7 +142,7 @@ process.once('SIGTERM', () => void tunnel.close().then(() => process.exit(0)));
     let service: RunningService | undefined;
     const env = { PATH: `${join(prefix, 'bin')}:${NODE_DIR}`, HOME: project };
     try {
-      service = await startServiceCommand(join(prefix, 'bin', 'tunnel-service'), env, project);
+      service = await startServiceCommand([join(prefix, 'bin', 'tunnel-service')], env, project);
       const runtime = await createRuntime(service);
       const embedded = startCommand(
         join(NODE_DIR, 'node'),

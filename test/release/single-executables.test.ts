@@ -22,7 +22,7 @@ test(
         const version = await runCommand(program, ['--version'], env, empty);
         assert.deepEqual(version, { code: 0, output: '0.1.0' });
       }
-      await walkthrough({ service, client, env });
+      await walkthrough({ service: () => [service], client: () => [client], env });
       assert.deepEqual(readdirSync(scratch), [], 'each executable removes its unpacked files at exit');
     } finally {
       rmSync(empty, { recursive: true, force: true });

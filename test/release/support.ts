@@ -110,14 +110,14 @@ export interface RunningService {
 
 /** `tunnel-service start` on a free loopback port with its own data directory. */
 export async function startServiceCommand(
-  command: string,
+  argv: string[],
   env: NodeJS.ProcessEnv,
   cwd: string,
 ): Promise<RunningService> {
   const keyFile = join(cwd, 'owner-key');
   const proc = startCommand(
-    command,
-    ['start', '--port', '0', '--data-dir', join(cwd, 'data'), '--owner-key-file', keyFile],
+    argv[0]!,
+    [...argv.slice(1), 'start', '--port', '0', '--data-dir', join(cwd, 'data'), '--owner-key-file', keyFile],
     env,
     cwd,
   );
@@ -143,15 +143,32 @@ export async function callThroughTunnel(
   }
 }
 
+/** How to run the two programs: the words before their subcommand, and the environment they get. */
+export interface Programs {
+  /** e.g. `['/prefix/bin/tunnel-service']`, or `['podman', 'run', ..., 'image']`, for the walkthrough's home */
+  service: (home: string) => string[];
+  client: (home: string) => string[];
+  env: NodeJS.ProcessEnv;
+  /** The calculator over Streamable HTTP at this URL; by default a stdio command the client spawns. */
+  calculatorUrl?: string;
+  /** Readies the walkthrough's home folder before anything runs in it (e.g. for a container's user). */
+  prepareHome?: (home: string) => void;
+}
+
+const start = (argv: string[], args: string[], env: NodeJS.ProcessEnv, cwd: string) =>
+  startCommand(argv[0]!, [...argv.slice(1), ...args], env, cwd);
+
 /**
- * The seed walkthrough with the given `tunnel-service` and `tunnel-client` commands: start the service,
- * create a runtime key and a tunnel, `tunnel-client init` and `run` with the calculator, call add(5, 3)
- * with the SDK client, check both programs' health routes and consoles, and stop both cleanly.
+ * The seed walkthrough with the given `tunnel-service` and `tunnel-client`: start the service, create a
+ * runtime key and a tunnel, `tunnel-client init` and `run` with the calculator, call add(5, 3) with the
+ * SDK client, check both programs' health routes and consoles, and stop both cleanly.
  */
-export async function walkthrough(commands: { service: string; client: string; env: NodeJS.ProcessEnv }) {
+export async function walkthrough(programs: Programs) {
   const home = tempDir('release-walkthrough');
-  const env = { ...commands.env, HOME: home };
-  const service = await startServiceCommand(commands.service, env, home);
+  programs.prepareHome?.(home);
+  const env = { ...programs.env, HOME: home };
+  const service = await startServiceCommand(programs.service(home), env, home);
+  const clientArgv = programs.client(home);
   let client: Proc | undefined;
   try {
     assert.equal((await fetch(new URL('/healthz', service.url))).status, 200);
@@ -159,19 +176,27 @@ export async function walkthrough(commands: { service: string; client: string; e
     assert.match(await console.text(), /<div id="app">/, 'the service serves its built console');
 
     const runtime = await createRuntime(service);
-    const calculator = `"${join(NODE_DIR, 'node')}" "${CALCULATOR}"`;
+    const [profile, sample] = programs.calculatorUrl
+      ? ['remote', ['--sample', 'sample_mcp_remote_no_auth', '--mcp-server-url', programs.calculatorUrl]]
+      : [
+          'local-stdio',
+          [
+            '--sample',
+            'sample_mcp_stdio_local',
+            '--mcp-command',
+            `"${join(NODE_DIR, 'node')}" "${CALCULATOR}"`,
+          ],
+        ];
     const init = await runCommand(
-      commands.client,
+      clientArgv[0]!,
       [
+        ...clientArgv.slice(1),
         'init',
-        '--sample',
-        'sample_mcp_stdio_local',
+        ...sample,
         '--profile',
-        'local-stdio',
+        profile,
         '--tunnel-id',
         runtime.tunnelId,
-        '--mcp-command',
-        calculator,
         '--base-url',
         service.url,
       ],
@@ -180,17 +205,9 @@ export async function walkthrough(commands: { service: string; client: string; e
     );
     assert.equal(init.code, 0, init.output);
     const urlFile = join(home, 'ops-url');
-    client = startCommand(
-      commands.client,
-      [
-        'run',
-        '--profile',
-        'local-stdio',
-        '--health.listen-addr',
-        '127.0.0.1:0',
-        '--health.url-file',
-        urlFile,
-      ],
+    client = start(
+      clientArgv,
+      ['run', '--profile', profile, '--health.listen-addr', '127.0.0.1:0', '--health.url-file', urlFile],
       { ...env, CONTROL_PLANE_API_KEY: runtime.runtimeKey },
       home,
     );

@@ -2,6 +2,7 @@
 // users run), the calculator as a child process, and the official MCP SDK client calling through.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { CLIENT_BIN, runCli } from '../support/processes.ts';
 import type { Service } from '../support/service-process.ts';
 import { api, createRuntime, keyWith, type Runtime } from '../support/management-api.ts';
@@ -10,6 +11,8 @@ import { startSystem, type System } from '../support/system.ts';
 import { poll, respond, waitOnline, type WireCommand } from '../support/scripted-tunnel-client.ts';
 import { connectSdk, postJsonRpc } from '../support/mcp-callers.ts';
 import { sseMessages } from '../support/sse.ts';
+
+const CALL_SCRIPT = fileURLToPath(new URL('../../examples/calculator/src/call.ts', import.meta.url));
 
 const INIT = {
   jsonrpc: '2.0',
@@ -46,6 +49,15 @@ describe('the seed walkthrough', { timeout: 60_000 }, () => {
     } finally {
       await end();
     }
+  });
+
+  test("the README's call script lists the tools and prints add(5, 3) through the tunnel", async () => {
+    const answer = await runCli([CALL_SCRIPT, connectorUrl.href], { TUNNEL_KEY: runtime.runtimeKey });
+    assert.equal(answer.code, 0, answer.output);
+    assert.equal(answer.output, 'tools: add, subtract, multiply, divide\nadd(5, 3): 5 + 3 = 8');
+    const usage = await runCli([CALL_SCRIPT, connectorUrl.href], { TUNNEL_KEY: '' });
+    assert.equal(usage.code, 2);
+    assert.match(usage.output, /usage: TUNNEL_KEY=<key with Tunnels Use> node call\.ts/);
   });
 
   test('a JSON caller gets application/json and keeps its session', async () => {

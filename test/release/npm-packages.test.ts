@@ -3,7 +3,7 @@
 // installs the client tarball with the MCP SDK and serves a tool through serveOverTunnel.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRuntime } from '../support/management-api.ts';
 import {
@@ -90,6 +90,57 @@ test(
     });
   },
 );
+
+/** The installed package's manifest. */
+const installed = (name: string) =>
+  JSON.parse(readFileSync(join(prefix, 'lib', 'node_modules', '@mcp-tunnel', name, 'package.json'), 'utf8'));
+
+/** The release of Node.js a package's engines field names as its floor (">=22.19.0"), installed by npm. */
+async function oldestNode(name: string, dir: string): Promise<string> {
+  const floor = installed(name).engines.node as string;
+  const version = /^>=(\d+(?:\.\d+){0,2})$/.exec(floor)?.[1];
+  assert.ok(version, `engines.node ${floor} of ${name} is a plain lower bound`);
+  const exact = [...version.split('.'), '0', '0'].slice(0, 3).join('.');
+  const folder = join(dir, exact);
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, 'package.json'), JSON.stringify({ name: 'oldest-node', private: true }));
+  const install = await runCommand('npm', ['install', `node@${exact}`], npmEnv(prefix), folder, 240_000);
+  assert.equal(install.code, 0, install.output);
+  const bin = join(folder, 'node_modules', 'node', 'bin');
+  assert.equal(
+    (await runCommand(join(bin, 'node'), ['--version'], { PATH: bin }, folder)).output,
+    `v${exact}`,
+  );
+  return bin;
+}
+
+test('each package runs on the oldest Node.js its engines field allows', { timeout: 300_000 }, async () => {
+  const dir = tempDir('release-oldest-node');
+  try {
+    const protocolNode = await oldestNode('protocol', dir);
+    const check = await runCommand(
+      join(protocolNode, 'node'),
+      [
+        '--input-type=module',
+        '-e',
+        "const p = await import('@mcp-tunnel/protocol'); console.log(p.isTunnelId('tunnel_0123456789abcdef0123456789abcdef'))",
+      ],
+      { PATH: protocolNode },
+      join(prefix, 'lib', 'node_modules', '@mcp-tunnel', 'client'),
+    );
+    assert.deepEqual(check, { code: 0, output: 'true' });
+
+    assert.equal(installed('client').engines.node, installed('service').engines.node);
+    const programsNode = await oldestNode('client', dir);
+    await walkthrough({
+      service: () => [join(prefix, 'bin', 'tunnel-service')],
+      client: () => [join(prefix, 'bin', 'tunnel-client')],
+      env: { PATH: `${join(prefix, 'bin')}:${programsNode}` },
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test(
   'a project that installs the client tarball serves an SDK tool through serveOverTunnel',

@@ -7,16 +7,17 @@ import {
   copyFileSync,
   mkdirSync,
   readFileSync,
+  readdirSync,
   realpathSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { findPackageJSON } from 'node:module';
+import { createRequire, findPackageJSON } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { filesUnder, packageOf, type ReleasedPackage } from './npm-packages.ts';
+import { packageOf, type ReleasedPackage } from './npm-packages.ts';
 
 const SHIPPED_FILES_MODULE = new URL('./shipped-files.ts', import.meta.url).pathname;
 // The fuse Node looks for to run an injected application (documented with single executable applications).
@@ -47,29 +48,33 @@ function fileUrlPlugin(root: string): Plugin {
 }
 
 /**
- * The package folders, under node_modules, of dependencies the program reads as files rather than
- * imports (the client's /ui serves preact, htm and uPlot from theirs): declared, not in the bundle, and
- * resolved by name in it (`require.resolve('preact')`, `import.meta.resolve('htm')`).
+ * Files of dependencies the program reads as files rather than imports (the client's /ui serves preact,
+ * htm and uPlot from theirs): for each declared, unbundled package the bundle resolves by name
+ * (`require.resolve('preact/hooks')`), the folder of the file it resolves to, its package.json and its
+ * licence.
  */
-function dependenciesReadAsFiles(
+function dependencyFilesReadAtRunTime(
   root: string,
   pkg: ReleasedPackage,
   bundle: string,
   inputs: string[],
 ): string[] {
-  const from = pathToFileURL(join(root, pkg.sourceDir, 'package.json'));
-  const resolved = new Set(
-    [...readFileSync(bundle, 'utf8').matchAll(/\.resolve\("([^"]+)"\)/g)].map(([, specifier]) =>
-      packageOf(specifier!),
-    ),
-  );
-  const folders: string[] = [];
-  for (const name of Object.keys(pkg.manifest.dependencies ?? {})) {
-    const folder = relative(root, realpathSync(dirname(findPackageJSON(name, from)!)));
-    if (inputs.some((input) => input.startsWith(`${folder}/`))) continue;
-    if (resolved.has(name)) folders.push(folder);
+  const from = join(root, pkg.sourceDir, 'package.json');
+  const require = createRequire(from);
+  const declared = new Set(Object.keys(pkg.manifest.dependencies ?? {}));
+  const files = new Set<string>();
+  for (const [, specifier] of readFileSync(bundle, 'utf8').matchAll(/\.resolve\("([^"]+)"\)/g)) {
+    const name = packageOf(specifier!);
+    if (!declared.has(name)) continue;
+    const folder = realpathSync(dirname(findPackageJSON(name, pathToFileURL(from))!));
+    if (inputs.some((input) => input.startsWith(`${relative(root, folder)}/`))) continue;
+    const near = dirname(require.resolve(specifier!));
+    for (const entry of readdirSync(near, { withFileTypes: true }))
+      if (entry.isFile()) files.add(join(near, entry.name));
+    for (const entry of readdirSync(folder))
+      if (entry === 'package.json' || /^licen[cs]e/i.test(entry)) files.add(join(folder, entry));
   }
-  return folders;
+  return [...files];
 }
 
 export interface BuiltExecutable {
@@ -107,8 +112,8 @@ export async function buildSingleExecutable(
   // The assets: the package's own shipped files, then whole folders of dependencies read as files.
   const assets: Record<string, string> = {};
   for (const file of pkg.assets) assets[join(pkg.sourceDir, file)] = join(pkg.stageDir, file);
-  for (const folder of dependenciesReadAsFiles(root, pkg, bundle, inputs))
-    for (const file of filesUnder(join(root, folder))) assets[relative(root, file)] = file;
+  for (const file of dependencyFilesReadAtRunTime(root, pkg, bundle, inputs))
+    assets[relative(root, file)] = file;
 
   const blob = join(workDir, 'sea-prep.blob');
   const config = join(workDir, 'sea-config.json');

@@ -155,3 +155,74 @@ test(
     }
   },
 );
+
+/** Runs `check` every 250 ms until it returns true, failing after `timeoutMs` with what it saw last. */
+async function until(check: () => { ok: boolean; seen: string }, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = '';
+  while (Date.now() < deadline) {
+    const result = check();
+    if (result.ok) return;
+    seen = result.seen;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`still not so after ${timeoutMs} ms: ${seen}`);
+}
+
+function exitOf(args: string[]): { code: number; out: string } {
+  try {
+    return { code: 0, out: podman(args) };
+  } catch (error) {
+    const { status, stdout, stderr } = error as { status: number; stdout: Buffer; stderr: Buffer };
+    return { code: status, out: `${stdout}${stderr}` };
+  }
+}
+
+test(
+  "each image's health check runs its program's health command inside the container",
+  { skip, timeout: 120_000 },
+  async () => {
+    // Own network namespaces (loopback only), so the checks' fixed ports cannot meet anything else here.
+    const common = [
+      'run',
+      '-d',
+      ...flags,
+      '--network=none',
+      '--read-only',
+      '--tmpfs',
+      '/tmp',
+      '--health-interval=disable',
+    ];
+    const service = podman([...common, `${TAG}/tunnel-service`]).trim();
+    const client = podman([
+      ...common,
+      '-e',
+      'CONTROL_PLANE_TUNNEL_ID=tunnel_0123456789abcdef0123456789abcdef',
+      '-e',
+      'CONTROL_PLANE_API_KEY=unused',
+      '-e',
+      'CONTROL_PLANE_BASE_URL=http://127.0.0.1:9',
+      '-e',
+      'MCP_SERVER_URL=http://127.0.0.1:9/mcp',
+      `${TAG}/tunnel-client`,
+    ]).trim();
+    try {
+      await until(() => {
+        const check = exitOf(['healthcheck', 'run', service]);
+        return { ok: check.code === 0, seen: check.out };
+      }, 30_000);
+      // The client is up but cannot reach its tunnel service: its check reaches /readyz and says not ready
+      // (exit 1), which is not the "no ops server" answer (exit 2).
+      await until(() => {
+        const check = exitOf(['exec', client, '/usr/local/bin/tunnel-client', 'health', '--port', '8080']);
+        return {
+          ok: check.code === 1 && /unreachable|not ready/i.test(check.out),
+          seen: `${check.code} ${check.out}`,
+        };
+      }, 30_000);
+      assert.notEqual(exitOf(['healthcheck', 'run', client]).code, 0);
+    } finally {
+      podman(['rm', '-f', '-v', service, client]);
+    }
+  },
+);

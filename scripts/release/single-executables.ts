@@ -101,7 +101,6 @@ export async function buildSingleExecutable(
     target: 'node24',
     outfile: bundle,
     // Not minified: an operator's stack trace names real functions and lines (size: +3 MB of 125).
-    keepNames: true,
     legalComments: 'eof',
     metafile: true,
     logLevel: 'warning',
@@ -109,7 +108,7 @@ export async function buildSingleExecutable(
   });
   const inputs = Object.keys(result.metafile.inputs);
 
-  // The assets: the package's own shipped files, then whole folders of dependencies read as files.
+  // The assets: the package's own shipped files, then the files of dependencies it reads at run time.
   const assets: Record<string, string> = {};
   for (const file of pkg.assets) assets[join(pkg.sourceDir, file)] = join(pkg.stageDir, file);
   for (const file of dependencyFilesReadAtRunTime(root, pkg, bundle, inputs))

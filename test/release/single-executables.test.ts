@@ -30,3 +30,18 @@ test(
     }
   },
 );
+
+test(
+  'an executable without a writable temporary directory says how to give it one',
+  { timeout: 30_000 },
+  async () => {
+    const program = releaseFile('bin', `tunnel-client-${platform}`);
+    const answer = await runCommand(program, ['--version'], { TMPDIR: '/nonexistent/tmp' }, '/');
+    assert.equal(answer.code, 1);
+    assert.match(
+      answer.output,
+      /cannot unpack its files into \/nonexistent\/tmp \(ENOENT\): set TMPDIR to a writable directory, or mount one at \/tmp/,
+    );
+    assert.doesNotMatch(answer.output, /\n\s+at /, 'no stack trace');
+  },
+);

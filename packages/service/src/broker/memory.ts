@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isTerminalResponseType, STANDALONE_STREAM, type TunnelResponsePayload } from '@mcp-tunnel/protocol';
+import { isTerminalResponseType, type TunnelResponsePayload } from '@mcp-tunnel/protocol';
 import type {
   Broker,
   BufferedEvent,
@@ -45,7 +45,7 @@ const accepts = (
   command: QueuedCommand,
 ) =>
   (!channels || channels.has(command.channel)) &&
-  (command.commandType !== 'standalone_stream' || extensions.has(STANDALONE_STREAM));
+  (command.extension === undefined || extensions.has(command.extension));
 
 /** How many events, and bytes of them, each session's resumption buffer keeps, and for how long. */
 export interface EventBufferLimits {

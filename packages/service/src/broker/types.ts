@@ -13,6 +13,8 @@ export interface QueuedCommand {
   createdAt: string;
   /** Epoch milliseconds after which the caller no longer waits. */
   deadlineAt: number;
+  /** The protocol extension a poller must have declared (X-Tunnel-Extensions) to be given this command. */
+  extension?: string;
   headers: WireHeaders;
   jsonrpc?: JsonRpcMessage;
 }

@@ -236,6 +236,7 @@ export function registerConnector(app: FastifyInstance, context: ServiceContext)
       shardToken: context.shardTokens.issue(requestId, tunnel.id),
       createdAt: nowIso(),
       deadlineAt: now + (kind === 'stream' ? STREAM_LIFETIME_MS : deadlineMs(tunnel)),
+      ...(kind === 'stream' ? { extension: STANDALONE_STREAM } : {}),
       headers: streamHeaders(kind, commandHeaders(request.headers, { forwardAuthorization: isPublic })),
       ...(message ? { jsonrpc: message } : {}),
     };

@@ -6,9 +6,11 @@ import { pino, type Logger } from 'pino';
 import { DEFAULT_AUDIT_RETENTION_DAYS, startAuditRetention, type AuditRetention } from './audit-retention.ts';
 import { Authenticator } from './auth/principal.ts';
 import { bootstrapOwner } from './auth/bootstrap.ts';
-import { DEFAULT_EVENT_BUFFER, MemoryBroker } from './broker/memory.ts';
+import { DEFAULT_EVENT_BUFFER } from './broker/event-buffer.ts';
+import { MemoryCommandBroker } from './broker/memory-command-broker.ts';
+import { MemoryEventBuffer } from './broker/memory-event-buffer.ts';
+import { MemoryTrafficLog } from './broker/memory-traffic-log.ts';
 import { ShardTokens } from './broker/shard-token.ts';
-import type { Broker } from './broker/types.ts';
 import { openSqliteStore } from './store/sqlite.ts';
 import type { Store } from './store/types.ts';
 import type { ServiceContext } from './http/context.ts';
@@ -49,7 +51,6 @@ export interface RunningService {
   ownerKey: string | undefined;
   dataDir: string;
   store: Store;
-  broker: Broker;
   /** Ends long-polls and waiting callers, closes the server, then the store. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -88,12 +89,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     );
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const store = await openSqliteStore(join(options.dataDir, DATABASE_FILE));
-  const eventBuffer = {
+  const eventBufferLimits = {
     events: options.eventBufferEvents ?? DEFAULT_EVENT_BUFFER.events,
     bytes: options.eventBufferBytes ?? DEFAULT_EVENT_BUFFER.bytes,
     ageMs: options.eventBufferAgeMs ?? DEFAULT_EVENT_BUFFER.ageMs,
   };
-  const broker = new MemoryBroker(eventBuffer);
+  const broker = new MemoryCommandBroker();
+  const eventBuffer = new MemoryEventBuffer(eventBufferLimits);
   let app: Awaited<ReturnType<typeof buildServer>> | undefined;
   let retention: AuditRetention | undefined;
   try {
@@ -109,13 +111,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const context: ServiceContext = {
       store,
       broker,
+      eventBuffer,
+      trafficLog: new MemoryTrafficLog(),
       authenticator: new Authenticator(store),
       shardTokens: new ShardTokens(Buffer.from(secret, 'hex'), broker.nodeId),
       limits: {
         maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
         maxPollWaitMs: options.maxPollWaitMs ?? DEFAULT_MAX_POLL_WAIT_MS,
         defaultPollWaitMs: Math.min(DEFAULT_POLL_WAIT_MS, options.maxPollWaitMs ?? DEFAULT_MAX_POLL_WAIT_MS),
-        eventBuffer,
+        eventBuffer: eventBufferLimits,
       },
       operatorOrganizationId: operatorOrganization!.id,
       allowedOrigins,
@@ -134,11 +138,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       ownerKey,
       dataDir: options.dataDir,
       store,
-      broker,
       close: () =>
         (closing ??= (async () => {
           retention?.stop();
           await broker.close();
+          await eventBuffer.close();
           await server.close();
           await store.close();
         })()),
@@ -146,6 +150,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   } catch (error) {
     retention?.stop();
     await broker.close();
+    await eventBuffer.close();
     await app?.close();
     await store.close();
     throw error;

@@ -2,7 +2,7 @@
 // age, and never hands out a replay with a hole in it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryBroker } from '../src/broker/memory.ts';
+import { MemoryEventBuffer } from '../src/broker/memory-event-buffer.ts';
 
 const event = (seq: number, data: string | null = `{"n":${seq}}`, last = false) => ({
   streamId: 'req_a',
@@ -12,9 +12,9 @@ const event = (seq: number, data: string | null = `{"n":${seq}}`, last = false) 
 });
 
 test('the buffer keeps the newest events within its count and byte limits', { timeout: 5000 }, async () => {
-  const broker = new MemoryBroker({ events: 3, bytes: 40, ageMs: 60_000 });
+  const broker = new MemoryEventBuffer({ events: 3, bytes: 40, ageMs: 60_000 });
   try {
-    for (const seq of [1, 2, 3, 4]) await broker.recordEvent('t', 's', event(seq));
+    for (const seq of [1, 2, 3, 4]) await broker.record('t', 's', event(seq));
     assert.equal(await broker.eventsAfter('t', 's', 'req_a', 0), undefined, 'event 1 was pushed out');
     assert.deepEqual(
       (await broker.eventsAfter('t', 's', 'req_a', 1))?.events.map((e) => e.seq),
@@ -23,7 +23,7 @@ test('the buffer keeps the newest events within its count and byte limits', { ti
     assert.equal(await broker.eventsAfter('t', 'other session', 'req_a', 1), undefined);
 
     // 7 bytes each: a 30-byte event pushes out older ones to stay within 40 bytes.
-    await broker.recordEvent('t', 's', event(5, `"${'x'.repeat(28)}"`));
+    await broker.record('t', 's', event(5, `"${'x'.repeat(28)}"`));
     assert.deepEqual(
       (await broker.eventsAfter('t', 's', 'req_a', 3))?.events.map((e) => e.seq),
       [4, 5],
@@ -31,8 +31,8 @@ test('the buffer keeps the newest events within its count and byte limits', { ti
     assert.equal(await broker.eventsAfter('t', 's', 'req_a', 2), undefined);
 
     // An event larger than the whole buffer is not kept, and nobody can resume across it.
-    await broker.recordEvent('t', 's', event(6, `"${'y'.repeat(60)}"`));
-    await broker.recordEvent('t', 's', event(7, null, true));
+    await broker.record('t', 's', event(6, `"${'y'.repeat(60)}"`));
+    await broker.record('t', 's', event(7, null, true));
     assert.equal(await broker.eventsAfter('t', 's', 'req_a', 5), undefined);
     const end = await broker.eventsAfter('t', 's', 'req_a', 6);
     assert.deepEqual(end, { events: [event(7, null, true)], ended: true });
@@ -42,9 +42,9 @@ test('the buffer keeps the newest events within its count and byte limits', { ti
 });
 
 test('events older than the age limit are forgotten', { timeout: 5000 }, async () => {
-  const broker = new MemoryBroker({ events: 10, bytes: 1000, ageMs: 100 });
+  const broker = new MemoryEventBuffer({ events: 10, bytes: 1000, ageMs: 100 });
   try {
-    await broker.recordEvent('t', 's', event(1));
+    await broker.record('t', 's', event(1));
     assert.deepEqual((await broker.eventsAfter('t', 's', 'req_a', 0))?.events.length, 1);
     await new Promise((resolve) => setTimeout(resolve, 150));
     assert.equal(await broker.eventsAfter('t', 's', 'req_a', 0), undefined);

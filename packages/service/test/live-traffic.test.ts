@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryBroker, TRAFFIC_RING_SIZE } from '../src/broker/memory.ts';
+import { MemoryCommandBroker } from '../src/broker/memory-command-broker.ts';
+import { MemoryTrafficLog } from '../src/broker/memory-traffic-log.ts';
+import { TRAFFIC_LOG_SIZE } from '../src/broker/traffic-log.ts';
 
 test('the traffic ring keeps the last calls per tunnel, newest first', { timeout: 10_000 }, async () => {
-  const broker = new MemoryBroker();
-  try {
-    for (let i = 0; i < TRAFFIC_RING_SIZE + 20; i++)
-      await broker.recordTraffic('tunnel_a', {
+  const broker = new MemoryTrafficLog();
+  {
+    for (let i = 0; i < TRAFFIC_LOG_SIZE + 20; i++)
+      await broker.record('tunnel_a', {
         at: new Date(1_000_000 + i).toISOString(),
         channel: 'main',
         method: 'tools/call',
@@ -14,29 +16,27 @@ test('the traffic ring keeps the last calls per tunnel, newest first', { timeout
         status: 200,
         duration_ms: i,
       });
-    await broker.recordTraffic('tunnel_b', {
+    await broker.record('tunnel_b', {
       at: new Date().toISOString(),
       channel: 'main',
       method: 'initialize',
       status: 200,
       duration_ms: 1,
     });
-    const recent = await broker.recentTraffic('tunnel_a');
-    assert.equal(recent.length, TRAFFIC_RING_SIZE);
-    assert.equal(recent[0]!.tool, `tool${TRAFFIC_RING_SIZE + 19}`);
+    const recent = await broker.recent('tunnel_a');
+    assert.equal(recent.length, TRAFFIC_LOG_SIZE);
+    assert.equal(recent[0]!.tool, `tool${TRAFFIC_LOG_SIZE + 19}`);
     assert.equal(recent.at(-1)!.tool, 'tool20');
     assert.deepEqual(
-      (await broker.recentTraffic('tunnel_b')).map((entry) => entry.method),
+      (await broker.recent('tunnel_b')).map((entry) => entry.method),
       ['initialize'],
     );
-    assert.deepEqual(await broker.recentTraffic('tunnel_c'), []);
-  } finally {
-    await broker.close();
+    assert.deepEqual(await broker.recent('tunnel_c'), []);
   }
 });
 
 test('a client shows while it polls and right after its poll ends', { timeout: 10_000 }, async () => {
-  const broker = new MemoryBroker();
+  const broker = new MemoryCommandBroker();
   try {
     const client = { instanceId: 'i-1', name: 'c', version: '1', serverInfo: null, extensions: [] };
     await broker.pollStarted('tunnel_a', client);

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startService } from '../index.ts';
 import { DEFAULT_AUDIT_RETENTION_DAYS } from '../audit-retention.ts';
-import { DEFAULT_EVENT_BUFFER } from '../broker/memory.ts';
+import { DEFAULT_EVENT_BUFFER } from '../broker/event-buffer.ts';
 import { defaultDataDir } from './data-dir.ts';
 import { createOrganizationCommand, listOrganizationsCommand } from './organizations.ts';
 import { writeOwnerKeyFile } from './owner-key.ts';

@@ -6,7 +6,8 @@ import {
   type JsonRpcId,
   type TunnelResponsePayload,
 } from '@mcp-tunnel/protocol';
-import type { BufferedEvent, Replay, ResponseListener } from '../broker/types.ts';
+import type { ResponseListener } from '../broker/command-broker.ts';
+import type { BufferedEvent, Replay } from '../broker/event-buffer.ts';
 import { callerResponseHeaders } from './connector-headers.ts';
 
 /**

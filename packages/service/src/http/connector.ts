@@ -15,7 +15,7 @@ import {
   type WireHeaders,
 } from '@mcp-tunnel/protocol';
 import type { Principal } from '../auth/principal.ts';
-import type { QueuedCommand } from '../broker/types.ts';
+import type { QueuedCommand } from '../broker/command-broker.ts';
 import { newId, nowIso } from '../store/ids.ts';
 import type { TunnelRow } from '../store/repositories/tunnels.ts';
 import { badRequest, forbidden, JsonRpcRefusal } from './errors.ts';
@@ -102,7 +102,7 @@ function deadlineMs(tunnel: TunnelRow): number {
  * and the caller gets the client's answer, or a prompt JSON-RPC error when that cannot happen.
  */
 export function registerConnector(app: FastifyInstance, context: ServiceContext): void {
-  const { broker } = context;
+  const { broker, eventBuffer, trafficLog } = context;
   const sessions = new ConnectorSessions(context.store);
   /** SSE exchanges still running on this node, by stream id, for callers that resume them. */
   const live = new Map<
@@ -118,7 +118,7 @@ export function registerConnector(app: FastifyInstance, context: ServiceContext)
         entry.tunnelId === tunnelId &&
         entry.sessionId === sessionId
       ) {
-        void broker.abandon(entry.requestId);
+        void broker.abandon(tunnelId, entry.requestId);
         entry.exchange.expire(404, 'The session was terminated.');
       }
   }
@@ -134,7 +134,7 @@ export function registerConnector(app: FastifyInstance, context: ServiceContext)
     lastEventId: string,
   ): Promise<boolean> {
     const at = parseEventId(lastEventId);
-    const replay = at && (await broker.eventsAfter(tunnelId, sessionId, at.streamId, at.seq));
+    const replay = at && (await eventBuffer.eventsAfter(tunnelId, sessionId, at.streamId, at.seq));
     const running = at && live.get(at.streamId);
     if (running && running.tunnelId === tunnelId && running.sessionId === sessionId && replay) {
       await running.exchange.resume(reply, at.seq);
@@ -246,12 +246,12 @@ export function registerConnector(app: FastifyInstance, context: ServiceContext)
     let graceTimer: NodeJS.Timeout | undefined;
     const exchange: ConnectorExchange = new ConnectorExchange({
       streamId,
-      record: (event) => void broker.recordEvent(tunnel.id, bufferSession, event),
-      replay: (seq) => broker.eventsAfter(tunnel.id, bufferSession, streamId, seq),
+      record: (event) => void eventBuffer.record(tunnel.id, bufferSession, event),
+      replay: (seq) => eventBuffer.eventsAfter(tunnel.id, bufferSession, streamId, seq),
       callerLeft: (resumable) => {
         if (!resumable) {
           exchange.callerGone();
-          void broker.abandon(requestId);
+          void broker.abandon(tunnel.id, requestId);
           return;
         }
         // A request goes on to its answer (or deadline), buffered; a standalone stream waits a little.
@@ -259,7 +259,7 @@ export function registerConnector(app: FastifyInstance, context: ServiceContext)
         clearTimeout(graceTimer);
         graceTimer = setTimeout(() => {
           if (live.get(streamId)?.exchange.attached) return;
-          void broker.abandon(requestId);
+          void broker.abandon(tunnel.id, requestId);
           exchange.expire(504, 'The standalone stream was not resumed.');
         }, DETACHED_STREAM_GRACE_MS);
       },
@@ -284,7 +284,7 @@ export function registerConnector(app: FastifyInstance, context: ServiceContext)
 
     const lateAnswer = `The tunnel-client did not answer within the tunnel's response_timeout (${tunnel.response_timeout}). Check that tunnel-client is running and its MCP server responds; for slow tools raise response_timeout with POST /v1/tunnels/${tunnel.id}.`;
     const timer = setTimeout(() => {
-      void broker.abandon(requestId);
+      void broker.abandon(tunnel.id, requestId);
       exchange.expire(504, lateAnswer);
     }, command.deadlineAt - now);
     // A stream must at least be opened within the tunnel's response_timeout.
@@ -292,7 +292,7 @@ export function registerConnector(app: FastifyInstance, context: ServiceContext)
       kind === 'stream'
         ? setTimeout(() => {
             if (exchange.streaming) return;
-            void broker.abandon(requestId);
+            void broker.abandon(tunnel.id, requestId);
             exchange.fail(504, lateAnswer);
           }, deadlineMs(tunnel))
         : undefined;
@@ -307,7 +307,7 @@ export function registerConnector(app: FastifyInstance, context: ServiceContext)
       clearTimeout(openTimer);
       clearTimeout(graceTimer);
       const params = message?.params as { name?: unknown } | undefined;
-      await broker.recordTraffic(tunnel.id, {
+      await trafficLog.record(tunnel.id, {
         at: command.createdAt,
         channel,
         method:

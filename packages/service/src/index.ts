@@ -6,6 +6,7 @@ import { pino, type Logger } from 'pino';
 import { DEFAULT_AUDIT_RETENTION_DAYS, startAuditRetention, type AuditRetention } from './audit-retention.ts';
 import { Authenticator } from './auth/principal.ts';
 import { bootstrapOwner } from './auth/bootstrap.ts';
+import { StoreSignInLimiter } from './auth/store-sign-in-limiter.ts';
 import { DEFAULT_EVENT_BUFFER } from './broker/event-buffer.ts';
 import { MemoryCommandBroker } from './broker/memory-command-broker.ts';
 import { MemoryEventBuffer } from './broker/memory-event-buffer.ts';
@@ -114,6 +115,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       eventBuffer,
       trafficLog: new MemoryTrafficLog(),
       authenticator: new Authenticator(store),
+      signInLimiter: new StoreSignInLimiter(store.signInAttempts),
       shardTokens: new ShardTokens(Buffer.from(secret, 'hex'), broker.nodeId),
       limits: {
         maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,

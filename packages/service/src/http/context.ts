@@ -1,5 +1,6 @@
 import { isTunnelId, PERMISSION_LABELS, TUNNEL_ID_SHAPE, type PermissionAtom } from '@mcp-tunnel/protocol';
 import type { Authenticator, Principal } from '../auth/principal.ts';
+import type { SignInLimiter } from '../auth/sign-in-limiter.ts';
 import type { CommandBroker } from '../broker/command-broker.ts';
 import type { EventBuffer, EventBufferLimits } from '../broker/event-buffer.ts';
 import type { TrafficLog } from '../broker/traffic-log.ts';
@@ -16,6 +17,7 @@ export interface ServiceContext {
   eventBuffer: EventBuffer;
   trafficLog: TrafficLog;
   authenticator: Authenticator;
+  signInLimiter: SignInLimiter;
   shardTokens: ShardTokens;
   limits: {
     maxBodyBytes: number;

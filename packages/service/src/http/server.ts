@@ -20,7 +20,7 @@ import { authenticateRequest } from './authentication.ts';
 import { auditHooks } from './audit.ts';
 import type { ServiceContext } from './context.ts';
 import { registerTunnelApi } from './tunnel-api.ts';
-import { registerConnector } from './connector.ts';
+import { registerConnector } from './connector/route.ts';
 import { registerManagement } from './management/index.ts';
 import { registerConsole } from './console.ts';
 

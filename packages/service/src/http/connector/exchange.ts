@@ -6,9 +6,9 @@ import {
   type JsonRpcId,
   type TunnelResponsePayload,
 } from '@mcp-tunnel/protocol';
-import type { ResponseListener } from '../broker/command-broker.ts';
-import type { BufferedEvent, Replay } from '../broker/event-buffer.ts';
-import { callerResponseHeaders } from './connector-headers.ts';
+import type { ResponseListener } from '../../broker/command-broker.ts';
+import type { BufferedEvent, Replay } from '../../broker/event-buffer.ts';
+import { callerResponseHeaders } from './headers.ts';
 
 /**
  * What the caller sent: a request waits for its answer, a notification or termination for the client's

@@ -14,16 +14,16 @@ import {
   type JsonRpcMessage,
   type WireHeaders,
 } from '@mcp-tunnel/protocol';
-import type { Principal } from '../auth/principal.ts';
-import type { QueuedCommand } from '../broker/command-broker.ts';
-import { newId, nowIso } from '../store/ids.ts';
-import type { TunnelRow } from '../store/repositories/tunnels.ts';
-import { badRequest, forbidden, JsonRpcRefusal } from './errors.ts';
-import { requireAny, visibleTunnel, type ServiceContext } from './context.ts';
-import { principalOf } from './request-principal.ts';
-import { commandHeaders } from './connector-headers.ts';
-import { ConnectorSessions } from './connector-sessions.ts';
-import { ConnectorExchange, parseEventId, sseFrame, type ExchangeKind } from './connector-exchange.ts';
+import type { Principal } from '../../auth/principal.ts';
+import type { QueuedCommand } from '../../broker/command-broker.ts';
+import { newId, nowIso } from '../../store/ids.ts';
+import type { TunnelRow } from '../../store/repositories/tunnels.ts';
+import { badRequest, forbidden, JsonRpcRefusal } from '../errors.ts';
+import { requireAny, visibleTunnel, type ServiceContext } from '../context.ts';
+import { principalOf } from '../request-principal.ts';
+import { commandHeaders } from './headers.ts';
+import { ConnectorSessions } from './sessions.ts';
+import { ConnectorExchange, parseEventId, sseFrame, type ExchangeKind } from './exchange.ts';
 
 type ConnectorRequest = { Params: { tunnel_id: string; channel?: string } };
 

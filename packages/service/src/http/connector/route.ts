@@ -23,7 +23,8 @@ import { requireAny, visibleTunnel, type ServiceContext } from '../context.ts';
 import { principalOf } from '../request-principal.ts';
 import { commandHeaders } from './headers.ts';
 import { ConnectorSessions } from './sessions.ts';
-import { ConnectorExchange, parseEventId, sseFrame, type ExchangeKind } from './exchange.ts';
+import { ConnectorExchange, type ExchangeKind } from './exchange.ts';
+import { ResumableStreams } from './resumption.ts';
 
 type ConnectorRequest = { Params: { tunnel_id: string; channel?: string } };
 
@@ -33,10 +34,6 @@ const FALLBACK_DEADLINE_MS = 60_000;
  * the next one; the bound means a tunnel-client never holds a stream whose caller has silently left.
  */
 const STREAM_LIFETIME_MS = 5 * 60_000;
-/** A standalone stream whose caller dropped it waits this long to be resumed before it is closed. */
-const DETACHED_STREAM_GRACE_MS = 30_000;
-/** Stream ids of standalone streams start with this; request streams are named by their request id. */
-const STANDALONE_PREFIX = 'get_';
 
 function singleHeader(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name.toLowerCase()];
@@ -60,6 +57,17 @@ function requireUse(principal: Principal): void {
       "This API key lacks Tunnels Use (tunnel.use) on the tunnel's organization, which calling a tunnel's MCP endpoint needs. Use a key whose role includes Tunnels Use.",
     ),
   );
+}
+
+/** A public tunnel is anyone's to call; any other needs a caller of the tunnel's organization. */
+async function connectorTunnel(
+  context: ServiceContext,
+  request: FastifyRequest<ConnectorRequest>,
+): Promise<TunnelRow> {
+  const tunnelId = request.params.tunnel_id;
+  const stored = isTunnelId(tunnelId) ? await context.store.tunnels.get(tunnelId) : undefined;
+  if (stored?.connector_access === 'public') return stored;
+  return visibleTunnel(context, principalOf(request), tunnelId);
 }
 
 /** The one JSON-RPC message a POST carries, or a refusal saying what is wrong with it. */
@@ -97,79 +105,58 @@ function deadlineMs(tunnel: TunnelRow): number {
   return parseConfigDuration(tunnel.response_timeout) ?? FALLBACK_DEADLINE_MS;
 }
 
+/** What the caller asks for, by method: GET opens a standalone stream, DELETE ends a session, POST sends. */
+async function exchangeKind(
+  context: ServiceContext,
+  request: FastifyRequest,
+  tunnelId: string,
+  sessionId: string | undefined,
+): Promise<{ kind: ExchangeKind; message?: JsonRpcMessage }> {
+  if (request.method === 'GET') {
+    const served = (await context.broker.clients(tunnelId)).some((client) =>
+      client.extensions.includes(STANDALONE_STREAM),
+    );
+    if (!served)
+      throw new JsonRpcRefusal(
+        405,
+        JSONRPC_SERVER_ERROR,
+        'This endpoint offers no standalone SSE stream: use POST for JSON-RPC messages and DELETE to end a session.',
+        null,
+        { allow: 'POST, DELETE' },
+      );
+    if (!(singleHeader(request, 'accept') ?? '').includes('text/event-stream'))
+      throw new JsonRpcRefusal(
+        406,
+        JSONRPC_SERVER_ERROR,
+        'GET opens the standalone SSE stream: send it with Accept: text/event-stream.',
+      );
+    return { kind: 'stream' };
+  }
+  if (request.method === 'DELETE') {
+    if (!sessionId)
+      throw badRequest(
+        'missing_mcp_session_id',
+        'DELETE ends an MCP session and needs the Mcp-Session-Id header of that session.',
+      );
+    return { kind: 'termination' };
+  }
+  const message = jsonRpcBody(request.body);
+  return { kind: jsonRpcKind(message) === 'request' ? 'request' : 'notification', message };
+}
+
 /**
- * The MCP Streamable HTTP endpoint of a tunnel: each POST or DELETE becomes a command for the tunnel-client,
- * and the caller gets the client's answer, or a prompt JSON-RPC error when that cannot happen.
+ * The MCP Streamable HTTP endpoint of a tunnel: each POST, GET or DELETE becomes a command for the
+ * tunnel-client, and the caller gets the client's answer, or a prompt JSON-RPC error when that cannot
+ * happen.
  */
-export function registerConnector(app: FastifyInstance, context: ServiceContext): void {
+export function connectorHandler(context: ServiceContext) {
   const { broker, eventBuffer, trafficLog } = context;
   const sessions = new ConnectorSessions(context.store);
-  /** SSE exchanges still running on this node, by stream id, for callers that resume them. */
-  const live = new Map<
-    string,
-    { tunnelId: string; sessionId: string; requestId: string; exchange: ConnectorExchange }
-  >();
+  const streams = new ResumableStreams(eventBuffer, context.limits.eventBuffer);
 
-  /** An ended session's standalone streams end too, as a direct server closes its GET stream. */
-  function endStreamsOf(tunnelId: string, sessionId: string): void {
-    for (const [streamId, entry] of live)
-      if (
-        streamId.startsWith(STANDALONE_PREFIX) &&
-        entry.tunnelId === tunnelId &&
-        entry.sessionId === sessionId
-      ) {
-        void broker.abandon(tunnelId, entry.requestId);
-        entry.exchange.expire(404, 'The session was terminated.');
-      }
-  }
-
-  /**
-   * GET with Last-Event-ID: replays what the caller missed on that stream and carries on with it. Returns
-   * false when the stream is a standalone one that has ended, so a fresh one is opened instead.
-   */
-  async function resume(
-    reply: FastifyReply,
-    tunnelId: string,
-    sessionId: string,
-    lastEventId: string,
-  ): Promise<boolean> {
-    const at = parseEventId(lastEventId);
-    const replay = at && (await eventBuffer.eventsAfter(tunnelId, sessionId, at.streamId, at.seq));
-    const running = at && live.get(at.streamId);
-    if (running && running.tunnelId === tunnelId && running.sessionId === sessionId && replay) {
-      await running.exchange.resume(reply, at.seq);
-      return true;
-    }
-    const standalone = at?.streamId.startsWith(STANDALONE_PREFIX) ?? false;
-    const missed = replay?.events.filter((event) => event.data !== null) ?? [];
-    // A request stream that is over gets the rest of it. A standalone stream that is over gets what it
-    // missed, if anything (the caller then comes back with the newest id); otherwise a fresh stream.
-    if (replay && (standalone ? missed.length > 0 : true)) {
-      reply.hijack();
-      reply.raw.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-cache, no-transform',
-      });
-      for (const event of missed) reply.raw.write(sseFrame(event));
-      reply.raw.end();
-      return true;
-    }
-    if (standalone) return false;
-    throw new JsonRpcRefusal(
-      404,
-      JSONRPC_SERVER_ERROR,
-      `Cannot resume after Last-Event-ID ${JSON.stringify(lastEventId)}: the events after it are no longer buffered for this session (the service keeps the last ${context.limits.eventBuffer.events} events and ${context.limits.eventBuffer.bytes} bytes of each session for ${Math.round(context.limits.eventBuffer.ageMs / 1000)} s, see --event-buffer-events, --event-buffer-bytes and --event-buffer-age), or the id is not one this endpoint sent. Send the request again.`,
-    );
-  }
-
-  /** A tunnel-client that declared extension standalone-stream polls this tunnel. */
-  async function streamsServed(tunnelId: string): Promise<boolean> {
-    return (await broker.clients(tunnelId)).some((client) => client.extensions.includes(STANDALONE_STREAM));
-  }
-
-  async function handle(request: FastifyRequest<ConnectorRequest>, reply: FastifyReply) {
+  return async function handle(request: FastifyRequest<ConnectorRequest>, reply: FastifyReply) {
     checkOrigin(context, request);
-    const tunnel = await connectorTunnel(request);
+    const tunnel = await connectorTunnel(context, request);
     const isPublic = tunnel.connector_access === 'public';
     const channel = request.params.channel ?? MAIN_CHANNEL;
     if (!isChannelName(channel))
@@ -180,40 +167,12 @@ export function registerConnector(app: FastifyInstance, context: ServiceContext)
     if (!isPublic) requireUse(principalOf(request));
 
     const sessionId = singleHeader(request, HEADER.mcpSessionId);
-    let kind: ExchangeKind;
-    let message: JsonRpcMessage | undefined;
     const lastEventId = singleHeader(request, HEADER.lastEventId);
     if (request.method === 'GET' && lastEventId !== undefined) {
       if (sessionId) await sessions.check(tunnel.id, channel, sessionId);
-      if (await resume(reply, tunnel.id, sessionId ?? '', lastEventId)) return reply;
+      if (await streams.resume(reply, tunnel.id, sessionId ?? '', lastEventId)) return reply;
     }
-    if (request.method === 'GET') {
-      if (!(await streamsServed(tunnel.id)))
-        throw new JsonRpcRefusal(
-          405,
-          JSONRPC_SERVER_ERROR,
-          'This endpoint offers no standalone SSE stream: use POST for JSON-RPC messages and DELETE to end a session.',
-          null,
-          { allow: 'POST, DELETE' },
-        );
-      if (!(singleHeader(request, 'accept') ?? '').includes('text/event-stream'))
-        throw new JsonRpcRefusal(
-          406,
-          JSONRPC_SERVER_ERROR,
-          'GET opens the standalone SSE stream: send it with Accept: text/event-stream.',
-        );
-      kind = 'stream';
-    } else if (request.method === 'DELETE') {
-      if (!sessionId)
-        throw badRequest(
-          'missing_mcp_session_id',
-          'DELETE ends an MCP session and needs the Mcp-Session-Id header of that session.',
-        );
-      kind = 'termination';
-    } else {
-      message = jsonRpcBody(request.body);
-      kind = jsonRpcKind(message) === 'request' ? 'request' : 'notification';
-    }
+    const { kind, message } = await exchangeKind(context, request, tunnel.id, sessionId);
     const rpcId = kind === 'request' ? ((message!.id as JsonRpcId | undefined) ?? null) : null;
     if (sessionId) await sessions.check(tunnel.id, channel, sessionId);
 
@@ -241,34 +200,16 @@ export function registerConnector(app: FastifyInstance, context: ServiceContext)
       ...(message ? { jsonrpc: message } : {}),
     };
     const isInitialize = message?.method === 'initialize';
-    const streamId = kind === 'stream' ? `${STANDALONE_PREFIX}${requestId}` : requestId;
-    const bufferSession = sessionId ?? '';
-    let graceTimer: NodeJS.Timeout | undefined;
-    const exchange: ConnectorExchange = new ConnectorExchange({
-      streamId,
-      record: (event) => void eventBuffer.record(tunnel.id, bufferSession, event),
-      replay: (seq) => eventBuffer.eventsAfter(tunnel.id, bufferSession, streamId, seq),
-      callerLeft: (resumable) => {
-        if (!resumable) {
-          exchange.callerGone();
-          void broker.abandon(tunnel.id, requestId);
-          return;
-        }
-        // A request goes on to its answer (or deadline), buffered; a standalone stream waits a little.
-        if (kind !== 'stream') return;
-        clearTimeout(graceTimer);
-        graceTimer = setTimeout(() => {
-          if (live.get(streamId)?.exchange.attached) return;
-          void broker.abandon(tunnel.id, requestId);
-          exchange.expire(504, 'The standalone stream was not resumed.');
-        }, DETACHED_STREAM_GRACE_MS);
-      },
+    const exchange = new ConnectorExchange({
       reply,
       kind,
+      command,
       rpcId,
       wantsSse: (singleHeader(request, 'accept') ?? '').includes('text/event-stream'),
       holdNotifications: isInitialize,
-      log: request.log,
+      sessionId: sessionId ?? '',
+      openWithinMs: deadlineMs(tunnel),
+      lateAnswer: `The tunnel-client did not answer within the tunnel's response_timeout (${tunnel.response_timeout}). Check that tunnel-client is running and its MCP server responds; for slow tools raise response_timeout with POST /v1/tunnels/${tunnel.id}.`,
       onTerminal: async (payload): Promise<Record<string, string>> => {
         if (isInitialize && payload.resp_code < 300 && payload.resp_json && 'result' in payload.resp_json) {
           const minted = await sessions.opened(tunnel.id, channel, payload);
@@ -276,36 +217,19 @@ export function registerConnector(app: FastifyInstance, context: ServiceContext)
         }
         if (kind === 'termination' && (payload.resp_code < 300 || payload.resp_code === 404)) {
           await sessions.ended(tunnel.id, sessionId!);
-          endStreamsOf(tunnel.id, sessionId!);
+          streams.sessionEnded(tunnel.id, sessionId!);
         }
         return {};
       },
+      broker,
+      eventBuffer,
+      streams,
+      log: request.log,
     });
 
-    const lateAnswer = `The tunnel-client did not answer within the tunnel's response_timeout (${tunnel.response_timeout}). Check that tunnel-client is running and its MCP server responds; for slow tools raise response_timeout with POST /v1/tunnels/${tunnel.id}.`;
-    const timer = setTimeout(() => {
-      void broker.abandon(tunnel.id, requestId);
-      exchange.expire(504, lateAnswer);
-    }, command.deadlineAt - now);
-    // A stream must at least be opened within the tunnel's response_timeout.
-    const openTimer =
-      kind === 'stream'
-        ? setTimeout(() => {
-            if (exchange.streaming) return;
-            void broker.abandon(tunnel.id, requestId);
-            exchange.fail(504, lateAnswer);
-          }, deadlineMs(tunnel))
-        : undefined;
-    if (command.commandType !== 'session_termination')
-      live.set(streamId, { tunnelId: tunnel.id, sessionId: bufferSession, requestId, exchange });
     try {
-      await broker.enqueue(command, exchange);
-      await exchange.done;
+      await exchange.run();
     } finally {
-      live.delete(streamId);
-      clearTimeout(timer);
-      clearTimeout(openTimer);
-      clearTimeout(graceTimer);
       const params = message?.params as { name?: unknown } | undefined;
       await trafficLog.record(tunnel.id, {
         at: command.createdAt,
@@ -324,22 +248,17 @@ export function registerConnector(app: FastifyInstance, context: ServiceContext)
       });
     }
     return reply;
-  }
+  };
+}
 
-  /** A public tunnel is anyone's to call; any other needs a caller of the tunnel's organization. */
-  async function connectorTunnel(request: FastifyRequest<ConnectorRequest>): Promise<TunnelRow> {
-    const tunnelId = request.params.tunnel_id;
-    const stored = isTunnelId(tunnelId) ? await context.store.tunnels.get(tunnelId) : undefined;
-    if (stored?.connector_access === 'public') return stored;
-    return visibleTunnel(context, principalOf(request), tunnelId);
-  }
-
+export function registerConnector(app: FastifyInstance, context: ServiceContext): void {
+  const handler = connectorHandler(context);
   for (const url of ['/v1/mcp/:tunnel_id', '/v1/mcp/:tunnel_id/:channel'])
     app.route<ConnectorRequest>({
       method: ['GET', 'POST', 'DELETE'],
       url,
       // The key is checked per tunnel: a public tunnel's callers present the MCP server's credentials.
       config: { auth: 'optional', action: 'tunnel.call', auditRefusalsOnly: true },
-      handler: handle,
+      handler,
     });
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   CHANNEL_NAME_SHAPE,
   HEADER,
@@ -26,7 +26,7 @@ import { ConnectorSessions } from './sessions.ts';
 import { ConnectorExchange, type ExchangeKind } from './exchange.ts';
 import { ResumableStreams } from './resumption.ts';
 
-type ConnectorRequest = { Params: { tunnel_id: string; channel?: string } };
+export type ConnectorRequest = { Params: { tunnel_id: string; channel?: string } };
 
 const FALLBACK_DEADLINE_MS = 60_000;
 /**
@@ -249,16 +249,4 @@ export function connectorHandler(context: ServiceContext) {
     }
     return reply;
   };
-}
-
-export function registerConnector(app: FastifyInstance, context: ServiceContext): void {
-  const handler = connectorHandler(context);
-  for (const url of ['/v1/mcp/:tunnel_id', '/v1/mcp/:tunnel_id/:channel'])
-    app.route<ConnectorRequest>({
-      method: ['GET', 'POST', 'DELETE'],
-      url,
-      // The key is checked per tunnel: a public tunnel's callers present the MCP server's credentials.
-      config: { auth: 'optional', action: 'tunnel.call', auditRefusalsOnly: true },
-      handler,
-    });
 }

@@ -8,7 +8,8 @@ import {
 import type { ServiceContext } from '../context.ts';
 import { ApiRefusal, JsonRpcRefusal, MalformedJson } from '../errors.ts';
 import { noRoute, refusalFor } from '../refusals.ts';
-import { connectorHandler, type ConnectorRequest } from './route.ts';
+import { connectorHandler } from './route.ts';
+import type { ConnectorRequest } from './request.ts';
 
 /** Callers of the connector endpoint are MCP clients: every refusal reaches them as a JSON-RPC error. */
 function sendJsonRpcRefusal(reply: FastifyReply, refusal: ApiRefusal | JsonRpcRefusal) {

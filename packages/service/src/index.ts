@@ -3,43 +3,40 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
-import { DEFAULT_AUDIT_RETENTION_DAYS, startAuditRetention, type AuditRetention } from './audit-retention.ts';
+import { startAuditRetention, type AuditRetention } from './audit-retention.ts';
 import { Authenticator } from './auth/principal.ts';
 import { bootstrapOwner } from './auth/bootstrap.ts';
 import { StoreSignInLimiter } from './auth/store-sign-in-limiter.ts';
-import { DEFAULT_EVENT_BUFFER } from './broker/event-buffer.ts';
 import { MemoryCommandBroker } from './broker/memory-command-broker.ts';
 import { MemoryEventBuffer } from './broker/memory-event-buffer.ts';
 import { MemoryTrafficLog } from './broker/memory-traffic-log.ts';
 import { ShardTokens } from './broker/shard-token.ts';
+import { SETTINGS } from './config/settings.ts';
 import { openSqliteStore } from './store/sqlite.ts';
 import type { Store } from './store/types.ts';
 import type { ServiceContext } from './http/context.ts';
 import { buildServer } from './http/server.ts';
 
+/**
+ * How to run the service. Each option is a row of the settings table (config/settings.ts), which gives
+ * its default and meaning; docs/service-config.md lists them.
+ */
 export interface ServiceOptions {
   /** Where the embedded store lives; created (mode 0700) if missing. */
   dataDir: string;
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Default 8787; 0 picks a free port (see `RunningService.port`). */
+  /** 0 picks a free port (see `RunningService.port`). */
   port?: number;
-  /** pino level; default `info`. Ignored when `logger` is given. */
+  host?: string;
+  /** Ignored when `logger` is given. */
   logLevel?: string;
   logger?: Logger;
-  /** Origins allowed to call the connector endpoint besides the service's own URL. */
   allowedOrigins?: string[];
-  /** Largest request body accepted, in bytes; default 4 MiB. */
   maxBodyBytes?: number;
-  /** The longest a poll is held open, whatever the client asks; default 30 s. */
   maxPollWaitMs?: number;
-  /** SSE events kept per session for callers that resume with Last-Event-ID; default 500. */
   eventBufferEvents?: number;
-  /** Bytes of such events kept per session; default 8 MiB. An event larger than this is not kept. */
+  /** An event larger than this is not kept. */
   eventBufferBytes?: number;
-  /** How long such events are kept, in ms; default 5 minutes. */
   eventBufferAgeMs?: number;
-  /** Audit entries older than this many days are deleted; default 365. */
   auditRetentionDays?: number;
 }
 
@@ -56,10 +53,7 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_PORT = 8787;
-export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
-const DEFAULT_MAX_POLL_WAIT_MS = 30_000;
+/** How long a poll waits when the tunnel-client names no timeout_ms (at most maxPollWaitMs). */
 const DEFAULT_POLL_WAIT_MS = 25_000;
 export const DATABASE_FILE = 'tunnel-service.db';
 const SHARD_SECRET_SETTING = 'shard_token_secret';
@@ -77,13 +71,13 @@ function ownOrigins(host: string, port: number): string[] {
 }
 
 export async function startService(options: ServiceOptions): Promise<RunningService> {
-  const host = options.host ?? DEFAULT_HOST;
+  const host = options.host ?? SETTINGS.host.defaultValue;
   const logger =
     options.logger ??
     pino(
       {
         name: 'tunnel-service',
-        level: options.logLevel ?? 'info',
+        level: options.logLevel ?? SETTINGS.logLevel.defaultValue,
         redact: ['req.headers.authorization', 'req.headers["x-tunnel-shard-token"]'],
       },
       pino.destination(2),
@@ -91,9 +85,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const store = await openSqliteStore(join(options.dataDir, DATABASE_FILE));
   const eventBufferLimits = {
-    events: options.eventBufferEvents ?? DEFAULT_EVENT_BUFFER.events,
-    bytes: options.eventBufferBytes ?? DEFAULT_EVENT_BUFFER.bytes,
-    ageMs: options.eventBufferAgeMs ?? DEFAULT_EVENT_BUFFER.ageMs,
+    events: options.eventBufferEvents ?? SETTINGS.eventBufferEvents.defaultValue,
+    bytes: options.eventBufferBytes ?? SETTINGS.eventBufferBytes.defaultValue,
+    ageMs: options.eventBufferAgeMs ?? SETTINGS.eventBufferAgeMs.defaultValue,
   };
   const broker = new MemoryCommandBroker();
   const eventBuffer = new MemoryEventBuffer(eventBufferLimits);
@@ -103,12 +97,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const ownerKey = await bootstrapOwner(store);
     retention = await startAuditRetention(
       store,
-      options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS,
+      options.auditRetentionDays ?? SETTINGS.auditRetentionDays.defaultValue,
       logger,
     );
     const secret = await store.settings.init(SHARD_SECRET_SETTING, randomBytes(32).toString('hex'));
     const allowedOrigins = new Set(options.allowedOrigins ?? []);
     const [operatorOrganization] = await store.organizations.list();
+    const maxBodyBytes = options.maxBodyBytes ?? SETTINGS.maxBodyBytes.defaultValue;
+    const maxPollWaitMs = options.maxPollWaitMs ?? SETTINGS.maxPollWaitMs.defaultValue;
     const context: ServiceContext = {
       store,
       broker,
@@ -118,16 +114,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       signInLimiter: new StoreSignInLimiter(store.signInAttempts),
       shardTokens: new ShardTokens(Buffer.from(secret, 'hex'), broker.nodeId),
       limits: {
-        maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-        maxPollWaitMs: options.maxPollWaitMs ?? DEFAULT_MAX_POLL_WAIT_MS,
-        defaultPollWaitMs: Math.min(DEFAULT_POLL_WAIT_MS, options.maxPollWaitMs ?? DEFAULT_MAX_POLL_WAIT_MS),
+        maxBodyBytes,
+        maxPollWaitMs,
+        defaultPollWaitMs: Math.min(DEFAULT_POLL_WAIT_MS, maxPollWaitMs),
         eventBuffer: eventBufferLimits,
       },
       operatorOrganizationId: operatorOrganization!.id,
       allowedOrigins,
     };
     app = await buildServer(context, logger);
-    await app.listen({ host, port: options.port ?? DEFAULT_PORT });
+    await app.listen({ host, port: options.port ?? SETTINGS.port.defaultValue });
     const port = (app.server.address() as AddressInfo).port;
     for (const origin of ownOrigins(host, port)) allowedOrigins.add(origin);
 

@@ -47,9 +47,3 @@ export interface EventBuffer {
   /** Stops the buffer's housekeeping and drops what it holds. */
   close(): Promise<void>;
 }
-
-export const DEFAULT_EVENT_BUFFER: EventBufferLimits = {
-  events: 500,
-  bytes: 8 * 1024 * 1024,
-  ageMs: 5 * 60_000,
-};

@@ -1,11 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import packageJson from '../../package.json' with { type: 'json' };
-import { startService, type ServiceOptions } from '../index.ts';
+import { startService, type ServiceOptions } from '../runtime/service.ts';
 import { flagDefault, SETTINGS, type Setting, type SettingName } from '../config/settings.ts';
 import { defaultDataDir } from './data-dir.ts';
 import { createOrganizationCommand, listOrganizationsCommand } from './organizations.ts';
 import { writeOwnerKeyFile } from './owner-key.ts';
+
+const SERVICE_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** The value `tunnel-service start` was given for each setting, in the units `startService` takes. */
 type StartFlags = Record<SettingName, unknown> & {
@@ -90,7 +94,7 @@ function dataDirOption(): Option {
 export function buildProgram(): Command {
   const program = new Command('tunnel-service')
     .description('The tunnel-service of mcp-tunnel: tunnels, keys and the MCP endpoint tunnel-clients serve.')
-    .version(packageJson.version);
+    .version(SERVICE_VERSION);
 
   const start = program
     .command('start')

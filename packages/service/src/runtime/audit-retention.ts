@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Store } from './store/types.ts';
+import type { Store } from '../store/types.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Pruning is cheap (an indexed range delete), so once an hour keeps the table within a day of its bound. */

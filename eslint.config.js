@@ -113,4 +113,19 @@ export default tseslint.config(
       },
     ],
   }),
+  packageBoundaries({
+    name: 'service',
+    root: 'packages/service',
+    uses: ['protocol'],
+    // Lowest first; see ARCHITECTURE.md, service layers.
+    layers: [
+      { name: 'config', uses: [] },
+      { name: 'store', uses: [] },
+      { name: 'broker', uses: [] },
+      { name: 'auth', uses: ['store'] },
+      { name: 'http', uses: ['auth', 'broker', 'store'] },
+      { name: 'runtime', uses: ['http', 'auth', 'broker', 'store', 'config'] },
+      { name: 'cli', uses: ['runtime', 'auth', 'store', 'config'] },
+    ],
+  }),
 );

@@ -2,17 +2,7 @@
 // as if it were a file of the named layer, is refused or accepted by the project's own configuration.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import { ESLint } from 'eslint';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const eslint = new ESLint({ cwd: ROOT });
-
-/** The boundary refusals for `code` placed at `filePath` (relative to the repository root). */
-async function refusals(filePath: string, code: string): Promise<string[]> {
-  const [result] = await eslint.lintText(code, { filePath });
-  return result!.messages.filter((m) => m.ruleId === 'boundaries/dependencies').map((m) => m.message);
-}
+import { boundaryRefusals as refusals } from '../../../test/support/lint-boundaries.ts';
 
 test(
   'a lower client layer importing a higher one fails lint, naming the rule',

@@ -1,5 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+/** The node a shard token names, the one holding its caller; undefined for a malformed token. */
+export function shardTokenNode(token: string): string | undefined {
+  const dot = token.lastIndexOf('.');
+  return dot > 0 ? token.slice(0, dot) : undefined;
+}
+
 /**
  * Shard tokens name the node that holds the caller and carry a MAC over request id, tunnel id and that
  * node, so a key for one tunnel can never answer another tunnel's request and tokens cannot be forged.
@@ -23,10 +29,9 @@ export class ShardTokens {
   }
 
   verify(token: string, requestId: string, tunnelId: string): boolean {
-    const dot = token.lastIndexOf('.');
-    if (dot <= 0) return false;
-    const nodeId = token.slice(0, dot);
-    const given = Buffer.from(token.slice(dot + 1), 'hex');
+    const nodeId = shardTokenNode(token);
+    if (nodeId === undefined) return false;
+    const given = Buffer.from(token.slice(nodeId.length + 1), 'hex');
     const expected = this.#mac(requestId, tunnelId, nodeId);
     return given.length === expected.length && timingSafeEqual(given, expected);
   }

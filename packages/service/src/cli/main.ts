@@ -1,71 +1,58 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import packageJson from '../../package.json' with { type: 'json' };
-import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startService } from '../index.ts';
-import { DEFAULT_AUDIT_RETENTION_DAYS } from '../audit-retention.ts';
-import { DEFAULT_EVENT_BUFFER } from '../broker/memory.ts';
+import { startService, type ServiceOptions } from '../runtime/service.ts';
+import { flagDefault, SETTINGS, type Setting, type SettingName } from '../config/settings.ts';
 import { defaultDataDir } from './data-dir.ts';
 import { healthCommand } from './health.ts';
 import { createOrganizationCommand, listOrganizationsCommand } from './organizations.ts';
 import { writeOwnerKeyFile } from './owner-key.ts';
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const SERVICE_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
-function portNumber(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535)
-    throw new InvalidArgumentError('give a port number from 0 to 65535 (0 picks a free port).');
-  return port;
-}
-
-function byteCount(value: string): number {
-  const bytes = Number(value);
-  if (!/^\d+$/.test(value) || bytes < 1024)
-    throw new InvalidArgumentError('give a whole number of bytes, at least 1024.');
-  return bytes;
-}
-
-function positive(unit: string) {
-  return (value: string): number => {
-    const number = Number(value);
-    if (!/^\d+$/.test(value) || number < 1)
-      throw new InvalidArgumentError(`give a whole number of ${unit}, at least 1.`);
-    return number;
-  };
-}
-
-const collect = (value: string, previous: string[]) => [...previous, value];
-
-interface StartFlags {
+/** The value `tunnel-service start` was given for each setting, in the units `startService` takes. */
+type StartFlags = Record<SettingName, unknown> & {
   host: string;
   port: number;
   dataDir: string;
   ownerKeyFile?: string;
-  logLevel: string;
-  allowedOrigin: string[];
-  maxBodyBytes: number;
-  eventBufferEvents: number;
-  eventBufferBytes: number;
-  eventBufferAge: number;
-  auditRetention: number;
+};
+
+/** A command-line option made from its row of the settings table. */
+function settingOption(setting: Setting & { flag: string }): Option {
+  const option = new Option(`${setting.flag} <${setting.value}>`, setting.help);
+  if (setting.env) option.env(setting.env);
+  if (setting.choices) option.choices(setting.choices);
+  if (setting.parse) {
+    const parse = setting.parse;
+    option.argParser((text: string) => {
+      try {
+        return parse(text);
+      } catch (error) {
+        throw new InvalidArgumentError((error as Error).message);
+      }
+    });
+  }
+  if (setting.repeatable)
+    option.argParser((text: string, previous: string[]) => [...previous, text]).default([]);
+  if (setting.defaultValue !== undefined) {
+    const shown = flagDefault(setting);
+    option.default(setting.defaultValue, shown === String(setting.defaultValue) ? undefined : shown);
+  }
+  return option;
 }
 
-async function start(flags: StartFlags): Promise<void> {
+async function startFrom(flags: StartFlags): Promise<void> {
   const dataDir = resolve(flags.dataDir);
+  const options: Record<string, unknown> = {};
+  for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, Setting][])
+    if (setting.flag && !setting.commandLineOnly) options[name] = flags[name];
   let service;
   try {
-    service = await startService({
-      host: flags.host,
-      port: flags.port,
-      dataDir,
-      logLevel: flags.logLevel,
-      allowedOrigins: flags.allowedOrigin,
-      maxBodyBytes: flags.maxBodyBytes,
-      eventBufferEvents: flags.eventBufferEvents,
-      eventBufferBytes: flags.eventBufferBytes,
-      eventBufferAgeMs: flags.eventBufferAge * 1000,
-      auditRetentionDays: flags.auditRetention,
-    });
+    // The settings table names each flag's value after the startService option it sets.
+    service = await startService({ ...(options as Partial<ServiceOptions>), dataDir });
   } catch (error) {
     const code = (error as { code?: string }).code;
     const reason =
@@ -99,74 +86,33 @@ async function start(flags: StartFlags): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
+/** `--data-dir`, shared by every command; its default reads $TUNNEL_SERVICE_DATA_DIR itself. */
 function dataDirOption(): Option {
-  return new Option('--data-dir <dir>', 'where the database lives').default(
-    defaultDataDir(),
-    '$TUNNEL_SERVICE_DATA_DIR or $XDG_DATA_HOME/mcp-tunnel',
-  );
+  const { flag, value, help, env, defaultText } = SETTINGS.dataDir;
+  return new Option(`${flag} <${value}>`, help).default(defaultDataDir(), `$${env}, else ${defaultText}`);
 }
 
 export function buildProgram(): Command {
   const program = new Command('tunnel-service')
     .description('The tunnel-service of mcp-tunnel: tunnels, keys and the MCP endpoint tunnel-clients serve.')
-    .version(packageJson.version);
+    .version(SERVICE_VERSION);
 
-  program
+  const start = program
     .command('start')
-    .description('Run the service (embedded: a SQLite file and an in-process broker; no set-up).')
-    .addOption(
-      new Option('--host <host>', 'address to listen on').env('TUNNEL_SERVICE_HOST').default(DEFAULT_HOST),
-    )
-    .addOption(
-      new Option('--port <port>', 'port to listen on; 0 picks a free one')
-        .env('TUNNEL_SERVICE_PORT')
-        .default(DEFAULT_PORT)
-        .argParser(portNumber),
-    )
-    .addOption(dataDirOption())
-    .option('--owner-key-file <path>', 'on first start, also write the owner API key here (mode 0600)')
-    .addOption(
-      new Option('--log-level <level>', 'log level (logs go to stderr)').choices(LOG_LEVELS).default('info'),
-    )
-    .option(
-      '--allowed-origin <origin>',
-      'an Origin allowed to call /v1/mcp besides the service itself (repeatable)',
-      collect,
-      [] as string[],
-    )
-    .addOption(
-      new Option('--max-body-bytes <bytes>', 'largest request body accepted')
-        .default(DEFAULT_MAX_BODY_BYTES)
-        .argParser(byteCount),
-    )
-    .addOption(
-      new Option(
-        '--event-buffer-events <count>',
-        'SSE events kept per MCP session so a caller that reconnects with Last-Event-ID gets what it missed',
-      )
-        .env('TUNNEL_SERVICE_EVENT_BUFFER_EVENTS')
-        .default(DEFAULT_EVENT_BUFFER.events)
-        .argParser(positive('events')),
-    )
-    .addOption(
-      new Option('--event-buffer-bytes <bytes>', 'bytes of those events kept per MCP session')
-        .env('TUNNEL_SERVICE_EVENT_BUFFER_BYTES')
-        .default(DEFAULT_EVENT_BUFFER.bytes)
-        .argParser(byteCount),
-    )
-    .addOption(
-      new Option('--event-buffer-age <seconds>', 'how long those events are kept')
-        .env('TUNNEL_SERVICE_EVENT_BUFFER_AGE')
-        .default(DEFAULT_EVENT_BUFFER.ageMs / 1000)
-        .argParser(positive('seconds')),
-    )
-    .addOption(
-      new Option('--audit-retention <days>', 'audit entries older than this are deleted (checked hourly)')
-        .env('TUNNEL_SERVICE_AUDIT_RETENTION')
-        .default(DEFAULT_AUDIT_RETENTION_DAYS)
-        .argParser(positive('days')),
-    )
-    .action((flags: StartFlags) => start(flags));
+    .description('Run the service (embedded: a SQLite file and an in-process broker; no set-up).');
+  // Commander names each option after its flag; StartFlags wants the setting's name.
+  const names = new Map<string, SettingName>();
+  for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, Setting][]) {
+    if (!setting.flag) continue;
+    const option = name === 'dataDir' ? dataDirOption() : settingOption({ ...setting, flag: setting.flag });
+    names.set(option.attributeName(), name);
+    start.addOption(option);
+  }
+  start.action((flags: Record<string, unknown>) =>
+    startFrom(
+      Object.fromEntries([...names].map(([attribute, name]) => [name, flags[attribute]])) as StartFlags,
+    ),
+  );
 
   program
     .command('health')

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createOrganization } from '../auth/bootstrap.ts';
-import { DATABASE_FILE } from '../index.ts';
+import { DATABASE_FILE } from '../runtime/service.ts';
 import { newId, nowIso } from '../store/ids.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
 import type { Store } from '../store/types.ts';

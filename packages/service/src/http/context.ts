@@ -1,7 +1,9 @@
 import { isTunnelId, PERMISSION_LABELS, TUNNEL_ID_SHAPE, type PermissionAtom } from '@mcp-tunnel/protocol';
 import type { Authenticator, Principal } from '../auth/principal.ts';
-import type { Broker } from '../broker/types.ts';
-import type { EventBufferLimits } from '../broker/memory.ts';
+import type { SignInLimiter } from '../auth/sign-in-limiter.ts';
+import type { CommandBroker } from '../broker/command-broker.ts';
+import type { EventBuffer, EventBufferLimits } from '../broker/event-buffer.ts';
+import type { TrafficLog } from '../broker/traffic-log.ts';
 import type { ShardTokens } from '../broker/shard-token.ts';
 import type { TunnelRow } from '../store/repositories/tunnels.ts';
 import type { Store } from '../store/types.ts';
@@ -10,8 +12,12 @@ import { badRequest, forbidden, notFound, type ApiRefusal } from './errors.ts';
 /** Everything the routes share; built once by startService. */
 export interface ServiceContext {
   store: Store;
-  broker: Broker;
+  broker: CommandBroker;
+  /** The SSE events kept for callers that resume with Last-Event-ID. */
+  eventBuffer: EventBuffer;
+  trafficLog: TrafficLog;
   authenticator: Authenticator;
+  signInLimiter: SignInLimiter;
   shardTokens: ShardTokens;
   limits: {
     maxBodyBytes: number;

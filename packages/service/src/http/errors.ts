@@ -31,6 +31,13 @@ export class ApiRefusal extends Error {
   }
 }
 
+/** A body the JSON parser refused: the code and message are the same on every route. */
+export class MalformedJson extends ApiRefusal {
+  constructor(message: string) {
+    super(400, 'invalid_request_error', 'invalid_json_payload', message);
+  }
+}
+
 export class JsonRpcRefusal extends Error {
   readonly status: number;
   readonly body: JsonRpcMessage;

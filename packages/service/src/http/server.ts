@@ -3,79 +3,20 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
-  type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
 import type { Logger } from 'pino';
-import {
-  JSONRPC_INVALID_REQUEST,
-  JSONRPC_PARSE_ERROR,
-  JSONRPC_SERVER_ERROR,
-  jsonRpcError,
-} from '@mcp-tunnel/protocol';
 import cookie from '@fastify/cookie';
-import { discardRefusedBody } from './discard-body.ts';
-import { ApiRefusal, JsonRpcRefusal } from './errors.ts';
+import { ApiRefusal, JsonRpcRefusal, MalformedJson } from './errors.ts';
+import { noRoute, refusalFor, sendRefusal } from './refusals.ts';
 import { authenticateRequest } from './authentication.ts';
 import { auditHooks } from './audit.ts';
 import type { ServiceContext } from './context.ts';
 import { registerTunnelApi } from './tunnel-api.ts';
-import { registerConnector } from './connector.ts';
+import { connectorPlugin } from './connector/plugin.ts';
 import { registerManagement } from './management/index.ts';
 import { registerConsole } from './console.ts';
 import { registerHealth } from './health.ts';
-
-/** A body the JSON parser refused: the code and message are the same on every route. */
-class MalformedJson extends ApiRefusal {
-  constructor(message: string) {
-    super(400, 'invalid_request_error', 'invalid_json_payload', message);
-  }
-}
-
-const isConnectorUrl = (url: string) => url.startsWith('/v1/mcp/') || url === '/v1/mcp';
-
-/** Fastify's own refusals (content type, size, parsing), re-worded to say what to do about them. */
-function describeFrameworkError(error: FastifyError, maxBodyBytes: number): ApiRefusal | undefined {
-  switch (error.code) {
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new ApiRefusal(
-        415,
-        'invalid_request_error',
-        'unsupported_media_type',
-        'This endpoint takes a JSON body: send it with the header Content-Type: application/json.',
-      );
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiRefusal(
-        413,
-        'invalid_request_error',
-        'request_body_too_large',
-        `The request body is larger than the service accepts (${maxBodyBytes} bytes). Send a smaller body; avoid large inline payloads.`,
-      );
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new MalformedJson(
-        'The request body is empty but Content-Type says JSON: send one JSON object, or no Content-Type header.',
-      );
-    default:
-      return undefined;
-  }
-}
-
-function sendRefusal(request: FastifyRequest, reply: FastifyReply, refusal: ApiRefusal | JsonRpcRefusal) {
-  if (refusal instanceof JsonRpcRefusal) {
-    return reply.status(refusal.status).headers(refusal.headers).send(refusal.body);
-  }
-  if (!isConnectorUrl(request.url))
-    return reply.status(refusal.status).headers(refusal.headers).send(refusal.body);
-  // Callers of the connector endpoint are MCP clients: they get the same refusal as a JSON-RPC error.
-  const code =
-    refusal instanceof MalformedJson
-      ? JSONRPC_PARSE_ERROR
-      : refusal.status === 400
-        ? JSONRPC_INVALID_REQUEST
-        : JSONRPC_SERVER_ERROR;
-  return reply.status(refusal.status).send(jsonRpcError(null, code, refusal.body.error.message));
-}
 
 export async function buildServer(context: ServiceContext, logger: Logger): Promise<FastifyInstance> {
   const app = Fastify({
@@ -129,54 +70,16 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
     );
   });
 
-  app.setErrorHandler(async (error: FastifyError | ApiRefusal | JsonRpcRefusal, request, reply) => {
-    if (error instanceof ApiRefusal || error instanceof JsonRpcRefusal)
-      return sendRefusal(request, reply, error);
-    const described = describeFrameworkError(error, context.limits.maxBodyBytes);
-    if (described && error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      // Fastify closes the connection here; read the rest of the body first so the caller gets the 413.
-      if (await discardRefusedBody(request.raw, context.limits.maxBodyBytes))
-        reply.removeHeader('connection');
-      return sendRefusal(request, reply, described);
-    }
-    if (described) return sendRefusal(request, reply, described);
-    if (error.validation || (error.statusCode && error.statusCode >= 400 && error.statusCode < 500)) {
-      return sendRefusal(
-        request,
-        reply,
-        new ApiRefusal(error.statusCode ?? 400, 'invalid_request_error', 'invalid_request', error.message),
-      );
-    }
-    request.log.error({ err: error }, 'unexpected error');
-    return sendRefusal(
-      request,
-      reply,
-      new ApiRefusal(
-        500,
-        'server_error',
-        null,
-        'The service failed while handling this request; it has been logged. Try again.',
-      ),
-    );
-  });
-
-  app.setNotFoundHandler((request, reply) =>
-    sendRefusal(
-      request,
-      reply,
-      new ApiRefusal(
-        404,
-        'invalid_request_error',
-        'not_found',
-        `No route ${request.method} ${request.url.split('?')[0]}. The API lives under /v1 (auth, tunnels, roles, members, invitations, service_accounts, api_keys, audit, connectors, me, mcp).`,
-      ),
-    ),
+  // The connector endpoint answers in JSON-RPC: its plugin has its own error and not-found handlers.
+  app.setErrorHandler(async (error: FastifyError | ApiRefusal | JsonRpcRefusal, request, reply) =>
+    sendRefusal(reply, await refusalFor(error, request, reply, context.limits.maxBodyBytes)),
   );
+  app.setNotFoundHandler((request, reply) => sendRefusal(reply, noRoute(request)));
 
   registerHealth(app);
   registerManagement(app, context);
   registerTunnelApi(app, context);
-  registerConnector(app, context);
+  await app.register(connectorPlugin, { prefix: '/v1/mcp', context });
   await registerConsole(app);
   return app;
 }

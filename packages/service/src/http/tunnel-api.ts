@@ -11,7 +11,7 @@ import {
   type TunnelResponseAck,
 } from '@mcp-tunnel/protocol';
 import type { Principal } from '../auth/principal.ts';
-import type { PollingClient, QueuedCommand } from '../broker/types.ts';
+import type { PollingClient, QueuedCommand } from '../broker/command-broker.ts';
 import { ApiRefusal, badRequest, describeIssues, forbidden, notFound } from './errors.ts';
 import { requireAny, visibleTunnel, type ServiceContext } from './context.ts';
 import { principalOf } from './request-principal.ts';
@@ -182,7 +182,7 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
           'tunnel_request_mismatch',
           `The X-Tunnel-Shard-Token header ${token ? 'does not match' : 'is missing for'} request ${payload.request_id} on tunnel ${tunnel.id}. Echo the shard_token of the polled command exactly, and post to the tunnel that received the command.`,
         );
-      if (!(await broker.deliver(tunnel.id, payload)))
+      if (!(await broker.deliver(tunnel.id, token, payload)))
         throw notFound(
           'pending_request_not_found',
           `Request ${payload.request_id} is already finished, expired or was abandoned by its caller; nothing is waiting for this response. Do not retry it.`,

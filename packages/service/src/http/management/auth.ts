@@ -8,7 +8,6 @@ import {
   hashSessionToken,
 } from '../../auth/browser-sessions.ts';
 import { hashInvitationToken } from '../../auth/invitations.ts';
-import { signInRetryAfter } from '../../auth/sign-in-limiter.ts';
 import { sortedAtoms, roleAtoms } from '../../auth/permissions.ts';
 import { nowIso, newId } from '../../store/ids.ts';
 import type { BrowserSessionRow } from '../../store/repositories/browser-sessions.ts';
@@ -80,7 +79,7 @@ async function signIn(
 
 /** Browser sign-in: first-run setup, sign-in and out, the current session, accepting an invitation. */
 export function registerAuthRoutes(app: FastifyInstance, context: ServiceContext): void {
-  const { store } = context;
+  const { store, signInLimiter } = context;
 
   app.get('/v1/auth/state', { config: { auth: 'none' } }, async () => ({
     setup_required: !(await store.members.hasSignIn()),
@@ -136,7 +135,7 @@ export function registerAuthRoutes(app: FastifyInstance, context: ServiceContext
     { config: { auth: 'none', action: 'auth.sign_in' } },
     async (request, reply) => {
       const body = parseBody(SignInSchema, request.body, '{"email": "ada@example.com", "password": "..."}');
-      const retryAfter = await signInRetryAfter(store, body.email, request.ip);
+      const retryAfter = await signInLimiter.retryAfter(body.email, request.ip);
       const member = await store.members.getByEmail(body.email);
       if (member) noteAudit(request, { member });
       if (retryAfter > 0) throw tooManyAttempts(retryAfter);
@@ -144,7 +143,7 @@ export function registerAuthRoutes(app: FastifyInstance, context: ServiceContext
         ? await verifyPassword(body.password, member.password_hash)
         : await verifyAgainstDecoy(body.password);
       if (!member || !matches) {
-        await store.signInAttempts.recordFailure({ email: body.email, ip: request.ip, at: nowIso() });
+        await signInLimiter.recordFailure(body.email, request.ip);
         noteAudit(request, { target: body.email });
         throw new ApiRefusal(401, 'authentication_error', 'invalid_credentials', WRONG_CREDENTIALS);
       }
@@ -189,12 +188,12 @@ export function registerAuthRoutes(app: FastifyInstance, context: ServiceContext
         request.body,
         '{"token": "from the invitation link", "name": "Ada", "password": "at least 12 characters"}',
       );
-      const retryAfter = await signInRetryAfter(store, null, request.ip);
+      const retryAfter = await signInLimiter.retryAfter(null, request.ip);
       if (retryAfter > 0) throw tooManyAttempts(retryAfter);
       const invitation = await store.invitations.findByHash(hashInvitationToken(body.token));
       const at = nowIso();
       if (!invitation || invitation.accepted_at || invitation.expires_at <= at) {
-        await store.signInAttempts.recordFailure({ email: null, ip: request.ip, at });
+        await signInLimiter.recordFailure(null, request.ip);
         if (invitation) noteAudit(request, { target: invitation.id });
         throw notFound(
           'invitation_invalid',

@@ -144,7 +144,7 @@ export function registerTunnelRoutes(app: FastifyInstance, context: ServiceConte
           created_at: session.created_at,
           last_used_at: session.last_used_at,
         })),
-        recent_traffic: await context.broker.recentTraffic(tunnel.id),
+        recent_traffic: await context.trafficLog.recent(tunnel.id),
       };
     },
   );

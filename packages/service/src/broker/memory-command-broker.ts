@@ -1,27 +1,26 @@
 import { randomBytes } from 'node:crypto';
-import { isTerminalResponseType, STANDALONE_STREAM, type TunnelResponsePayload } from '@mcp-tunnel/protocol';
-import type {
-  Broker,
-  BufferedEvent,
-  ClientPresence,
-  Replay,
-  PollingClient,
-  QueuedCommand,
-  ResponseListener,
-  TakeOptions,
-  TrafficEntry,
-} from './types.ts';
-
-/** A tunnel counts as online while a poll is open and this long after the last one ended. */
-export const PRESENCE_WINDOW_MS = 10_000;
-/** How many recent calls per tunnel the live view keeps. */
-export const TRAFFIC_RING_SIZE = 100;
+import { isTerminalResponseType, type TunnelResponsePayload } from '@mcp-tunnel/protocol';
+import {
+  PRESENCE_WINDOW_MS,
+  type ClientPresence,
+  type CommandBroker,
+  type PollingClient,
+  type QueuedCommand,
+  type ResponseListener,
+  type TakeOptions,
+} from './command-broker.ts';
 
 interface Waiter {
   limit: number;
   channels?: ReadonlySet<string>;
   extensions: ReadonlySet<string>;
   resolve: (commands: QueuedCommand[]) => void;
+}
+
+interface Pending {
+  tunnelId: string;
+  shardToken: string;
+  listener: ResponseListener;
 }
 
 interface ClientState {
@@ -36,8 +35,6 @@ interface Presence {
   clients: Map<string, ClientState>;
 }
 
-const isRecent = (polls: number, endedAt: number) => polls > 0 || Date.now() - endedAt <= PRESENCE_WINDOW_MS;
-
 /** Whether a poller with these channels and extensions may be given `command`. */
 const accepts = (
   channels: ReadonlySet<string> | undefined,
@@ -45,100 +42,37 @@ const accepts = (
   command: QueuedCommand,
 ) =>
   (!channels || channels.has(command.channel)) &&
-  (command.commandType !== 'standalone_stream' || extensions.has(STANDALONE_STREAM));
+  (command.extension === undefined || extensions.has(command.extension));
 
-/** How many events, and bytes of them, each session's resumption buffer keeps, and for how long. */
-export interface EventBufferLimits {
-  events: number;
-  bytes: number;
-  ageMs: number;
-}
-
-export const DEFAULT_EVENT_BUFFER: EventBufferLimits = {
-  events: 500,
-  bytes: 8 * 1024 * 1024,
-  ageMs: 5 * 60_000,
-};
-
-interface TimedEvent extends BufferedEvent {
-  at: number;
-}
-
-/**
- * The embedded broker: queues, waiting pollers, pending callers, client presence and the sessions' event
- * buffers, all in this process.
- */
-export class MemoryBroker implements Broker {
+/** The embedded command broker: queues, waiting pollers, pending callers and presence, in this process. */
+export class MemoryCommandBroker implements CommandBroker {
   readonly nodeId = `node-${randomBytes(6).toString('hex')}`;
   readonly #queues = new Map<string, QueuedCommand[]>();
   readonly #waiters = new Map<string, Waiter[]>();
-  readonly #pending = new Map<string, { tunnelId: string; listener: ResponseListener }>();
+  readonly #pending = new Map<string, Pending>();
   readonly #presence = new Map<string, Presence>();
-  readonly #events = new Map<string, TimedEvent[]>();
-  readonly #bufferLimits: EventBufferLimits;
-  readonly #sweeper: NodeJS.Timeout;
-  readonly #traffic = new Map<string, TrafficEntry[]>();
+  readonly #presenceWindowMs: number;
   #closed = false;
 
-  constructor(bufferLimits: EventBufferLimits = DEFAULT_EVENT_BUFFER) {
-    this.#bufferLimits = bufferLimits;
-    // Sessions that stop sending events still give their buffers back once the events age out.
-    this.#sweeper = setInterval(() => {
-      for (const key of [...this.#events.keys()]) this.#fresh(key);
-    }, bufferLimits.ageMs);
-    this.#sweeper.unref();
-  }
-
-  async recordEvent(tunnelId: string, sessionId: string, event: BufferedEvent): Promise<void> {
-    const { events: maxEvents, bytes: maxBytes } = this.#bufferLimits;
-    // An event larger than the whole buffer is not kept; its stream cannot be resumed past it.
-    if ((event.data?.length ?? 0) > maxBytes) return;
-    const key = `${tunnelId}\n${sessionId}`;
-    const events = this.#fresh(key) ?? [];
-    events.push({ ...event, at: Date.now() });
-    let bytes = events.reduce((sum, e) => sum + (e.data?.length ?? 0), 0);
-    while (events.length > maxEvents || bytes > maxBytes) bytes -= events.shift()!.data?.length ?? 0;
-    this.#events.set(key, events);
-  }
-
-  async eventsAfter(
-    tunnelId: string,
-    sessionId: string,
-    streamId: string,
-    seq: number,
-  ): Promise<Replay | undefined> {
-    const stream = (this.#fresh(`${tunnelId}\n${sessionId}`) ?? []).filter((e) => e.streamId === streamId);
-    if (stream.length === 0) return undefined;
-    const events = stream.filter((e) => e.seq > seq).map(({ at: _at, ...event }) => event);
-    // Resumable only when no event after the caller's last one is missing.
-    if (events.some((event, i) => event.seq !== seq + 1 + i)) return undefined;
-    if (events.length === 0 && stream.at(-1)!.seq < seq) return undefined;
-    return { events, ended: stream.some((e) => e.last) };
-  }
-
-  /** The session's events younger than the age limit; an emptied buffer is forgotten. */
-  #fresh(key: string): TimedEvent[] | undefined {
-    const events = this.#events.get(key);
-    if (!events) return undefined;
-    const oldest = Date.now() - this.#bufferLimits.ageMs;
-    const kept = events.filter((e) => e.at >= oldest);
-    if (kept.length === 0) this.#events.delete(key);
-    else this.#events.set(key, kept);
-    return kept.length ? kept : undefined;
+  constructor(options: { presenceWindowMs?: number } = {}) {
+    this.#presenceWindowMs = options.presenceWindowMs ?? PRESENCE_WINDOW_MS;
   }
 
   async enqueue(command: QueuedCommand, listener: ResponseListener): Promise<void> {
     if (this.#closed) return listener.onClosed();
-    this.#pending.set(command.requestId, { tunnelId: command.tunnelId, listener });
+    this.#pending.set(command.requestId, {
+      tunnelId: command.tunnelId,
+      shardToken: command.shardToken,
+      listener,
+    });
     this.#queue(command.tunnelId).push(command);
     this.#wake(command.tunnelId);
   }
 
-  async abandon(requestId: string): Promise<void> {
-    const pending = this.#pending.get(requestId);
-    if (!pending) return;
+  async abandon(tunnelId: string, requestId: string): Promise<void> {
+    if (this.#pending.get(requestId)?.tunnelId !== tunnelId) return;
     this.#pending.delete(requestId);
-    this.#unqueue(pending.tunnelId, requestId);
+    this.#unqueue(tunnelId, requestId);
   }
 
   async take(tunnelId: string, options: TakeOptions): Promise<QueuedCommand[]> {
@@ -176,9 +110,9 @@ export class MemoryBroker implements Broker {
     }
   }
 
-  async deliver(tunnelId: string, payload: TunnelResponsePayload): Promise<boolean> {
+  async deliver(tunnelId: string, shardToken: string, payload: TunnelResponsePayload): Promise<boolean> {
     const pending = this.#pending.get(payload.request_id);
-    if (!pending || pending.tunnelId !== tunnelId) return false;
+    if (!pending || pending.tunnelId !== tunnelId || pending.shardToken !== shardToken) return false;
     if (isTerminalResponseType(payload.resp_type)) {
       this.#pending.delete(payload.request_id);
       this.#unqueue(tunnelId, payload.request_id);
@@ -213,7 +147,7 @@ export class MemoryBroker implements Broker {
   async isOnline(tunnelId: string): Promise<boolean> {
     const presence = this.#presence.get(tunnelId);
     if (!presence) return false;
-    return isRecent(presence.pollsInProgress, presence.lastPollEndedAt);
+    return this.#isRecent(presence.pollsInProgress, presence.lastPollEndedAt);
   }
 
   async clients(tunnelId: string): Promise<ClientPresence[]> {
@@ -221,33 +155,24 @@ export class MemoryBroker implements Broker {
     if (!clients) return [];
     const current: ClientPresence[] = [];
     for (const [instanceId, state] of clients) {
-      if (isRecent(state.pollsInProgress, state.lastPollEndedAt)) current.push(state.presence);
+      if (this.#isRecent(state.pollsInProgress, state.lastPollEndedAt)) current.push(state.presence);
       // A client gone for good (restarted with a new instance id) is forgotten, so the map stays small.
       else clients.delete(instanceId);
     }
     return current;
   }
 
-  async recordTraffic(tunnelId: string, entry: TrafficEntry): Promise<void> {
-    let ring = this.#traffic.get(tunnelId);
-    if (!ring) this.#traffic.set(tunnelId, (ring = []));
-    ring.push(entry);
-    if (ring.length > TRAFFIC_RING_SIZE) ring.splice(0, ring.length - TRAFFIC_RING_SIZE);
-  }
-
-  async recentTraffic(tunnelId: string): Promise<TrafficEntry[]> {
-    return [...(this.#traffic.get(tunnelId) ?? [])].reverse();
-  }
-
   async close(): Promise<void> {
     this.#closed = true;
-    clearInterval(this.#sweeper);
-    this.#events.clear();
     for (const waiters of [...this.#waiters.values()]) for (const waiter of [...waiters]) waiter.resolve([]);
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     this.#queues.clear();
     for (const { listener } of pending) listener.onClosed();
+  }
+
+  #isRecent(polls: number, endedAt: number): boolean {
+    return polls > 0 || Date.now() - endedAt <= this.#presenceWindowMs;
   }
 
   #queue(tunnelId: string): QueuedCommand[] {

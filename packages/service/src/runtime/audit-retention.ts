@@ -1,11 +1,9 @@
 import type { Logger } from 'pino';
-import type { Store } from './store/types.ts';
+import type { Store } from '../store/types.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Pruning is cheap (an indexed range delete), so once an hour keeps the table within a day of its bound. */
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
-
-export const DEFAULT_AUDIT_RETENTION_DAYS = 365;
 
 export interface AuditRetention {
   stop(): void;

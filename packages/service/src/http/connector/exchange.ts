@@ -6,8 +6,11 @@ import {
   type JsonRpcId,
   type TunnelResponsePayload,
 } from '@mcp-tunnel/protocol';
-import type { BufferedEvent, Replay, ResponseListener } from '../broker/types.ts';
-import { callerResponseHeaders } from './connector-headers.ts';
+import type { CommandBroker, QueuedCommand, ResponseListener } from '../../broker/command-broker.ts';
+import type { BufferedEvent, EventBuffer } from '../../broker/event-buffer.ts';
+import { callerResponseHeaders } from './headers.ts';
+import { streamIdOf, type LiveStream, type ResumableStreams } from './resumption.ts';
+import { SSE_HEADERS, sseFrame } from './sse.ts';
 
 /**
  * What the caller sent: a request waits for its answer, a notification or termination for the client's
@@ -18,63 +21,46 @@ export type ExchangeKind = 'request' | 'notification' | 'termination' | 'stream'
 export interface ExchangeOptions {
   reply: FastifyReply;
   kind: ExchangeKind;
+  command: QueuedCommand;
   rpcId: JsonRpcId | null;
   /** The caller's Accept includes text/event-stream. */
   wantsSse: boolean;
   /** Hold notifications until the final answer, so its headers (a minted session id) can still be sent. */
   holdNotifications: boolean;
+  /** The session whose buffer keeps this exchange's SSE events ('' outside a session). */
+  sessionId: string;
+  /** A stream must be opened within this long (the tunnel's response_timeout). */
+  openWithinMs: number;
+  /** The refusal a caller gets when the tunnel-client does not answer in time. */
+  lateAnswer: string;
   /** Runs on the terminal response before it is written; returns headers to add (a minted session id). */
   onTerminal: (payload: TunnelResponsePayload) => Promise<Record<string, string>>;
-  /** Names this exchange's SSE stream in event ids (`<streamId>:<seq>`). */
-  streamId: string;
-  /** Keeps each SSE event in the session's buffer, for callers that resume with Last-Event-ID. */
-  record: (event: BufferedEvent) => void;
-  /** The buffered events of this stream after `seq`. */
-  replay: (seq: number) => Promise<Replay | undefined>;
-  /**
-   * The caller hung up before the end. `resumable` when it had received event ids: the exchange then goes
-   * on buffering, and a GET with Last-Event-ID can take the stream over (resume()).
-   */
-  callerLeft: (resumable: boolean) => void;
+  broker: CommandBroker;
+  eventBuffer: EventBuffer;
+  streams: ResumableStreams;
   log: FastifyBaseLogger;
-}
-
-const SSE_HEADERS = {
-  'content-type': 'text/event-stream',
-  'cache-control': 'no-cache, no-transform',
-  connection: 'keep-alive',
-};
-
-/** An event id names the stream and the event's place in it. */
-export function eventId(streamId: string, seq: number): string {
-  return `${streamId}:${seq}`;
-}
-
-export function parseEventId(id: string): { streamId: string; seq: number } | undefined {
-  const colon = id.lastIndexOf(':');
-  const seq = Number(id.slice(colon + 1));
-  if (colon <= 0 || !/^\d+$/.test(id.slice(colon + 1)) || !Number.isSafeInteger(seq)) return undefined;
-  return { streamId: id.slice(0, colon), seq };
-}
-
-/** One buffered event as SSE; a final marker (no message) is never written. */
-export function sseFrame(event: BufferedEvent): string {
-  return `event: message\nid: ${eventId(event.streamId, event.seq)}\ndata: ${event.data}\n\n`;
 }
 
 const validStatus = (code: number) => Number.isInteger(code) && code >= 200 && code <= 599;
 /** The `retry:` a standalone stream announces, so a caller comes back promptly after its lifetime ends. */
 const STREAM_RECONNECT_MS = 1000;
+/** A standalone stream whose caller dropped it waits this long to be resumed before it is closed. */
+const DETACHED_STREAM_GRACE_MS = 30_000;
 
 /**
  * One caller waiting on one command: turns the tunnel-client's responses into the caller's HTTP answer,
  * JSON or an SSE stream, and ends it exactly once (answer, deadline, shutdown or the caller hanging up).
+ * It owns the command's deadlines, and abandons the command when the caller will not get its answer.
  * An SSE stream outlives a dropped connection: its events are buffered, and a caller that comes back with
  * Last-Event-ID gets what it missed and the rest (resume()).
  */
-export class ConnectorExchange implements ResponseListener {
-  readonly done: Promise<void>;
+export class ConnectorExchange implements ResponseListener, LiveStream {
+  readonly tunnelId: string;
+  readonly sessionId: string;
+  readonly streamId: string;
+  readonly standalone: boolean;
   readonly #options: ExchangeOptions;
+  readonly #done: Promise<void>;
   #resolve!: () => void;
   #finished = false;
   #streaming = false;
@@ -86,24 +72,49 @@ export class ConnectorExchange implements ResponseListener {
   /** Settles the current resume() call when its connection ends. */
   #released: (() => void) | undefined;
   readonly #held: unknown[] = [];
+  readonly #timers: NodeJS.Timeout[] = [];
+  #graceTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ExchangeOptions) {
     this.#options = options;
-    this.done = new Promise((resolve) => (this.#resolve = resolve));
+    this.tunnelId = options.command.tunnelId;
+    this.sessionId = options.sessionId;
+    this.standalone = options.kind === 'stream';
+    this.streamId = streamIdOf(options.command.requestId, this.standalone);
+    this.#done = new Promise((resolve) => (this.#resolve = resolve));
     options.reply.raw.once('close', () => this.#left(options.reply.raw));
   }
 
-  get finished(): boolean {
-    return this.#finished;
-  }
-
-  get streaming(): boolean {
-    return this.#streaming;
-  }
-
-  /** A caller is connected to the SSE stream. */
-  get attached(): boolean {
-    return this.#sink !== undefined;
+  /**
+   * Sends the command and waits until the caller has its answer, or will not get one. Meanwhile an SSE
+   * exchange can be resumed (ResumableStreams).
+   */
+  async run(): Promise<void> {
+    const { command, kind, broker, streams } = this.#options;
+    this.#timers.push(
+      setTimeout(() => {
+        this.#abandon();
+        this.#expire(504, this.#options.lateAnswer);
+      }, command.deadlineAt - Date.now()),
+    );
+    // A stream must at least be opened within the tunnel's response_timeout.
+    if (kind === 'stream')
+      this.#timers.push(
+        setTimeout(() => {
+          if (this.#streaming) return;
+          this.#abandon();
+          this.#fail(504, this.#options.lateAnswer);
+        }, this.#options.openWithinMs),
+      );
+    if (kind !== 'termination') streams.add(this);
+    try {
+      await broker.enqueue(command, this);
+      await this.#done;
+    } finally {
+      streams.delete(this);
+      for (const timer of this.#timers) clearTimeout(timer);
+      clearTimeout(this.#graceTimer);
+    }
   }
 
   onResponse(payload: TunnelResponsePayload): void {
@@ -121,28 +132,12 @@ export class ConnectorExchange implements ResponseListener {
   }
 
   onClosed(): void {
-    this.fail(503, 'The tunnel-service is shutting down; retry the request shortly.');
+    this.#fail(503, 'The tunnel-service is shutting down; retry the request shortly.');
   }
 
-  /** Ends the exchange with a JSON-RPC error (deadline, shutdown), unless it already ended. */
-  fail(status: number, message: string): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.#writeError(status, message);
-  }
-
-  /** A stream's lifetime is over: an open stream ends normally (the caller reconnects), else as fail(). */
-  expire(status: number, message: string): void {
-    if (this.#finished || !this.#streaming || this.#options.kind !== 'stream')
-      return this.fail(status, message);
-    this.#finished = true;
-    this.#endStream();
-  }
-
-  /** The caller is not coming back (no resumption): nothing more is written or buffered. */
-  callerGone(): void {
-    this.#finished = true;
-    this.#resolve();
+  sessionEnded(): void {
+    this.#abandon();
+    this.#expire(404, 'The session was terminated.');
   }
 
   /**
@@ -156,7 +151,12 @@ export class ConnectorExchange implements ResponseListener {
     let sent = seq;
     // Events may arrive while the buffer is read: read again until nothing is left behind.
     while (this.#seq > sent) {
-      const replay = await this.#options.replay(sent);
+      const replay = await this.#options.eventBuffer.eventsAfter(
+        this.tunnelId,
+        this.sessionId,
+        this.streamId,
+        sent,
+      );
       if (!replay || replay.events.length === 0) break;
       for (const event of replay.events) {
         if (event.data !== null) raw.write(sseFrame(event));
@@ -177,6 +177,25 @@ export class ConnectorExchange implements ResponseListener {
     });
   }
 
+  /** The caller will not get the answer: the command is no longer pending, so a late response is refused. */
+  #abandon(): void {
+    void this.#options.broker.abandon(this.tunnelId, this.#options.command.requestId);
+  }
+
+  /** Ends the exchange with a JSON-RPC error (deadline, shutdown), unless it already ended. */
+  #fail(status: number, message: string): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#writeError(status, message);
+  }
+
+  /** A stream's lifetime is over: an open stream ends normally (the caller reconnects), else as #fail(). */
+  #expire(status: number, message: string): void {
+    if (this.#finished || !this.#streaming || !this.standalone) return this.#fail(status, message);
+    this.#finished = true;
+    this.#endStream();
+  }
+
   /** A caller's connection closed. */
   #left(raw: ServerResponse): void {
     if (raw === this.#sink || (!this.#streaming && raw === this.#options.reply.raw)) {
@@ -184,12 +203,32 @@ export class ConnectorExchange implements ResponseListener {
       this.#released = undefined;
       this.#sink = undefined;
       // Resumable once the caller has seen an event id to come back with.
-      if (!this.#ended && !(this.#finished && !this.#streaming)) this.#options.callerLeft(this.#seq > 0);
+      if (!this.#ended && !(this.#finished && !this.#streaming)) this.#callerLeft(this.#seq > 0);
     }
   }
 
+  /**
+   * The caller hung up before the end. With an event id to come back with, a request goes on to its answer
+   * (or deadline), buffered, and a standalone stream waits a little; otherwise the exchange is over.
+   */
+  #callerLeft(resumable: boolean): void {
+    if (!resumable) {
+      this.#finished = true;
+      this.#resolve();
+      this.#abandon();
+      return;
+    }
+    if (!this.standalone) return;
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = setTimeout(() => {
+      if (this.#sink) return;
+      this.#abandon();
+      this.#expire(504, 'The standalone stream was not resumed.');
+    }, DETACHED_STREAM_GRACE_MS);
+  }
+
   #openStream(payload: TunnelResponsePayload): void {
-    if (this.#options.kind !== 'stream' || this.#streaming || this.#options.reply.raw.destroyed) return;
+    if (!this.standalone || this.#streaming || this.#options.reply.raw.destroyed) return;
     this.#startStream(callerResponseHeaders(payload.resp_headers));
     // Tells the caller how soon to reconnect when the stream ends at the end of its lifetime.
     this.#sink?.write(`retry: ${STREAM_RECONNECT_MS}\n\n`);
@@ -197,7 +236,7 @@ export class ConnectorExchange implements ResponseListener {
 
   #notify(message: unknown): void {
     if (!message) return;
-    if (this.#options.kind === 'stream') {
+    if (this.standalone) {
       if (this.#streaming) this.#event(message);
       return;
     }
@@ -275,8 +314,10 @@ export class ConnectorExchange implements ResponseListener {
   #event(message: unknown, last = false): void {
     this.#seq += 1;
     const data = message === null ? null : JSON.stringify(message);
-    const event: BufferedEvent = { streamId: this.#options.streamId, seq: this.#seq, data, last };
-    this.#options.record(event);
+    const event: BufferedEvent = { streamId: this.streamId, seq: this.#seq, data, last };
+    this.#options.eventBuffer
+      .record(this.tunnelId, this.sessionId, event)
+      .catch((error: unknown) => this.#options.log.error({ err: error }, 'could not buffer an SSE event'));
     if (data !== null) this.#sink?.write(sseFrame(event));
   }
 

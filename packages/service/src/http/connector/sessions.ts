@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { HEADER, headerValue, JSONRPC_SERVER_ERROR, type TunnelResponsePayload } from '@mcp-tunnel/protocol';
-import type { Store } from '../store/types.ts';
-import { nowIso } from '../store/ids.ts';
-import { JsonRpcRefusal } from './errors.ts';
+import type { Store } from '../../store/types.ts';
+import { nowIso } from '../../store/ids.ts';
+import { JsonRpcRefusal } from '../errors.ts';
 
 /**
  * The connector's session table. Sessions are recorded at `initialize`; when the MCP server's binding has no

@@ -1,0 +1,49 @@
+/** One SSE event the connector endpoint sent a caller, kept so a caller can resume with Last-Event-ID. */
+export interface BufferedEvent {
+  /** The stream (one POST's answer, or one standalone GET stream) and the event's place in it, from 1. */
+  streamId: string;
+  seq: number;
+  /** The message as the event's `data` (JSON), or null for the marker that ends a stream. */
+  data: string | null;
+  /** The stream's final event: nothing follows it. */
+  last: boolean;
+}
+
+/** What a resumption finds: the events after the caller's last one, and whether the stream has ended. */
+export interface Replay {
+  events: BufferedEvent[];
+  ended: boolean;
+}
+
+/** How many events, and bytes of them, each session's buffer keeps, and for how long. */
+export interface EventBufferLimits {
+  events: number;
+  bytes: number;
+  ageMs: number;
+}
+
+/**
+ * The SSE resumption buffer: the last events of each MCP session (tunnel id + session id; '' for calls
+ * outside a session), bounded by count, bytes and age, oldest dropped first. In process for the embedded
+ * mode; a capped stream per session in a cluster, so a caller can resume on any node.
+ */
+export interface EventBuffer {
+  /**
+   * Adds an event to the session's buffer. An event larger than the whole byte bound is not kept, so its
+   * stream cannot be resumed past it. One stream's events are recorded in order.
+   */
+  record(tunnelId: string, sessionId: string, event: BufferedEvent): Promise<void>;
+  /**
+   * The buffered events of `streamId` after `seq`, or undefined when the buffer no longer holds them all
+   * (the stream is unknown to this session, or events after `seq` were already dropped): a replay never
+   * has a hole in it.
+   */
+  eventsAfter(
+    tunnelId: string,
+    sessionId: string,
+    streamId: string,
+    seq: number,
+  ): Promise<Replay | undefined>;
+  /** Stops the buffer's housekeeping and drops what it holds. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,63 @@
+import type { BufferedEvent, EventBuffer, EventBufferLimits, Replay } from './event-buffer.ts';
+
+interface TimedEvent extends BufferedEvent {
+  at: number;
+}
+
+/** The embedded event buffer: each session's events in an array of this process. */
+export class MemoryEventBuffer implements EventBuffer {
+  readonly #events = new Map<string, TimedEvent[]>();
+  readonly #limits: EventBufferLimits;
+  readonly #sweeper: NodeJS.Timeout;
+
+  constructor(limits: EventBufferLimits) {
+    this.#limits = limits;
+    // Sessions that stop sending events still give their buffers back once the events age out.
+    this.#sweeper = setInterval(() => {
+      for (const key of [...this.#events.keys()]) this.#fresh(key);
+    }, limits.ageMs);
+    this.#sweeper.unref();
+  }
+
+  async record(tunnelId: string, sessionId: string, event: BufferedEvent): Promise<void> {
+    const { events: maxEvents, bytes: maxBytes } = this.#limits;
+    if ((event.data?.length ?? 0) > maxBytes) return;
+    const key = `${tunnelId}\n${sessionId}`;
+    const events = this.#fresh(key) ?? [];
+    events.push({ ...event, at: Date.now() });
+    let bytes = events.reduce((sum, e) => sum + (e.data?.length ?? 0), 0);
+    while (events.length > maxEvents || bytes > maxBytes) bytes -= events.shift()!.data?.length ?? 0;
+    this.#events.set(key, events);
+  }
+
+  async eventsAfter(
+    tunnelId: string,
+    sessionId: string,
+    streamId: string,
+    seq: number,
+  ): Promise<Replay | undefined> {
+    const stream = (this.#fresh(`${tunnelId}\n${sessionId}`) ?? []).filter((e) => e.streamId === streamId);
+    if (stream.length === 0) return undefined;
+    const events = stream.filter((e) => e.seq > seq).map(({ at: _at, ...event }) => event);
+    // Resumable only when no event after the caller's last one is missing.
+    if (events.some((event, i) => event.seq !== seq + 1 + i)) return undefined;
+    if (events.length === 0 && stream.at(-1)!.seq < seq) return undefined;
+    return { events, ended: stream.some((e) => e.last) };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+    this.#events.clear();
+  }
+
+  /** The session's events younger than the age limit; an emptied buffer is forgotten. */
+  #fresh(key: string): TimedEvent[] | undefined {
+    const events = this.#events.get(key);
+    if (!events) return undefined;
+    const oldest = Date.now() - this.#limits.ageMs;
+    const kept = events.filter((e) => e.at >= oldest);
+    if (kept.length === 0) this.#events.delete(key);
+    else this.#events.set(key, kept);
+    return kept.length ? kept : undefined;
+  }
+}

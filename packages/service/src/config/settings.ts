@@ -1,0 +1,143 @@
+/**
+ * One setting of tunnel-service: its `start` flag, environment variable, default and help text. This table
+ * is the single source for the command line (`tunnel-service start`), the defaults of `startService`, and
+ * the generated reference (docs/service-config.md).
+ */
+export interface Setting {
+  /** The flag of `tunnel-service start`; absent for what only `startService` takes. */
+  flag?: string;
+  /** What the value is, in the flag's terms: named in --help (`--port <port>`) and in the reference. */
+  value: string;
+  env?: string;
+  help: string;
+  /** In the unit `startService` takes (milliseconds where the flag takes seconds). */
+  defaultValue?: string | number;
+  /** Says where the default comes from, when it depends on the environment. */
+  defaultText?: string;
+  /** Only the command line has it: not an option of `startService`. */
+  commandLineOnly?: boolean;
+  /** Takes a value more than once on the command line. */
+  repeatable?: boolean;
+  choices?: readonly string[];
+  /**
+   * Turns the flag's text into what `startService` takes; throws an Error saying what is allowed.
+   * Absent: the text itself.
+   */
+  parse?: (text: string) => number;
+  /** The default as the flag would write it, when it differs from the value `startService` takes. */
+  showDefault?: (value: number) => string;
+}
+
+function wholeNumber(text: string, min: number, max: number | undefined, what: string): number {
+  const number = Number(text);
+  if (!/^\d+$/.test(text) || number < min || (max !== undefined && number > max)) throw new Error(what);
+  return number;
+}
+
+const port = (text: string) =>
+  wholeNumber(text, 0, 65535, 'give a port number from 0 to 65535 (0 picks a free port).');
+const bytes = (text: string) =>
+  wholeNumber(text, 1024, undefined, 'give a whole number of bytes, at least 1024.');
+const atLeastOne = (unit: string) => (text: string) =>
+  wholeNumber(text, 1, undefined, `give a whole number of ${unit}, at least 1.`);
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const SETTINGS = {
+  host: {
+    flag: '--host',
+    value: 'host',
+    env: 'TUNNEL_SERVICE_HOST',
+    help: 'address to listen on',
+    defaultValue: '127.0.0.1',
+  },
+  port: {
+    flag: '--port',
+    value: 'port',
+    env: 'TUNNEL_SERVICE_PORT',
+    help: 'port to listen on; 0 picks a free one',
+    defaultValue: 8787,
+    parse: port,
+  },
+  dataDir: {
+    flag: '--data-dir',
+    value: 'dir',
+    env: 'TUNNEL_SERVICE_DATA_DIR',
+    help: 'where the database lives',
+    defaultText: '$XDG_DATA_HOME/mcp-tunnel, else ~/.local/share/mcp-tunnel',
+  },
+  ownerKeyFile: {
+    flag: '--owner-key-file',
+    value: 'path',
+    help: 'on first start, also write the owner API key here (mode 0600)',
+    commandLineOnly: true,
+  },
+  logLevel: {
+    flag: '--log-level',
+    value: 'level',
+    help: 'log level (logs go to stderr)',
+    defaultValue: 'info',
+    choices: LOG_LEVELS,
+  },
+  allowedOrigins: {
+    flag: '--allowed-origin',
+    value: 'origin',
+    help: 'an Origin allowed to call /v1/mcp besides the service itself (repeatable)',
+    repeatable: true,
+  },
+  maxBodyBytes: {
+    flag: '--max-body-bytes',
+    value: 'bytes',
+    help: 'largest request body accepted',
+    defaultValue: 4 * 1024 * 1024,
+    parse: bytes,
+  },
+  maxPollWaitMs: {
+    value: 'milliseconds',
+    help: 'the longest a poll is held open, whatever the tunnel-client asks',
+    defaultValue: 30_000,
+  },
+  eventBufferEvents: {
+    flag: '--event-buffer-events',
+    value: 'count',
+    env: 'TUNNEL_SERVICE_EVENT_BUFFER_EVENTS',
+    help: 'SSE events kept per MCP session so a caller that reconnects with Last-Event-ID gets what it missed',
+    defaultValue: 500,
+    parse: atLeastOne('events'),
+  },
+  eventBufferBytes: {
+    flag: '--event-buffer-bytes',
+    value: 'bytes',
+    env: 'TUNNEL_SERVICE_EVENT_BUFFER_BYTES',
+    help: 'bytes of those events kept per MCP session',
+    defaultValue: 8 * 1024 * 1024,
+    parse: bytes,
+  },
+  eventBufferAgeMs: {
+    flag: '--event-buffer-age',
+    value: 'seconds',
+    env: 'TUNNEL_SERVICE_EVENT_BUFFER_AGE',
+    help: 'how long those events are kept',
+    defaultValue: 5 * 60_000,
+    parse: (text: string) => atLeastOne('seconds')(text) * 1000,
+    showDefault: (ms: number) => String(ms / 1000),
+  },
+  auditRetentionDays: {
+    flag: '--audit-retention',
+    value: 'days',
+    env: 'TUNNEL_SERVICE_AUDIT_RETENTION',
+    help: 'audit entries older than this are deleted (checked hourly)',
+    defaultValue: 365,
+    parse: atLeastOne('days'),
+  },
+} as const satisfies Record<string, Setting>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+/** The default of a setting as its flag writes it (seconds where `startService` takes milliseconds). */
+export function flagDefault(setting: Setting): string | undefined {
+  if (setting.defaultValue === undefined) return setting.defaultText;
+  if (setting.showDefault && typeof setting.defaultValue === 'number')
+    return setting.showDefault(setting.defaultValue);
+  return String(setting.defaultValue);
+}

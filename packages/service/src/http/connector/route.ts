@@ -1,0 +1,141 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  HEADER,
+  JSONRPC_SERVER_ERROR,
+  parseConfigDuration,
+  STANDALONE_STREAM,
+  type JsonRpcId,
+} from '@mcp-tunnel/protocol';
+import type { QueuedCommand } from '../../broker/command-broker.ts';
+import { newId, nowIso } from '../../store/ids.ts';
+import type { TunnelRow } from '../../store/repositories/tunnels.ts';
+import { JsonRpcRefusal } from '../errors.ts';
+import type { ServiceContext } from '../context.ts';
+import { principalOf } from '../request-principal.ts';
+import { commandHeaders } from './headers.ts';
+import { ConnectorSessions } from './sessions.ts';
+import { ConnectorExchange } from './exchange.ts';
+import { ResumableStreams } from './resumption.ts';
+import {
+  channelOf,
+  checkOrigin,
+  connectorTunnel,
+  exchangeKind,
+  requireUse,
+  singleHeader,
+  streamHeaders,
+  type ConnectorRequest,
+} from './request.ts';
+
+const FALLBACK_DEADLINE_MS = 60_000;
+/**
+ * How long one standalone stream (GET) lives. It then ends normally and the caller, told `retry:`, opens
+ * the next one; the bound means a tunnel-client never holds a stream whose caller has silently left.
+ */
+const STREAM_LIFETIME_MS = 5 * 60_000;
+
+function deadlineMs(tunnel: TunnelRow): number {
+  return parseConfigDuration(tunnel.response_timeout) ?? FALLBACK_DEADLINE_MS;
+}
+
+/**
+ * The MCP Streamable HTTP endpoint of a tunnel: each POST, GET or DELETE becomes a command for the
+ * tunnel-client, and the caller gets the client's answer, or a prompt JSON-RPC error when that cannot
+ * happen.
+ */
+export function connectorHandler(context: ServiceContext) {
+  const { broker, eventBuffer, trafficLog } = context;
+  const sessions = new ConnectorSessions(context.store);
+  const streams = new ResumableStreams(eventBuffer, context.limits.eventBuffer);
+
+  return async function handle(request: FastifyRequest<ConnectorRequest>, reply: FastifyReply) {
+    checkOrigin(context, request);
+    const tunnel = await connectorTunnel(context, request);
+    const isPublic = tunnel.connector_access === 'public';
+    const channel = channelOf(request);
+    if (!isPublic) requireUse(principalOf(request));
+
+    const sessionId = singleHeader(request, HEADER.mcpSessionId);
+    const lastEventId = singleHeader(request, HEADER.lastEventId);
+    if (request.method === 'GET' && lastEventId !== undefined) {
+      if (sessionId) await sessions.check(tunnel.id, channel, sessionId);
+      if (await streams.resume(reply, tunnel.id, sessionId ?? '', lastEventId)) return reply;
+    }
+    const { kind, message } = await exchangeKind(context, request, tunnel.id, sessionId);
+    const rpcId = kind === 'request' ? ((message!.id as JsonRpcId | undefined) ?? null) : null;
+    if (sessionId) await sessions.check(tunnel.id, channel, sessionId);
+
+    if (!(await broker.isOnline(tunnel.id)))
+      throw new JsonRpcRefusal(
+        503,
+        JSONRPC_SERVER_ERROR,
+        `Tunnel ${tunnel.id} is offline: no tunnel-client has polled it in the last few seconds. Start tunnel-client with this tunnel id (control_plane.tunnel_id ${tunnel.id}) and a runtime key with Tunnels Read + Use, then retry.`,
+        rpcId,
+      );
+
+    const requestId = newId('req');
+    const now = Date.now();
+    const command: QueuedCommand = {
+      requestId,
+      tunnelId: tunnel.id,
+      channel,
+      commandType:
+        kind === 'termination' ? 'session_termination' : kind === 'stream' ? 'standalone_stream' : 'jsonrpc',
+      shardToken: context.shardTokens.issue(requestId, tunnel.id),
+      createdAt: nowIso(),
+      deadlineAt: now + (kind === 'stream' ? STREAM_LIFETIME_MS : deadlineMs(tunnel)),
+      ...(kind === 'stream' ? { extension: STANDALONE_STREAM } : {}),
+      headers: streamHeaders(kind, commandHeaders(request.headers, { forwardAuthorization: isPublic })),
+      ...(message ? { jsonrpc: message } : {}),
+    };
+    const isInitialize = message?.method === 'initialize';
+    const exchange = new ConnectorExchange({
+      reply,
+      kind,
+      command,
+      rpcId,
+      wantsSse: (singleHeader(request, 'accept') ?? '').includes('text/event-stream'),
+      holdNotifications: isInitialize,
+      sessionId: sessionId ?? '',
+      openWithinMs: deadlineMs(tunnel),
+      lateAnswer: `The tunnel-client did not answer within the tunnel's response_timeout (${tunnel.response_timeout}). Check that tunnel-client is running and its MCP server responds; for slow tools raise response_timeout with POST /v1/tunnels/${tunnel.id}.`,
+      onTerminal: async (payload): Promise<Record<string, string>> => {
+        if (isInitialize && payload.resp_code < 300 && payload.resp_json && 'result' in payload.resp_json) {
+          const minted = await sessions.opened(tunnel.id, channel, payload);
+          if (minted) return { 'Mcp-Session-Id': minted };
+        }
+        if (kind === 'termination' && (payload.resp_code < 300 || payload.resp_code === 404)) {
+          await sessions.ended(tunnel.id, sessionId!);
+          streams.sessionEnded(tunnel.id, sessionId!);
+        }
+        return {};
+      },
+      broker,
+      eventBuffer,
+      streams,
+      log: request.log,
+    });
+
+    try {
+      await exchange.run();
+    } finally {
+      const params = message?.params as { name?: unknown } | undefined;
+      await trafficLog.record(tunnel.id, {
+        at: command.createdAt,
+        channel,
+        method:
+          kind === 'termination'
+            ? 'session_termination'
+            : kind === 'stream'
+              ? 'standalone_stream'
+              : String(message?.method ?? 'response'),
+        ...(message?.method === 'tools/call' && typeof params?.name === 'string'
+          ? { tool: params.name }
+          : {}),
+        status: reply.statusCode,
+        duration_ms: Date.now() - now,
+      });
+    }
+    return reply;
+  };
+}

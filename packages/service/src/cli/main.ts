@@ -120,7 +120,7 @@ export function buildProgram(): Command {
     .addOption(
       new Option('--url <url>', 'the service')
         .env('TUNNEL_SERVICE_URL')
-        .default(`http://${DEFAULT_HOST}:${DEFAULT_PORT}`),
+        .default(`http://${SETTINGS.host.defaultValue}:${SETTINGS.port.defaultValue}`),
     )
     .action((flags: { url: string }) => healthCommand(flags.url));
 

@@ -10,6 +10,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import { DATABASE_FILE } from '../src/index.ts';
 import { poll, waitOnline } from '../../../test/support/scripted-tunnel-client.ts';
+import { eventually } from '../../../test/support/eventually.ts';
 import { startServiceWithTunnel, startTestService } from './support/service.ts';
 
 const BIN = fileURLToPath(new URL('../bin/tunnel-service.ts', import.meta.url));
@@ -74,6 +75,43 @@ describe('tunnel-service start', { timeout: 60_000 }, () => {
         await again.stop();
       }
     } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('start-up prints readable lines only; what happens next is logged as JSON on stderr', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tunnel-service-output-'));
+    const child = spawn(process.execPath, [BIN, 'start', '--port', '0', '--data-dir', dataDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
+    try {
+      const url = await new Promise<string>((resolve) =>
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          stdout.push(line);
+          const match = /^tunnel-service listening on (\S+)$/.exec(line);
+          if (match) resolve(match[1]!);
+        }),
+      );
+      const key = stdout[0]!.split(': ')[1]!;
+      // The service answers only once it has listened: whatever start-up logged is in by now.
+      const created = await fetch(new URL('/v1/tunnels', url), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'logged' }),
+      });
+      assert.equal(created.status, 200);
+      await eventually(async () => stderr.length > 0, 5000, 'a log record of the new tunnel', 20);
+      assert.equal(stdout.length, 3, stdout.join('\n'));
+      // The first record on stderr is the tunnel's creation, at info level: nothing came before it.
+      const record = JSON.parse(stderr[0]!) as { level: number; msg: string };
+      assert.deepEqual([record.level, record.msg], [30, 'tunnel created'], stderr.join('\n'));
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

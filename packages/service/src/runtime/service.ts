@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { startAuditRetention, type AuditRetention } from './audit-retention.ts';
 import { Authenticator } from '../auth/principal.ts';
@@ -70,6 +71,22 @@ function ownOrigins(host: string, port: number): string[] {
   return hosts.map((h) => `http://${urlHost(h)}:${port}`);
 }
 
+/**
+ * Listens without Fastify's own "Server listening at" record: `tunnel-service start` says where it listens
+ * in its human-readable start-up lines, and one JSON record among them only repeated it.
+ */
+async function listenQuietly(app: FastifyInstance, host: string, port: number): Promise<void> {
+  // Plugins take child loggers at their level while getting ready: let them, before the level drops.
+  await app.ready();
+  const level = app.log.level;
+  if (['trace', 'debug', 'info'].includes(level)) app.log.level = 'warn';
+  try {
+    await app.listen({ host, port });
+  } finally {
+    app.log.level = level;
+  }
+}
+
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const host = options.host ?? SETTINGS.host.defaultValue;
   const logger =
@@ -123,7 +140,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       allowedOrigins,
     };
     app = await buildServer(context, logger);
-    await app.listen({ host, port: options.port ?? SETTINGS.port.defaultValue });
+    await listenQuietly(app, host, options.port ?? SETTINGS.port.defaultValue);
     const port = (app.server.address() as AddressInfo).port;
     for (const origin of ownOrigins(host, port)) allowedOrigins.add(origin);
 

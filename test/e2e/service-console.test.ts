@@ -11,6 +11,7 @@ import { eventually } from '../support/eventually.ts';
 import { ROOT } from '../support/processes.ts';
 import { startService, type Service } from '../support/service-process.ts';
 import { startClient, waitReady, type Client } from '../support/client-process.ts';
+import { api } from '../support/management-api.ts';
 
 const skip = browserSkip();
 const DIST = join(ROOT, 'packages/service/console/dist/index.html');
@@ -232,8 +233,23 @@ test(
     const tunnelId = (await card.locator('code.value').textContent())!;
     assert.match(tunnelId, /^tunnel_/);
 
+    // The walkthrough's runtime key, made through the API: a service account holding a Read + Use role.
+    const runtimeRole = await api<{ id: string }>(service.url, service.ownerKey, 'POST', '/v1/roles', {
+      name: 'tunnel runtime',
+      permissions: ['tunnel.read', 'tunnel.use'],
+    });
+    await api(service.url, service.ownerKey, 'POST', '/v1/service_accounts', {
+      name: 'laptop',
+      role_ids: [runtimeRole.id],
+    });
+
     // A restricted key (Tunnels Read + Use): the tunnel-client's runtime key.
     await goTo(member, 'API keys', 'API keys');
+    // The service account's key follows its role: the page names what it may do, not "all".
+    await member
+      .getByRole('row', { name: /^laptop key/ })
+      .getByRole('cell', { name: 'Tunnels Read, Tunnels Use (all of its owner’s)', exact: true })
+      .waitFor();
     await member.getByLabel('Name', { exact: true }).fill('calculator runtime');
     await member.getByLabel('Restrict to chosen permissions').check();
     const keyAtoms = member.getByRole('group', { name: 'Permissions of the key' });
@@ -242,7 +258,7 @@ test(
     await member.getByRole('button', { name: 'Create key' }).click();
     const secret = (await member.locator('section.secret code').textContent())!;
     assert.ok(secret.length > 20, 'the secret is shown once');
-    await member.getByRole('cell', { name: 'Tunnels Read, Tunnels Use' }).waitFor();
+    await member.getByRole('cell', { name: 'Tunnels Read, Tunnels Use', exact: true }).waitFor();
     await checkPage(member, 'api-keys');
 
     client = await startClient(service, { tunnelId, runtimeKey: secret });

@@ -118,11 +118,22 @@ describe('management API', { timeout: 30_000 }, () => {
     );
     assert.ok(account.api_key.secret.startsWith('mcpt_'));
     assert.ok(account.api_key.secret.startsWith(account.api_key.prefix));
+    // The key list says what the key may do now, as /v1/me works it out, beside its own (null) atoms.
+    const keyReach = async () => {
+      const keys = await t.ok<{
+        data: { owner_id: string; permissions: null; effective_permissions: string[] }[];
+      }>('GET', '/v1/api_keys', t.ownerKey);
+      const key = keys.data.find((k) => k.owner_id === account.id)!;
+      assert.equal(key.permissions, null);
+      return key.effective_permissions;
+    };
     const me = await t.ok<{ permissions: string[] }>('GET', '/v1/me', account.api_key.secret);
     assert.deepEqual(me.permissions, ['tunnel.read', 'tunnel.use']);
+    assert.deepEqual(await keyReach(), ['tunnel.read', 'tunnel.use']);
     await t.ok('POST', `/v1/roles/${role.id}`, t.ownerKey, { permissions: ['tunnel.read'] });
     const after = await t.ok<{ permissions: string[] }>('GET', '/v1/me', account.api_key.secret);
     assert.deepEqual(after.permissions, ['tunnel.read']);
+    assert.deepEqual(await keyReach(), ['tunnel.read']);
     const members = await t.ok<{ data: { id: string; role_ids: string[]; kind: string }[] }>(
       'GET',
       '/v1/members',
@@ -134,6 +145,25 @@ describe('management API', { timeout: 30_000 }, () => {
     await t.ok('DELETE', `/v1/roles/${role.id}`, t.ownerKey);
     const none = await t.ok<{ permissions: string[] }>('GET', '/v1/me', account.api_key.secret);
     assert.deepEqual(none.permissions, []);
+    assert.deepEqual(await keyReach(), []);
+  });
+
+  test('the key list shows a restricted key its own atoms, and a revoked key none', async () => {
+    const key = await t.ok<{ id: string }>('POST', '/v1/api_keys', t.ownerKey, {
+      name: 'restricted',
+      permissions: ['tunnel.use', 'tunnel.read'],
+    });
+    const effective = async () =>
+      (
+        await t.ok<{ data: { id: string; effective_permissions: string[] }[] }>(
+          'GET',
+          '/v1/api_keys',
+          t.ownerKey,
+        )
+      ).data.find((k) => k.id === key.id)!.effective_permissions;
+    assert.deepEqual(await effective(), ['tunnel.read', 'tunnel.use']);
+    await t.ok('DELETE', `/v1/api_keys/${key.id}`, t.ownerKey);
+    assert.deepEqual(await effective(), []);
   });
 
   test('roles: list, refuse duplicates and the built-in Owner role', async () => {

@@ -61,7 +61,10 @@ export interface ApiKey {
   prefix: string;
   owner_id: string;
   owner_name?: string;
+  /** The key's own atoms; null: all of its owner's. */
   permissions: PermissionAtom[] | null;
+  /** What the key may do now: its atoms that its owner's roles grant; none once revoked. */
+  effective_permissions: PermissionAtom[];
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;

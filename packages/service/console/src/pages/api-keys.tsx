@@ -15,6 +15,12 @@ import { ATOM, type PermissionAtom } from '../permissions.ts';
 import { useSession } from '../session.tsx';
 import type { ApiKey, List } from '../types.ts';
 
+/** What the key may do now; an unrestricted key says that it follows its owner's roles. */
+function keyPermissions(key: ApiKey): string {
+  const atoms = atomList(key.effective_permissions);
+  return key.permissions === null && !key.revoked_at ? `${atoms} (all of its owner’s)` : atoms;
+}
+
 export function ApiKeysPage() {
   const { can } = useSession();
   const keys = useLoad(() => call<List<ApiKey>>('GET', '/v1/api_keys'));
@@ -118,7 +124,7 @@ export function ApiKeysPage() {
                     <code>{key.prefix}</code>
                   </td>
                   <td>{key.owner_name ?? key.owner_id}</td>
-                  <td>{atomList(key.permissions)}</td>
+                  <td>{keyPermissions(key)}</td>
                   <td>{when(key.last_used_at)}</td>
                   <td>
                     {key.revoked_at ? (

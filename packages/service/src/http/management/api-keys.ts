@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { ApiKeyCreateSchema, type ListResponse } from '@mcp-tunnel/protocol';
+import { ApiKeyCreateSchema, type ListResponse, type PermissionAtom } from '@mcp-tunnel/protocol';
 import { newId, nowIso } from '../../store/ids.ts';
 import type { ApiKeyRow } from '../../store/repositories/api-keys.ts';
 import { generateApiKey } from '../../auth/api-keys.ts';
-import { sortedAtoms } from '../../auth/permissions.ts';
+import { effectivePermissions, roleAtoms, sortedAtoms } from '../../auth/permissions.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { requireAny, type ServiceContext } from '../context.ts';
 import { apiKeyRecord } from '../records.ts';
@@ -63,11 +63,22 @@ export function registerApiKeyRoutes(app: FastifyInstance, context: ServiceConte
         const owner = await store.members.get(key.owner_id);
         if (owner) owners.set(owner.id, owner);
       }
-    const list: ListResponse<ReturnType<typeof apiKeyRecord> & { owner_name: string | null }> = {
+    const roles = new Map((await store.roles.list(principal.organizationId)).map((r) => [r.id, r]));
+    /** What the key may do now, worked out as authentication does; nothing once revoked or its owner removed. */
+    const effective = (key: ApiKeyRow): PermissionAtom[] => {
+      const owner = owners.get(key.owner_id);
+      if (key.revoked_at || !owner || owner.deleted_at) return [];
+      const ownerRoles = owner.role_ids.flatMap((id) => roles.get(id) ?? []);
+      return sortedAtoms(effectivePermissions(key.permissions, roleAtoms(ownerRoles)));
+    };
+    const list: ListResponse<
+      ReturnType<typeof apiKeyRecord> & { owner_name: string | null; effective_permissions: PermissionAtom[] }
+    > = {
       object: 'list',
       data: visible.map((key) => ({
         ...apiKeyRecord(key),
         owner_name: owners.get(key.owner_id)?.name ?? null,
+        effective_permissions: effective(key),
       })),
     };
     return list;

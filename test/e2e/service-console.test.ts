@@ -25,6 +25,7 @@ const VERA_NAME = 'Vera Viewer';
 const VIEWER = { name: VERA_NAME, email: 'vera@example.com', password: 'viewer password 123' };
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
+const LAPTOP = { width: 1366, height: 768 };
 
 let service: Service;
 let browser: Browser;
@@ -93,6 +94,33 @@ async function sidewaysOverflow(page: Page): Promise<{ overflow: number; culprit
       .slice(0, 5)
       .map((el) => `${el.tagName.toLowerCase()}.${el.className}: ${el.textContent?.slice(0, 40)}`);
     return { overflow: document.documentElement.scrollWidth - width, culprits };
+  });
+}
+
+/** The audit table at the page's width: how wide it is, how wide its scroll box, and which actions wrap. */
+async function auditTableFit(page: Page) {
+  return page.evaluate(() => {
+    type Box = { clientWidth: number; scrollWidth: number };
+    type Code = { textContent: string | null; getClientRects: () => { length: number } };
+    const { document, innerWidth } = globalThis as unknown as {
+      innerWidth: number;
+      document: {
+        documentElement: Box;
+        querySelector: (selector: string) => Box;
+        querySelectorAll: (selector: string) => Iterable<Code>;
+      };
+    };
+    const wrap = document.querySelector('[aria-label="Audit entries table"]');
+    const table = document.querySelector('[aria-label="Audit entries table"] table');
+    const actions = [...document.querySelectorAll('[aria-label="Audit entries table"] td code')];
+    return {
+      rows: actions.length,
+      tableWidth: table.scrollWidth,
+      visibleWidth: wrap.clientWidth,
+      // An inline element broken across lines has one box per line.
+      brokenActions: actions.filter((code) => code.getClientRects().length > 1).map((c) => c.textContent),
+      pageOverflow: document.documentElement.scrollWidth - innerWidth,
+    };
   });
 }
 
@@ -335,6 +363,20 @@ test(
       .split('\n')
       .map((line) => JSON.parse(line) as { action: string });
     assert.ok(lines.length >= 1 && lines.every((line) => line.action === 'tunnel.create'));
+
+    // On a common laptop screen the whole log fits: no column clipped, no action broken across lines.
+    await owner.setViewportSize(LAPTOP);
+    await owner.getByLabel('Action').fill('');
+    await owner.getByRole('button', { name: 'Apply filters' }).click();
+    await owner.getByRole('cell', { name: 'service_account.create', exact: true }).waitFor();
+    const fit = await auditTableFit(owner);
+    assert.ok(fit.rows > 10, `the unfiltered log has more than ${fit.rows} entries`);
+    assert.ok(
+      fit.tableWidth <= fit.visibleWidth,
+      `the audit table is ${fit.tableWidth}px wide in ${fit.visibleWidth}px at 1366 px`,
+    );
+    assert.deepEqual(fit.brokenActions, [], 'actions broken across lines');
+    assert.ok(fit.pageOverflow <= 0, `the page scrolls sideways by ${fit.pageOverflow}px`);
 
     // Editing a tunnel; changing a member's roles; removing a member ends their session.
     await goTo(member, 'Tunnels', 'Tunnels');

@@ -25,6 +25,9 @@ const SECTIONS = [
   ['audit', 'Audit log'],
 ] as const;
 
+/** Sections whose table has more columns than the usual page width holds: they take the screen's width. */
+const WIDE_SECTIONS = new Set(['audit']);
+
 export function App() {
   const route = useRoute();
   const [session, setSession] = useState<Session | null>(null);
@@ -175,7 +178,7 @@ function Frame({
           </>
         )}
       </header>
-      <main>{children}</main>
+      <main class={current && WIDE_SECTIONS.has(current) ? 'wide' : undefined}>{children}</main>
     </>
   );
 }

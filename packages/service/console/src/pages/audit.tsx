@@ -96,7 +96,7 @@ export function AuditPage() {
           <tbody>
             {entries.data?.data.map((entry) => (
               <tr key={entry.id}>
-                <td>{when(entry.at)}</td>
+                <td class="when">{when(entry.at)}</td>
                 <td>{entry.actor.name}</td>
                 <td>
                   <code>{entry.action}</code>

@@ -24,6 +24,19 @@ test(
       const bundle = await fetch(new URL(script, service.url));
       assert.equal(bundle.status, 200);
       assert.match(bundle.headers.get('content-type') ?? '', /javascript/);
+      assert.match(bundle.headers.get('cache-control') ?? '', /immutable/);
+      assert.equal(page.headers.get('cache-control'), 'no-cache');
+      // The console names its icon, and /favicon.ico answers for pages that name none.
+      const icon = html.match(/<link rel="icon" type="image\/svg\+xml" href="([^"]+)"/)?.[1];
+      assert.equal(icon, '/console/favicon.svg');
+      for (const path of [icon, '/favicon.ico']) {
+        const answer = await fetch(new URL(path, service.url));
+        assert.equal(answer.status, 200, path);
+        assert.match(answer.headers.get('content-type') ?? '', /^image\/svg\+xml/, path);
+        assert.match(await answer.text(), /^<svg /, path);
+        // Not named after its content, so not cached for good.
+        assert.equal(answer.headers.get('cache-control'), 'public, max-age=86400', path);
+      }
       // The API still needs a key: the console's files are the only public paths.
       assert.equal((await fetch(new URL('/v1/tunnels', service.url))).status, 401);
     } finally {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
@@ -31,15 +32,22 @@ export async function registerConsole(app: FastifyInstance, distDir = CONSOLE_DI
     return;
   }
   app.get('/console', (_request, reply) => reply.redirect('/console/'));
+  const hashedAssets = join(distDir, 'assets', sep);
   await app.register(fastifyStatic, {
     root: distDir,
     prefix: '/console/',
-    // Hashed asset names change with every build, index.html must not be cached.
+    // Hashed asset names change with every build; index.html and the icon keep their names.
     setHeaders: (reply, path) => {
       reply.header(
         'cache-control',
-        path.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable',
+        path.startsWith(hashedAssets)
+          ? 'public, max-age=31536000, immutable'
+          : path.endsWith('.html')
+            ? 'no-cache'
+            : 'public, max-age=86400',
       );
     },
   });
+  // Browsers ask for /favicon.ico on pages that name no icon, such as an API answer opened in a tab.
+  app.get('/favicon.ico', (_request, reply) => reply.sendFile('favicon.svg'));
 }

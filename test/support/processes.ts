@@ -92,6 +92,26 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeou
 }
 
 /**
+ * Runs a CLI to completion with stdout and stderr apart, for commands whose stdout is a value to keep (an
+ * id, a key) and whose stderr talks to the person running them.
+ */
+export async function runCliStreams(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000) {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+/**
  * A loopback port that was free a moment ago, for a program that cannot take port 0 and say which port it
  * got. Another process may take it first: callers check that their program answers on it.
  */

@@ -2,25 +2,13 @@
 // organization's owner key works at once, and the two organizations see nothing of each other.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runCliStreams, SERVICE_BIN } from '../../../test/support/processes.ts';
 import { startTestService } from './support/service.ts';
 
-const BIN = fileURLToPath(new URL('../bin/tunnel-service.ts', import.meta.url));
-
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[]) => runCliStreams([SERVICE_BIN, ...args]);
 
 test('organizations create and list work beside a running service', { timeout: 60_000 }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tunnel-service-orgs-'));

@@ -1,11 +1,13 @@
 // `tunnel-service health`: asks a running service's GET /healthz, for container health checks and scripts
 // on images that have no HTTP client of their own.
+import { serviceBaseUrl } from './management-client.ts';
+
 const PROBE_TIMEOUT_MS = 5000;
 
 /** Prints one line and exits 0 when /healthz answers 200, 1 otherwise. */
 export async function healthCommand(url: string): Promise<void> {
-  const base = url.trim().replace(/\/(healthz)?\/?$/, '');
-  if (!/^https?:\/\/[^/\s]+$/.test(base)) {
+  const base = serviceBaseUrl(url);
+  if (!base) {
     console.error(`--url "${url}" is not a service URL like http://127.0.0.1:8787`);
     process.exit(2);
   }

@@ -6,6 +6,7 @@ import { flagDefault, SETTINGS, type Setting, type SettingName } from '../config
 import { defaultDataDir } from './data-dir.ts';
 import { healthCommand } from './health.ts';
 import { createOrganizationCommand, listOrganizationsCommand } from './organizations.ts';
+import { operatorCommands } from './operator-commands.ts';
 import { writeOwnerKeyFile } from './owner-key.ts';
 
 const SERVICE_VERSION: string = (
@@ -123,6 +124,8 @@ export function buildProgram(): Command {
         .default(`http://${SETTINGS.host.defaultValue}:${SETTINGS.port.defaultValue}`),
     )
     .action((flags: { url: string }) => healthCommand(flags.url));
+
+  for (const command of operatorCommands()) program.addCommand(command);
 
   const organizations = program
     .command('organizations')

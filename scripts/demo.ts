@@ -1,8 +1,8 @@
 // `npm run demo`: the seed walkthrough on one machine. Starts the tunnel-service (embedded: SQLite and an
 // in-process broker, in a fresh data directory), creates a role and a runtime key with Tunnels Read + Use
-// and a tunnel, runs `tunnel-client init` and `tunnel-client run --profile`, then calls the calculator's
-// `add` tool through the tunnel with the official MCP SDK client. Ctrl-C stops everything; `--once` exits
-// after the call.
+// and a tunnel with the `tunnel-service` operator commands, runs `tunnel-client init` and `tunnel-client
+// run --profile`, then calls the calculator's `add` tool through the tunnel with the official MCP SDK
+// client. Ctrl-C stops everything; `--once` exits after the call.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +10,8 @@ import { parseArgs } from 'node:util';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startService, type Service } from '../test/support/service-process.ts';
-import { api, createRuntime } from '../test/support/management-api.ts';
-import { startClient, waitReady } from '../test/support/client-process.ts';
+import { shellQuote, startClient, waitReady } from '../test/support/client-process.ts';
+import { runCliStreams, SERVICE_BIN } from '../test/support/processes.ts';
 
 const { values } = parseArgs({
   options: { once: { type: 'boolean', default: false }, port: { type: 'string' } },
@@ -30,6 +30,16 @@ async function startServiceOnPreferredPort(): Promise<Service> {
   }
 }
 
+/** Runs `tunnel-service ARGS` with the owner key and returns what it printed, and the command line to show. */
+async function operator(args: string[]): Promise<{ value: string; command: string }> {
+  const run = await runCliStreams([SERVICE_BIN, ...args], {
+    TUNNEL_SERVICE_URL: service.url,
+    TUNNEL_SERVICE_API_KEY: service.ownerKey,
+  });
+  if (run.code !== 0) throw new Error(`tunnel-service ${args[0]} ${args[1]} failed: ${run.stderr}`);
+  return { value: run.stdout.trim(), command: `     $ tunnel-service ${args.map(shellQuote).join(' ')}` };
+}
+
 const service = await startServiceOnPreferredPort();
 const cleanups: (() => Promise<void>)[] = [() => service.stop()];
 const shutdown = async (code: number) => {
@@ -42,8 +52,18 @@ process.on('SIGTERM', () => void shutdown(0));
 
 try {
   say(`1. tunnel-service is running at ${service.url} (data in ${dataDir})`);
-  const runtime = await createRuntime(service);
-  say(`2. Created a role with Tunnels Read + Use, a runtime key holding it, and tunnel ${runtime.tunnelId}`);
+  const role = await operator([
+    'roles',
+    'create',
+    'tunnel runtime',
+    '--permission',
+    'tunnel.read,tunnel.use',
+  ]);
+  const account = await operator(['service-accounts', 'create', 'laptop', '--role', role.value]);
+  const tunnel = await operator(['tunnels', 'create', 'calculator']);
+  const runtime = { runtimeKey: account.value, tunnelId: tunnel.value };
+  say(`2. Created a role with Tunnels Read + Use, a runtime key holding it, and tunnel ${runtime.tunnelId}:`);
+  for (const step of [role, account, tunnel]) say(step.command);
 
   const client = await startClient(service, runtime);
   cleanups.push(() => client.stop());
@@ -52,17 +72,17 @@ try {
   await waitReady(client.opsUrl);
 
   const connectorUrl = new URL(`/v1/mcp/${runtime.tunnelId}`, service.url);
-  const caller = await api<{ secret: string }>(service.url, service.ownerKey, 'POST', '/v1/api_keys', {
-    name: 'connector caller',
-    permissions: ['tunnel.read', 'tunnel.use'],
-  });
+  const caller = await operator(['api-keys', 'create', 'connector caller', '--permission', 'tunnel.use']);
   const mcp = new McpClient({ name: 'mcp-tunnel-demo', version: '1.0.0' });
   const transport = new StreamableHTTPClientTransport(connectorUrl, {
-    requestInit: { headers: { Authorization: `Bearer ${caller.secret}` } },
+    requestInit: { headers: { Authorization: `Bearer ${caller.value}` } },
   });
   await mcp.connect(transport);
   const { tools } = await mcp.listTools();
-  say(`4. Through the tunnel, the MCP server offers: ${tools.map((t) => t.name).join(', ')}`);
+  say(
+    `4. With a key for MCP callers, the MCP server offers through the tunnel: ${tools.map((t) => t.name).join(', ')}`,
+  );
+  say(caller.command);
   const result = await mcp.callTool({ name: 'add', arguments: { a: 5, b: 3 } });
   const text = (result.content as { type: string; text?: string }[]).map((c) => c.text ?? '').join('');
   say(`5. tools/call add {"a":5,"b":3} -> ${text}`);
@@ -71,7 +91,7 @@ try {
 
   say();
   say(`Connector URL:  ${connectorUrl.href}`);
-  say(`Caller key:     ${caller.secret}   (Tunnels Read + Use; send it as "Authorization: Bearer <key>")`);
+  say(`Caller key:     ${caller.value}   (Tunnels Use; send it as "Authorization: Bearer <key>")`);
   say(`Client ops UI:  ${new URL('/ui', client.opsUrl).href}`);
   say(`Owner key:      ${service.ownerKey}`);
   say(

@@ -89,7 +89,7 @@ export async function startClient(
 }
 
 /** Quotes one argument for display as a POSIX shell word. */
-function shellQuote(arg: string): string {
+export function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLIENT_BIN, runCli } from '../../../test/support/processes.ts';
 import { startService, type Service } from '../../../test/support/service-process.ts';
-import { createRuntime, keyWith, type Runtime } from '../../../test/support/management-api.ts';
+import { api, createRuntime, keyWith, type Runtime } from '../../../test/support/management-api.ts';
+import { contractSkip, loadContract } from '../../../test/support/contract.ts';
+import { FakeHostedService } from '../../../test/support/fake-hosted-service.ts';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { createStubServer } from '../src/cli/mcp-stub.ts';
 import { makeCertificates, read } from './support/certificates.ts';
@@ -21,7 +23,12 @@ let service: Service;
 let runtime: Runtime;
 let dir: string;
 
-async function addProfile(name: string, baseUrl: string, mcpCommand: string): Promise<void> {
+async function addProfile(
+  name: string,
+  baseUrl: string,
+  mcpCommand: string,
+  tunnelId = runtime.tunnelId,
+): Promise<void> {
   const result = await runCli([
     CLIENT_BIN,
     'profiles',
@@ -30,7 +37,7 @@ async function addProfile(name: string, baseUrl: string, mcpCommand: string): Pr
     '--sample',
     'sample_mcp_stdio_local',
     '--tunnel-id',
-    runtime.tunnelId,
+    tunnelId,
     '--mcp-command',
     mcpCommand,
     '--base-url',
@@ -327,6 +334,57 @@ test(
       await new Promise((resolve) => https.close(resolve));
       await proxy.close();
       certs.cleanup();
+    }
+  },
+);
+
+test(
+  "the Use probe is in the service's audit log as a check, not as a refused response",
+  { timeout: 60_000 },
+  async () => {
+    // A runtime of its own, so its service account's entries are this test's alone.
+    const probing = await createRuntime(service, { tunnelName: 'probed' });
+    const name = 'probed';
+    await addProfile(name, service.url, STUB, probing.tunnelId);
+    const { code, status } = await doctor(name, probing.runtimeKey);
+    assert.equal(code, 0);
+    assert.equal(status.tunnel_use, 'pass');
+    const me = await api<{ owner: { id: string } }>(service.url, probing.runtimeKey, 'GET', '/v1/me');
+    const audit = await api<{ data: { action: string; outcome: string }[] }>(
+      service.url,
+      service.ownerKey,
+      'GET',
+      `/v1/audit?actor=${me.owner.id}`,
+    );
+    assert.deepEqual(
+      audit.data.map((entry) => [entry.action, entry.outcome]),
+      [['tunnel.use_check', 'allowed']],
+    );
+  },
+);
+
+test(
+  "against the hosted service's contract, the Use probe is a valid response post and passes",
+  { skip: contractSkip(), timeout: 60_000 },
+  async () => {
+    const fake = await new FakeHostedService({
+      tunnelId: runtime.tunnelId,
+      apiKey: runtime.runtimeKey,
+      contract: loadContract()!,
+    }).start();
+    try {
+      await addProfile('hosted', fake.url, STUB);
+      const { status, check } = await doctor('hosted', runtime.runtimeKey);
+      assert.equal(status.tunnel_use, 'pass', check('tunnel_use').reason);
+      assert.match(check('tunnel_use').reason, /pending_request_not_found/);
+      const probes = fake.requests.filter((request) => request.path.endsWith('/response'));
+      assert.equal(probes.length, 1);
+      assert.deepEqual(
+        fake.violations.filter((violation) => violation.includes('/response')),
+        [],
+      );
+    } finally {
+      await fake.stop();
     }
   },
 );

@@ -24,3 +24,15 @@ export function parseExtensions(value: string | string[] | undefined): Set<Exten
 
 /** Response types of the standalone-stream extension: `stream_open` is not terminal, `stream_end` is. */
 export const STREAM_RESPONSE_TYPES = ['stream_open', 'stream_end'] as const;
+
+/**
+ * The request id prefix of `tunnel-client doctor`'s Tunnels Use probe: a response posted for a request that
+ * cannot exist, which checks the key's Use without polling (a poll could take a running client's command).
+ * Any service answers it as an unknown request, or as forbidden to a key without Use; ours also records it
+ * in the audit log as the check it is (`tunnel.use_check`), not as a refused response.
+ */
+export const USE_PROBE_REQUEST_PREFIX = 'doctor_probe_';
+
+export function isUseProbe(requestId: string): boolean {
+  return requestId.startsWith(USE_PROBE_REQUEST_PREFIX);
+}

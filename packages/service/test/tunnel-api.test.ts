@@ -1,6 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { keyWith, type Runtime } from '../../../test/support/management-api.ts';
+import { randomUUID } from 'node:crypto';
+import { USE_PROBE_REQUEST_PREFIX } from '@mcp-tunnel/protocol';
+import { createRuntime, keyWith, type Runtime } from '../../../test/support/management-api.ts';
 import { postJsonRpc } from '../../../test/support/mcp-callers.ts';
 import { poll, respond, waitOnline, type WireCommand } from '../../../test/support/scripted-tunnel-client.ts';
 import { startServiceWithTunnel, type TestService } from './support/service.ts';
@@ -136,6 +138,43 @@ describe('tunnel API', { timeout: 30_000 }, () => {
     const late = await respond(t.url, runtime, command, answer);
     assert.equal(late.status, 404);
     assert.equal(late.body.error.code, 'pending_request_not_found');
+  });
+
+  test("doctor's Use probe is answered as an unknown request and audited as a check, not a refusal", async () => {
+    const probe = { request_id: `${USE_PROBE_REQUEST_PREFIX}${randomUUID()}`, shard_token: 'doctor-probe' };
+    const notify = { resp_code: 202, resp_type: 'notify_ack' };
+    const audited = async (requestKey: string, action: string) => {
+      const me = await t.ok<{ owner: { id: string } }>('GET', '/v1/me', requestKey);
+      const entries = await t.ok<{ data: { action: string; outcome: string; reason: string | null }[] }>(
+        'GET',
+        `/v1/audit?actor=${me.owner.id}&action=${action}`,
+        t.ownerKey,
+      );
+      return entries.data.map((entry) => [entry.action, entry.outcome, entry.reason ?? null]);
+    };
+
+    // A runtime of its own, so that its actor has no other entries.
+    const probing = await createRuntime(t, { tunnelName: 'probed' });
+    const probed = await respond(t.url, probing, probe, notify);
+    assert.equal(probed.status, 404);
+    assert.equal(probed.body.error.code, 'pending_request_not_found');
+    assert.match(
+      probed.body.error.message,
+      /Tunnels Use probe \(tunnel-client doctor\): the key holds Tunnels Use/,
+    );
+    assert.deepEqual(await audited(probing.runtimeKey, 'tunnel.use_check'), [
+      ['tunnel.use_check', 'allowed', null],
+    ]);
+    assert.deepEqual(await audited(probing.runtimeKey, 'tunnel.respond'), []);
+
+    // Without Use the probe is refused like any response, and audited as the refusal it is.
+    const readOnly = await keyWith(t, ['tunnel.read']);
+    const before = await audited(readOnly, 'tunnel.respond');
+    const refused = await respond(t.url, { ...probing, runtimeKey: readOnly }, probe, notify);
+    assert.equal(refused.status, 403);
+    const after = await audited(readOnly, 'tunnel.respond');
+    assert.equal(after.length, before.length + 1);
+    assert.deepEqual(after[0], ['tunnel.respond', 'refused', 'tunnel_use_forbidden']);
   });
 
   test('invalid response payloads get a 400 naming the field', async () => {

@@ -4,7 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import { MAIN_CHANNEL, TUNNEL_ID_SHAPE, isTunnelId, type JsonRpcMessage } from '@mcp-tunnel/protocol';
+import {
+  MAIN_CHANNEL,
+  TUNNEL_ID_SHAPE,
+  USE_PROBE_REQUEST_PREFIX,
+  isTunnelId,
+  type JsonRpcMessage,
+} from '@mcp-tunnel/protocol';
 import { createBindings } from '../runtime/client.ts';
 import { ConfigError } from '../config/errors.ts';
 import { readProfile } from '../config/profiles.ts';
@@ -65,7 +71,7 @@ const MEANING: Record<CheckId, string> = {
   tunnel_read:
     'GET /v1/tunnels with the runtime key: the key holds Tunnels Read, which a runtime key needs besides Use.',
   tunnel_use:
-    'The key holds Tunnels Use, which polling and answering need. Doctor posts a response for a request id that cannot exist: a service that allows Use answers "unknown request", one that does not answers "forbidden". A poll would test the same permission but could take a queued command away from a running client, so doctor never polls.',
+    'The key holds Tunnels Use, which polling and answering need. Doctor posts a response for a request id that cannot exist (doctor_probe_...): a service that allows Use answers "unknown request", one that does not answers "forbidden"; tunnel-service records it in its audit log as the check tunnel.use_check. A poll would test the same permission but could take a queued command away from a running client, so doctor never polls.',
   mcp_main:
     'The MCP server of channel main starts (a stdio command is spawned, a URL is connected to) and answers an MCP initialize request, as it must before the client is ready. Doctor then stops it.',
   ops_listen:
@@ -278,7 +284,7 @@ async function checkControlPlane(checks: Checks, config: ClientConfig): Promise<
     }
 
     try {
-      const requestId = `doctor_probe_${randomUUID()}`;
+      const requestId = `${USE_PROBE_REQUEST_PREFIX}${randomUUID()}`;
       const reply = await api.respond('doctor-probe', {
         request_id: requestId,
         channel: MAIN_CHANNEL,

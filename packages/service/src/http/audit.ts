@@ -24,6 +24,11 @@ export interface AuditNote {
   member?: MemberRow;
   /** Why a refusal happened, when the error code alone does not say. */
   reason?: string;
+  /**
+   * The request checked that the caller may do something rather than tried to do it (doctor's Use probe):
+   * recorded under this action, as allowed, whatever the status of the answer.
+   */
+  check?: string;
 }
 
 /** Adds to what the handler has told the audit log so far. */
@@ -66,9 +71,10 @@ export function auditHooks(context: ServiceContext) {
       if (!action) return;
       const status = reply.statusCode;
       const member = request.principal?.owner ?? request.auditNote?.member;
-      const refused = isRefusal(status, !!member);
+      const check = request.auditNote?.check;
+      const refused = !check && isRefusal(status, !!member);
       const changed = status < 400 && !SAFE_METHODS.has(request.method) && !auditRefusalsOnly;
-      if (!refused && !changed) return;
+      if (!refused && !changed && !check) return;
       const params = request.params as Record<string, string | undefined>;
       const entry: AuditRow = {
         id: newId('audit'),
@@ -77,7 +83,7 @@ export function auditHooks(context: ServiceContext) {
         actor_kind: member?.kind ?? 'anonymous',
         actor_id: member?.id ?? null,
         actor_name: member?.name ?? null,
-        action,
+        action: check ?? action,
         target:
           request.auditNote?.target ??
           params.tunnel_id ??

@@ -6,6 +6,7 @@ import {
   KNOWN_EXTENSIONS,
   parseExtensions,
   isChannelName,
+  isUseProbe,
   parseServerInfo,
   TunnelResponsePayloadSchema,
   type TunnelResponseAck,
@@ -15,6 +16,7 @@ import type { PollingClient, QueuedCommand } from '../broker/command-broker.ts';
 import { ApiRefusal, badRequest, describeIssues, forbidden, notFound } from './errors.ts';
 import { requireAny, visibleTunnel, type ServiceContext } from './context.ts';
 import { principalOf } from './request-principal.ts';
+import { noteAudit } from './audit.ts';
 
 const MAX_LIMIT = 25;
 
@@ -100,6 +102,18 @@ function wireCommand(command: QueuedCommand, now: number) {
   };
 }
 
+/**
+ * `tunnel-client doctor`'s Tunnels Use probe got past the permission check, so the key holds Use. It is
+ * answered as the contract answers any unknown request, and recorded as a check rather than a refusal.
+ */
+function useProbeAnswer(request: FastifyRequest, requestId: string): ApiRefusal {
+  noteAudit(request, { check: 'tunnel.use_check' });
+  return notFound(
+    'pending_request_not_found',
+    `Request ${requestId} is a Tunnels Use probe (tunnel-client doctor): the key holds Tunnels Use, and no command waits for this response.`,
+  );
+}
+
 /** The contract's tunnel API: tunnel-clients long-poll for commands and post responses. */
 export function registerTunnelApi(app: FastifyInstance, context: ServiceContext): void {
   const { broker, limits } = context;
@@ -174,6 +188,7 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
           `Channel ${JSON.stringify(payload.channel)} is malformed: channel names are ${CHANNEL_NAME_SHAPE}.`,
           'channel',
         );
+      if (isUseProbe(payload.request_id)) throw useProbeAnswer(request, payload.request_id);
       const token = header(request, HEADER.shardToken);
       if (!token || !context.shardTokens.verify(token, payload.request_id, tunnel.id))
         throw new ApiRefusal(

@@ -5,6 +5,8 @@ import { sqlConnectors } from './repositories/connectors.ts';
 import { sqlInvitations } from './repositories/invitations.ts';
 import { sqlMcpSessions } from './repositories/mcp-sessions.ts';
 import { sqlMembers } from './repositories/members.ts';
+import { sqlOAuthClients } from './repositories/oauth-clients.ts';
+import { sqlOAuthGrants } from './repositories/oauth-grants.ts';
 import { sqlOrganizations } from './repositories/organizations.ts';
 import { sqlRoles } from './repositories/roles.ts';
 import { sqlSettings } from './repositories/settings.ts';
@@ -28,6 +30,8 @@ export function sqlStore(sql: SqlRunner, close: () => Promise<void>): Store {
     audit: sqlAudit(sql),
     connectors: sqlConnectors(sql),
     settings: sqlSettings(sql),
+    oauthClients: sqlOAuthClients(sql),
+    oauthGrants: sqlOAuthGrants(sql),
     close,
   };
 }

@@ -3,6 +3,8 @@ import type { AuditRepository } from './repositories/audit.ts';
 import type { BrowserSessionRepository } from './repositories/browser-sessions.ts';
 import type { ConnectorRepository } from './repositories/connectors.ts';
 import type { InvitationRepository } from './repositories/invitations.ts';
+import type { OAuthClientRepository } from './repositories/oauth-clients.ts';
+import type { OAuthGrantRepository } from './repositories/oauth-grants.ts';
 import type { McpSessionRepository } from './repositories/mcp-sessions.ts';
 import type { MemberRepository } from './repositories/members.ts';
 import type { OrganizationRepository } from './repositories/organizations.ts';
@@ -30,5 +32,7 @@ export interface Store {
   audit: AuditRepository;
   connectors: ConnectorRepository;
   settings: SettingRepository;
+  oauthClients: OAuthClientRepository;
+  oauthGrants: OAuthGrantRepository;
   close(): Promise<void>;
 }

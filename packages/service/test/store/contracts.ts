@@ -7,6 +7,8 @@ import { connectorsContract } from './connectors.contract.ts';
 import { invitationsContract } from './invitations.contract.ts';
 import { mcpSessionsContract } from './mcp-sessions.contract.ts';
 import { membersContract } from './members.contract.ts';
+import { oauthClientsContract } from './oauth-clients.contract.ts';
+import { oauthGrantsContract } from './oauth-grants.contract.ts';
 import { organizationsContract } from './organizations.contract.ts';
 import { rolesContract } from './roles.contract.ts';
 import { settingsContract } from './settings.contract.ts';
@@ -27,5 +29,7 @@ export function storeContracts(open: OpenStore): void {
   auditContract(open);
   connectorsContract(open);
   settingsContract(open);
+  oauthClientsContract(open);
+  oauthGrantsContract(open);
   transactionsContract(open);
 }

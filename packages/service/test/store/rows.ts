@@ -10,6 +10,8 @@ import type { ConnectorRow } from '../../src/store/repositories/connectors.ts';
 import type { InvitationRow } from '../../src/store/repositories/invitations.ts';
 import type { McpSessionRow } from '../../src/store/repositories/mcp-sessions.ts';
 import type { MemberRow } from '../../src/store/repositories/members.ts';
+import type { OAuthClientRow } from '../../src/store/repositories/oauth-clients.ts';
+import type { OAuthGrantRow, OAuthTokenRow } from '../../src/store/repositories/oauth-grants.ts';
 import type { OwnerBootstrap } from '../../src/store/repositories/organizations.ts';
 import type { RoleRow } from '../../src/store/repositories/roles.ts';
 import type { TunnelRow } from '../../src/store/repositories/tunnels.ts';
@@ -175,6 +177,55 @@ export function connector(
     created_by: by.id,
     created_at: at(1),
     updated_at: at(1),
+    ...overrides,
+  };
+}
+
+export function oauthClient(overrides: Partial<OAuthClientRow> = {}): OAuthClientRow {
+  return {
+    id: `oauthc_${randomBytes(8).toString('hex')}`,
+    kind: 'registered',
+    name: 'Claude',
+    redirect_uris: ['https://claude.example/callback'],
+    client_uri: null,
+    created_at: at(1),
+    fetched_at: null,
+    ...overrides,
+  };
+}
+
+export function oauthGrant(
+  of: MemberRow,
+  tunnelId: string,
+  overrides: Partial<OAuthGrantRow> = {},
+): OAuthGrantRow {
+  return {
+    id: newId('grant'),
+    organization_id: of.organization_id,
+    member_id: of.id,
+    client_id: 'oauthc_0123',
+    client_name: 'Claude',
+    redirect_uri: 'https://claude.example/callback',
+    tunnel_id: tunnelId,
+    channel: 'main',
+    resource: `https://tunnels.example/v1/mcp/${tunnelId}`,
+    scope: 'tunnel.use',
+    created_at: at(1),
+    last_used_at: null,
+    revoked_at: null,
+    revoked_reason: null,
+    ...overrides,
+  };
+}
+
+export function oauthToken(grantId: string, overrides: Partial<OAuthTokenRow> = {}): OAuthTokenRow {
+  return {
+    token_hash: hash(),
+    grant_id: grantId,
+    kind: 'access',
+    created_at: at(1),
+    expires_at: at(3600),
+    used_at: null,
     ...overrides,
   };
 }

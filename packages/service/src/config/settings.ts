@@ -41,6 +41,11 @@ const bytes = (text: string) =>
 const atLeastOne = (unit: string) => (text: string) =>
   wholeNumber(text, 1, undefined, `give a whole number of ${unit}, at least 1.`);
 
+const DAY_MS = 24 * 60 * 60_000;
+
+/** `all`: metadata documents and dynamic registration; `none`: only clients already known. */
+export const OAUTH_REGISTRATION_MODES = ['all', 'metadata-document', 'dynamic', 'none'] as const;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const SETTINGS = {
@@ -129,6 +134,47 @@ export const SETTINGS = {
     help: 'audit entries older than this are deleted (checked hourly)',
     defaultValue: 365,
     parse: atLeastOne('days'),
+  },
+  oauthIssuer: {
+    flag: '--oauth-issuer',
+    value: 'url',
+    env: 'TUNNEL_SERVICE_OAUTH_ISSUER',
+    help: 'the URL MCP callers reach this service at, as an origin (https://tunnels.example.com behind a TLS proxy): the OAuth issuer, and the base of the connector URLs tokens are bound to',
+    defaultText: 'the URL the service listens on',
+  },
+  oauthAccessTokenLifetimeMs: {
+    flag: '--oauth-access-token-lifetime',
+    value: 'seconds',
+    env: 'TUNNEL_SERVICE_OAUTH_ACCESS_TOKEN_LIFETIME',
+    help: 'how long an OAuth access token is accepted; clients then refresh it',
+    defaultValue: 60 * 60_000,
+    parse: (text: string) => atLeastOne('seconds')(text) * 1000,
+    showDefault: (ms: number) => String(ms / 1000),
+  },
+  oauthRefreshTokenLifetimeMs: {
+    flag: '--oauth-refresh-token-lifetime',
+    value: 'days',
+    env: 'TUNNEL_SERVICE_OAUTH_REFRESH_TOKEN_LIFETIME',
+    help: 'how long an OAuth refresh token may be used (each use replaces it); the member then approves again',
+    defaultValue: 30 * DAY_MS,
+    parse: (text: string) => atLeastOne('days')(text) * DAY_MS,
+    showDefault: (ms: number) => String(ms / DAY_MS),
+  },
+  oauthRegistration: {
+    flag: '--oauth-registration',
+    value: 'modes',
+    env: 'TUNNEL_SERVICE_OAUTH_REGISTRATION',
+    help: 'how OAuth clients make themselves known: Client ID Metadata Documents, Dynamic Client Registration, both, or neither (no new clients)',
+    defaultValue: 'all',
+    choices: OAUTH_REGISTRATION_MODES,
+  },
+  oauthClientMetadataAddresses: {
+    flag: '--oauth-client-metadata-addresses',
+    value: 'which',
+    env: 'TUNNEL_SERVICE_OAUTH_CLIENT_METADATA_ADDRESSES',
+    help: 'where Client ID Metadata Documents may be fetched from: public addresses only, or any (loopback and private too, for development)',
+    defaultValue: 'public',
+    choices: ['public', 'any'],
   },
 } as const satisfies Record<string, Setting>;
 

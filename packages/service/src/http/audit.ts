@@ -29,6 +29,8 @@ export interface AuditNote {
    * recorded under this action, as allowed, whatever the status of the answer.
    */
   check?: string;
+  /** A refusal whatever the status (an OAuth error answers 400, which is otherwise a malformed request). */
+  refused?: boolean;
 }
 
 /** Adds to what the handler has told the audit log so far. */
@@ -72,8 +74,8 @@ export function auditHooks(context: ServiceContext) {
       const status = reply.statusCode;
       const member = request.principal?.owner ?? request.auditNote?.member;
       const check = request.auditNote?.check;
-      const refused = !check && isRefusal(status, !!member);
-      const changed = status < 400 && !SAFE_METHODS.has(request.method) && !auditRefusalsOnly;
+      const refused = !check && (!!request.auditNote?.refused || isRefusal(status, !!member));
+      const changed = !refused && status < 400 && !SAFE_METHODS.has(request.method) && !auditRefusalsOnly;
       if (!refused && !changed && !check) return;
       const params = request.params as Record<string, string | undefined>;
       const entry: AuditRow = {

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { bearerToken, type Principal } from '../auth/principal.ts';
 import { SESSION_COOKIE } from '../auth/browser-sessions.ts';
+import { isAccessToken } from '../auth/oauth-secrets.ts';
 import { ApiRefusal, forbidden, invalidApiKey } from './errors.ts';
 import type { ServiceContext } from './context.ts';
 
@@ -13,6 +14,8 @@ declare module 'fastify' {
      * needs one). Routes outside /v1 (the console's pages) need none.
      */
     auth?: 'none' | 'optional';
+    /** The route takes OAuth access tokens (the connector endpoint); every other route refuses them. */
+    oauthAccessTokens?: boolean;
   }
   interface FastifyRequest {
     /** Set by the authentication hook before any handler runs. */
@@ -34,6 +37,21 @@ function sameSecret(given: string | undefined, expected: string): boolean {
 /** The caller of a request: an API key in `Authorization: Bearer`, else the browser session cookie. */
 async function resolveCaller(context: ServiceContext, request: FastifyRequest): Promise<Principal> {
   const secret = bearerToken(request.headers.authorization);
+  if (secret && isAccessToken(secret)) {
+    if (!request.routeOptions.config.oauthAccessTokens)
+      throw invalidApiKey(
+        'This is an OAuth access token: it only calls the connector URL it was issued for. The management API takes an API key or a signed-in session.',
+      );
+    const principal = await context.authenticator.authenticateAccessToken(secret);
+    if (!principal)
+      throw new ApiRefusal(
+        401,
+        'authentication_error',
+        'invalid_token',
+        'The OAuth access token has expired or was revoked: refresh it, or authorize the application again.',
+      );
+    return principal;
+  }
   if (secret) {
     const principal = await context.authenticator.authenticate(secret);
     if (!principal)

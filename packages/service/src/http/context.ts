@@ -8,6 +8,7 @@ import type { ShardTokens } from '../broker/shard-token.ts';
 import type { TunnelRow } from '../store/repositories/tunnels.ts';
 import type { Store } from '../store/types.ts';
 import { badRequest, forbidden, notFound, type ApiRefusal } from './errors.ts';
+import type { OAuthSettings } from './oauth/resource.ts';
 
 /** Everything the routes share; built once by startService. */
 export interface ServiceContext {
@@ -33,6 +34,8 @@ export interface ServiceContext {
   operatorOrganizationId: string;
   /** Origins allowed to call the connector endpoint besides the service's own. */
   allowedOrigins: ReadonlySet<string>;
+  /** The service as OAuth authorization server of its connector URLs. */
+  oauth: OAuthSettings;
 }
 
 /** Fetches a tunnel visible to the caller's organization; another organization's tunnel does not exist for it. */

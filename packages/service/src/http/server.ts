@@ -14,6 +14,7 @@ import { auditHooks } from './audit.ts';
 import type { ServiceContext } from './context.ts';
 import { registerTunnelApi } from './tunnel-api.ts';
 import { connectorPlugin } from './connector/plugin.ts';
+import { oauthPlugin } from './oauth/plugin.ts';
 import { registerManagement } from './management/index.ts';
 import { registerConsole } from './console.ts';
 import { registerHealth } from './health.ts';
@@ -80,6 +81,7 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
   registerManagement(app, context);
   registerTunnelApi(app, context);
   await app.register(connectorPlugin, { prefix: '/v1/mcp', context });
+  await app.register(oauthPlugin, { context });
   await registerConsole(app);
   return app;
 }

@@ -12,7 +12,7 @@ import { MemoryCommandBroker } from '../broker/memory-command-broker.ts';
 import { MemoryEventBuffer } from '../broker/memory-event-buffer.ts';
 import { MemoryTrafficLog } from '../broker/memory-traffic-log.ts';
 import { ShardTokens } from '../broker/shard-token.ts';
-import { SETTINGS } from '../config/settings.ts';
+import { OAUTH_REGISTRATION_MODES, SETTINGS } from '../config/settings.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
 import type { Store } from '../store/types.ts';
 import type { ServiceContext } from '../http/context.ts';
@@ -39,6 +39,12 @@ export interface ServiceOptions {
   eventBufferBytes?: number;
   eventBufferAgeMs?: number;
   auditRetentionDays?: number;
+  /** An origin; the URL the service listens on when absent. */
+  oauthIssuer?: string;
+  oauthAccessTokenLifetimeMs?: number;
+  oauthRefreshTokenLifetimeMs?: number;
+  oauthRegistration?: (typeof OAUTH_REGISTRATION_MODES)[number];
+  oauthClientMetadataAddresses?: 'public' | 'any';
 }
 
 export interface RunningService {
@@ -87,8 +93,33 @@ async function listenQuietly(app: FastifyInstance, host: string, port: number): 
   }
 }
 
+/** The issuer as given: an origin (scheme, host, port), since the service's routes live at the root. */
+function issuerOrigin(issuer: string): string {
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new Error(
+      `--oauth-issuer ${issuer} is not a URL: give the origin callers reach the service at, e.g. https://tunnels.example.com`,
+    );
+  }
+  if (
+    !['http:', 'https:'].includes(url.protocol) ||
+    url.pathname !== '/' ||
+    url.search ||
+    url.hash ||
+    url.username
+  )
+    throw new Error(
+      `--oauth-issuer ${issuer} must be an origin only (scheme, host and port, no path), e.g. https://tunnels.example.com`,
+    );
+  return url.origin;
+}
+
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const host = options.host ?? SETTINGS.host.defaultValue;
+  const configuredIssuer = options.oauthIssuer ? issuerOrigin(options.oauthIssuer) : undefined;
+  const registration = options.oauthRegistration ?? SETTINGS.oauthRegistration.defaultValue;
   const logger =
     options.logger ??
     pino(
@@ -138,11 +169,32 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       },
       operatorOrganizationId: operatorOrganization!.id,
       allowedOrigins,
+      oauth: {
+        issuer: configuredIssuer ?? '',
+        lifetimes: {
+          accessMs: options.oauthAccessTokenLifetimeMs ?? SETTINGS.oauthAccessTokenLifetimeMs.defaultValue,
+          refreshMs: options.oauthRefreshTokenLifetimeMs ?? SETTINGS.oauthRefreshTokenLifetimeMs.defaultValue,
+        },
+        clients: {
+          metadataDocuments: registration === 'all' || registration === 'metadata-document',
+          dynamicRegistration: registration === 'all' || registration === 'dynamic',
+          allowPrivateMetadata: (options.oauthClientMetadataAddresses ?? 'public') === 'any',
+        },
+      },
     };
     app = await buildServer(context, logger);
     await listenQuietly(app, host, options.port ?? SETTINGS.port.defaultValue);
     const port = (app.server.address() as AddressInfo).port;
     for (const origin of ownOrigins(host, port)) allowedOrigins.add(origin);
+    context.oauth.issuer = configuredIssuer ?? `http://${urlHost(host)}:${port}`;
+    if (
+      new URL(context.oauth.issuer).protocol === 'http:' &&
+      !LOOPBACK.has(new URL(context.oauth.issuer).hostname.replace(/^\[|\]$/g, ''))
+    )
+      logger.warn(
+        { issuer: context.oauth.issuer },
+        'the OAuth issuer is plain http on a non-loopback address: OAuth clients require https. Put the service behind a TLS proxy and set --oauth-issuer to its https URL.',
+      );
 
     let closing: Promise<void> | undefined;
     const server = app;

@@ -4,6 +4,8 @@ import { allowedResponseHeaders, forwardableRequestHeaders, type WireHeaders } f
 /** Headers that belong to the caller's hop to the service and never travel to the MCP server. */
 const NOT_FORWARDED = new Set(['authorization', 'cookie', 'host', 'origin', 'referer', 'content-length']);
 
+const OWN_SECRET = /^\s*Bearer\s+(mcpt_|mcpo_)/i;
+
 /** `mcp-session-id` → `Mcp-Session-Id`, the spelling the wire uses. */
 function canonicalName(name: string): string {
   return name
@@ -24,6 +26,8 @@ export function commandHeaders(
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || name.startsWith('x-tunnel-')) continue;
     if (NOT_FORWARDED.has(name) && !(name === 'authorization' && options.forwardAuthorization)) continue;
+    // The service's own secrets (API keys, OAuth tokens) are consumed here, never passed to an MCP server.
+    if (name === 'authorization' && OWN_SECRET.test(String(value))) continue;
     out[canonicalName(name)] = Array.isArray(value) ? value : [value];
   }
   return forwardableRequestHeaders(out);

@@ -8,11 +8,17 @@ import {
 import type { ServiceContext } from '../context.ts';
 import { ApiRefusal, JsonRpcRefusal, MalformedJson } from '../errors.ts';
 import { noRoute, refusalFor } from '../refusals.ts';
+import { challengeHeaders } from './challenge.ts';
 import { connectorHandler } from './route.ts';
 import type { ConnectorRequest } from './request.ts';
 
 /** Callers of the connector endpoint are MCP clients: every refusal reaches them as a JSON-RPC error. */
-function sendJsonRpcRefusal(reply: FastifyReply, refusal: ApiRefusal | JsonRpcRefusal) {
+function sendJsonRpcRefusal(
+  reply: FastifyReply,
+  refusal: ApiRefusal | JsonRpcRefusal,
+  challenge: Record<string, string> = {},
+) {
+  reply.headers(challenge);
   if (refusal instanceof JsonRpcRefusal)
     return reply.status(refusal.status).headers(refusal.headers).send(refusal.body);
   const code =
@@ -29,9 +35,10 @@ function sendJsonRpcRefusal(reply: FastifyReply, refusal: ApiRefusal | JsonRpcRe
  * Streamable HTTP endpoint of every tunnel, with its own refusals in JSON-RPC.
  */
 export const connectorPlugin: FastifyPluginAsync<{ context: ServiceContext }> = async (app, { context }) => {
-  app.setErrorHandler(async (error: FastifyError | ApiRefusal | JsonRpcRefusal, request, reply) =>
-    sendJsonRpcRefusal(reply, await refusalFor(error, request, reply, context.limits.maxBodyBytes)),
-  );
+  app.setErrorHandler(async (error: FastifyError | ApiRefusal | JsonRpcRefusal, request, reply) => {
+    const refusal = await refusalFor(error, request, reply, context.limits.maxBodyBytes);
+    return sendJsonRpcRefusal(reply, refusal, await challengeHeaders(context, request, refusal));
+  });
   app.setNotFoundHandler((request, reply) => sendJsonRpcRefusal(reply, noRoute(request)));
 
   const handler = connectorHandler(context);
@@ -40,7 +47,7 @@ export const connectorPlugin: FastifyPluginAsync<{ context: ServiceContext }> = 
       method: ['GET', 'POST', 'DELETE'],
       url,
       // The key is checked per tunnel: a public tunnel's callers present the MCP server's credentials.
-      config: { auth: 'optional', action: 'tunnel.call', auditRefusalsOnly: true },
+      config: { auth: 'optional', oauthAccessTokens: true, action: 'tunnel.call', auditRefusalsOnly: true },
       handler,
     });
 };

@@ -15,7 +15,7 @@ import {
 } from '@mcp-tunnel/protocol';
 import type { Principal } from '../../auth/principal.ts';
 import type { TunnelRow } from '../../store/repositories/tunnels.ts';
-import { badRequest, forbidden, JsonRpcRefusal } from '../errors.ts';
+import { ApiRefusal, badRequest, forbidden, JsonRpcRefusal } from '../errors.ts';
 import { requireAny, visibleTunnel, type ServiceContext } from '../context.ts';
 import { principalOf } from '../request-principal.ts';
 import type { ExchangeKind } from './exchange.ts';
@@ -43,6 +43,26 @@ export function requireUse(principal: Principal): void {
       'tunnel_use_forbidden',
       "This API key lacks Tunnels Use (tunnel.use) on the tunnel's organization, which calling a tunnel's MCP endpoint needs. Use a key whose role includes Tunnels Use.",
     ),
+  );
+}
+
+/**
+ * An OAuth access token is bound to the one connector URL it was approved for (RFC 8707): anywhere else it
+ * is refused, and never forwarded to an MCP server.
+ */
+export function checkTokenAudience(request: FastifyRequest<ConnectorRequest>): void {
+  const grant = request.principal?.grant;
+  if (!grant) return;
+  if (
+    grant.tunnel_id === request.params.tunnel_id &&
+    grant.channel === (request.params.channel ?? MAIN_CHANNEL)
+  )
+    return;
+  throw new ApiRefusal(
+    401,
+    'authentication_error',
+    'invalid_token',
+    `This access token was issued for ${grant.resource}, not for this connector URL. Authorize the application for this tunnel.`,
   );
 }
 

@@ -19,6 +19,7 @@ import { ResumableStreams } from './resumption.ts';
 import {
   channelOf,
   checkOrigin,
+  checkTokenAudience,
   connectorTunnel,
   exchangeKind,
   requireUse,
@@ -50,6 +51,7 @@ export function connectorHandler(context: ServiceContext) {
 
   return async function handle(request: FastifyRequest<ConnectorRequest>, reply: FastifyReply) {
     checkOrigin(context, request);
+    checkTokenAudience(request);
     const tunnel = await connectorTunnel(context, request);
     const isPublic = tunnel.connector_access === 'public';
     const channel = channelOf(request);

@@ -7,6 +7,7 @@ import { registerConnectorRoutes } from './connectors.ts';
 import { registerInvitationRoutes } from './invitations.ts';
 import { registerMeRoute } from './me.ts';
 import { registerMemberRoutes } from './members.ts';
+import { registerOAuthGrantRoutes } from './oauth-grants.ts';
 import { registerRoleRoutes } from './roles.ts';
 import { registerTunnelRoutes } from './tunnels.ts';
 
@@ -21,4 +22,5 @@ export function registerManagement(app: FastifyInstance, context: ServiceContext
   registerMeRoute(app, context);
   registerAuditRoutes(app, context);
   registerConnectorRoutes(app, context);
+  registerOAuthGrantRoutes(app, context);
 }

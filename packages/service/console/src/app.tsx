@@ -12,6 +12,8 @@ import { RolesPage } from './pages/roles.tsx';
 import { AuditPage } from './pages/audit.tsx';
 import { ConnectorsPage } from './pages/connectors.tsx';
 import { ConnectorDetailsPage } from './pages/connector-details.tsx';
+import { ApplicationsPage } from './pages/applications.tsx';
+import { AuthorizePage } from './pages/authorize.tsx';
 
 type Start =
   { kind: 'loading' } | { kind: 'failed'; message: string } | { kind: 'setup' } | { kind: 'signed-out' };
@@ -19,6 +21,7 @@ type Start =
 const SECTIONS = [
   ['tunnels', 'Tunnels'],
   ['connectors', 'Connectors'],
+  ['applications', 'Applications'],
   ['api-keys', 'API keys'],
   ['members', 'Members'],
   ['roles', 'Roles'],
@@ -105,6 +108,9 @@ export function App() {
       );
     return (
       <Frame>
+        {route.segments[0] === 'authorize' && (
+          <p role="status">An application asks to use one of your tunnels: sign in to review the request.</p>
+        )}
         <SignInPage onSignedIn={signedIn} />
       </Frame>
     );
@@ -125,6 +131,10 @@ function Content({ route }: { route: Route }) {
       return id ? <TunnelDetailsPage id={id} /> : <TunnelsPage />;
     case 'connectors':
       return id ? <ConnectorDetailsPage id={id} /> : <ConnectorsPage />;
+    case 'applications':
+      return <ApplicationsPage />;
+    case 'authorize':
+      return <AuthorizePage query={route.query} />;
     case 'api-keys':
       return <ApiKeysPage />;
     case 'members':

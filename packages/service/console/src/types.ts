@@ -104,3 +104,18 @@ export interface Connector {
   created_by: string;
   created_at: string;
 }
+
+export interface OAuthGrant {
+  id: string;
+  client_id: string;
+  client_name: string;
+  redirect_host: string;
+  member_id: string;
+  member_name: string | null;
+  tunnel_id: string;
+  channel: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  revoked_reason: string | null;
+}

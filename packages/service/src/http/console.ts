@@ -38,6 +38,9 @@ export async function registerConsole(app: FastifyInstance, distDir = CONSOLE_DI
     prefix: '/console/',
     // Hashed asset names change with every build; index.html and the icon keep their names.
     setHeaders: (reply, path) => {
+      // No page of the console may be framed: the consent page's Approve must not be clicked through a disguise.
+      reply.header('x-frame-options', 'DENY');
+      reply.header('content-security-policy', "frame-ancestors 'none'");
       reply.header(
         'cache-control',
         path.startsWith(hashedAssets)

@@ -8,6 +8,7 @@ import {
 import type { ServiceContext } from '../context.ts';
 import { ApiRefusal, JsonRpcRefusal, MalformedJson } from '../errors.ts';
 import { noRoute, refusalFor } from '../refusals.ts';
+import { noteAudit } from '../audit.ts';
 import { challengeHeaders } from './challenge.ts';
 import { connectorHandler } from './route.ts';
 import type { ConnectorRequest } from './request.ts';
@@ -37,6 +38,9 @@ function sendJsonRpcRefusal(
 export const connectorPlugin: FastifyPluginAsync<{ context: ServiceContext }> = async (app, { context }) => {
   app.setErrorHandler(async (error: FastifyError | ApiRefusal | JsonRpcRefusal, request, reply) => {
     const refusal = await refusalFor(error, request, reply, context.limits.maxBodyBytes);
+    // The JSON-RPC body carries no error code: the audit log gets it from the refusal.
+    if (refusal instanceof ApiRefusal && refusal.body.error.code)
+      noteAudit(request, { reason: refusal.body.error.code });
     return sendJsonRpcRefusal(reply, refusal, await challengeHeaders(context, request, refusal));
   });
   app.setNotFoundHandler((request, reply) => sendJsonRpcRefusal(reply, noRoute(request)));

@@ -18,22 +18,27 @@ export interface ServiceOptions {
   port?: number;
   /** More `tunnel-service start` arguments, e.g. `--max-body-bytes N`. */
   extraArgs?: string[];
+  /** More environment, e.g. NODE_EXTRA_CA_CERTS for a test CA. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startService(options: ServiceOptions = {}): Promise<Service> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'mcp-tunnel-service-'));
   const keyFile = join(dataDir, 'owner-key.txt');
-  const proc = startProcess([
-    SERVICE_BIN,
-    'start',
-    '--port',
-    String(options.port ?? 0),
-    '--data-dir',
-    dataDir,
-    '--owner-key-file',
-    keyFile,
-    ...(options.extraArgs ?? []),
-  ]);
+  const proc = startProcess(
+    [
+      SERVICE_BIN,
+      'start',
+      '--port',
+      String(options.port ?? 0),
+      '--data-dir',
+      dataDir,
+      '--owner-key-file',
+      keyFile,
+      ...(options.extraArgs ?? []),
+    ],
+    options.env,
+  );
   const [, url] = await proc.waitFor(/tunnel-service listening on (http:\/\/\S+)/);
   const ownerKey = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '';
   const stop = async () => {

@@ -214,6 +214,8 @@ export async function refreshTokens(
   const grant = redeemed && (await store.oauthGrants.get(redeemed.row.grant_id));
   if (!redeemed || !grant)
     throw new OAuthError('invalid_grant', 'The refresh token is unknown or has expired: authorize again.');
+  if (grant.revoked_at)
+    throw new OAuthError('invalid_grant', 'This authorization was revoked: authorize again.', grant);
   if (!redeemed.firstUse) {
     await store.oauthGrants.revoke(grant.id, now, 'refresh_token_reused');
     throw new OAuthError(

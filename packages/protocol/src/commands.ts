@@ -39,7 +39,24 @@ export const StandaloneStreamCommandSchema = z.looseObject({
 });
 export type StandaloneStreamCommand = z.infer<typeof StandaloneStreamCommandSchema>;
 
-export type PolledCommand = JsonRpcCommand | SessionTerminationCommand | StandaloneStreamCommand;
+/**
+ * Extension `resource-metadata` (docs/protocol-extensions.md), only sent to a client that asked for it:
+ * fetch the channel's MCP server's OAuth protected resource metadata and answer `resource_metadata`.
+ */
+export const ResourceMetadataCommandSchema = z.looseObject({
+  ...commandBase,
+  command_type: z.literal('resource_metadata'),
+});
+export type ResourceMetadataCommand = z.infer<typeof ResourceMetadataCommandSchema>;
+
+export type PolledCommand =
+  JsonRpcCommand | SessionTerminationCommand | StandaloneStreamCommand | ResourceMetadataCommand;
+
+/** Command types that belong to an extension, by the extension a service must have offered for them. */
+export const EXTENSION_COMMAND_TYPES = {
+  standalone_stream: 'standalone-stream',
+  resource_metadata: 'resource-metadata',
+} as const;
 
 /**
  * A poll body is parsed one command at a time so that an unknown `command_type` or one malformed
@@ -64,7 +81,9 @@ export function parsePolledCommand(raw: unknown): ParsedCommand {
         ? SessionTerminationCommandSchema
         : type === 'standalone_stream'
           ? StandaloneStreamCommandSchema
-          : undefined;
+          : type === 'resource_metadata'
+            ? ResourceMetadataCommandSchema
+            : undefined;
   if (!schema) return { ok: false, requestId, reason: `unknown command_type ${JSON.stringify(type)}` };
   const parsed = schema.safeParse(raw);
   if (!parsed.success) return { ok: false, requestId, reason: z.prettifyError(parsed.error) };

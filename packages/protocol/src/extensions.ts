@@ -9,7 +9,13 @@ export const EXTENSIONS_HEADER = 'X-Tunnel-Extensions';
 /** Relays the MCP server's standalone SSE stream (GET on the connector endpoint) through the tunnel. */
 export const STANDALONE_STREAM = 'standalone-stream';
 
-export const KNOWN_EXTENSIONS = [STANDALONE_STREAM] as const;
+/**
+ * Fetches the MCP server's OAuth protected resource metadata (RFC 9728) for a public tunnel's connector URL:
+ * the service cannot reach the server, the tunnel-client can.
+ */
+export const RESOURCE_METADATA = 'resource-metadata';
+
+export const KNOWN_EXTENSIONS = [STANDALONE_STREAM, RESOURCE_METADATA] as const;
 export type Extension = (typeof KNOWN_EXTENSIONS)[number];
 
 /** The known extensions a header value names (comma-separated tokens); unknown tokens are ignored. */
@@ -24,6 +30,9 @@ export function parseExtensions(value: string | string[] | undefined): Set<Exten
 
 /** Response types of the standalone-stream extension: `stream_open` is not terminal, `stream_end` is. */
 export const STREAM_RESPONSE_TYPES = ['stream_open', 'stream_end'] as const;
+
+/** The response type of the resource-metadata extension (terminal): `resp_json` is the document, if any. */
+export const RESOURCE_METADATA_RESPONSE = 'resource_metadata';
 
 /**
  * The request id prefix of `tunnel-client doctor`'s Tunnels Use probe: a response posted for a request that

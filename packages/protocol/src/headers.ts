@@ -86,3 +86,29 @@ export function headerValue(headers: WireHeaders | undefined, name: string): str
   for (const [key, values] of Object.entries(headers)) if (key.toLowerCase() === lower) return values[0];
   return undefined;
 }
+
+/**
+ * An auth-param taken out of a WWW-Authenticate value (RFC 9110 §11.6.1): the value without it, and the
+ * param's own value, unquoted.
+ */
+export function withoutAuthParam(header: string, name: string): { value: string; removed?: string } {
+  const pattern = new RegExp(
+    `(^|,|\\s)\\s*${name}\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^,\\s]*))\\s*(,?)`,
+    'i',
+  );
+  const match = pattern.exec(header);
+  if (!match) return { value: header };
+  const removed = (match[2] ?? match[3] ?? '').replace(/\\(.)/g, '$1');
+  const before = header.slice(0, match.index) + (match[1] === ',' ? '' : match[1]);
+  const after = header.slice(match.index + match[0].length);
+  const joined = (
+    match[1] === ',' && match[4] === ',' ? `${before}, ${after.trimStart()}` : `${before}${after}`
+  ).trim();
+  return {
+    value: joined
+      .replace(/,\s*$/, '')
+      .replace(/^(\S+)\s+/, '$1 ')
+      .trim(),
+    removed,
+  };
+}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { WireHeadersSchema } from './commands.ts';
-import { STREAM_RESPONSE_TYPES } from './extensions.ts';
+import { RESOURCE_METADATA_RESPONSE, STREAM_RESPONSE_TYPES } from './extensions.ts';
 
 /** The contract's response types. */
 export const RESPONSE_TYPES = [
@@ -9,8 +9,12 @@ export const RESPONSE_TYPES = [
   'notify_ack',
   'session_termination_response',
 ] as const;
-/** The contract's types and those of the standalone-stream extension, which only our service is sent. */
-export const ResponseTypeSchema = z.enum([...RESPONSE_TYPES, ...STREAM_RESPONSE_TYPES]);
+/** The contract's types and those of the extensions (standalone-stream, resource-metadata), which only our service is sent. */
+export const ResponseTypeSchema = z.enum([
+  ...RESPONSE_TYPES,
+  ...STREAM_RESPONSE_TYPES,
+  RESOURCE_METADATA_RESPONSE,
+]);
 export type ResponseType = z.infer<typeof ResponseTypeSchema>;
 
 /** Terminal response types end a command; `jsonrpc_notify` may come many times before one of them. */

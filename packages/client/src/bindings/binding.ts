@@ -43,6 +43,12 @@ export interface StreamRequest {
   onMessage: (message: JsonRpcMessage) => void;
 }
 
+/** What fetching the protected resource metadata gave: the document and 200, or the status it ended on. */
+export interface ResourceMetadataReply {
+  status: number;
+  document?: Record<string, unknown>;
+}
+
 /** An open stream: the server's status and headers, and `ended`, which settles when the server ends it. */
 export interface OpenStream {
   status: number;
@@ -73,6 +79,11 @@ export interface Binding {
    * `target_http` 405 when the server offers none).
    */
   openStream(request: StreamRequest): Promise<OpenStream>;
+  /**
+   * The server's OAuth protected resource metadata (RFC 9728), for extension resource-metadata; only
+   * servers reached over HTTP have one.
+   */
+  resourceMetadata?(signal: AbortSignal): Promise<ResourceMetadataReply>;
   status(): ChannelStatus;
   close(): Promise<void>;
 }
@@ -81,9 +92,15 @@ export interface Binding {
 export class BindingFailure extends Error {
   override name = 'BindingFailure';
   readonly failure: FailureInput;
-  constructor(failure: FailureInput, message: string) {
+  /**
+   * The server's own status and headers when they are an answer in themselves: an OAuth challenge (401 or
+   * 403 with WWW-Authenticate) reaches the caller as it is, so it can sign in with the server.
+   */
+  readonly answer: { status: number; headers: WireHeaders } | undefined;
+  constructor(failure: FailureInput, message: string, answer?: { status: number; headers: WireHeaders }) {
     super(message);
     this.failure = failure;
+    this.answer = answer;
   }
 }
 

@@ -6,6 +6,7 @@ import {
   jsonRpcKind,
   type JsonRpcMessage,
   type WireHeaders,
+  withoutAuthParam,
 } from '@mcp-tunnel/protocol';
 import type { Logger } from '../observability/logger.ts';
 import type { ChannelStatus } from '../observability/status.ts';
@@ -16,6 +17,7 @@ import {
   type ServerReply,
   type BindingRequest,
   type OpenStream,
+  type ResourceMetadataReply,
   type StreamRequest,
 } from './binding.ts';
 import { classifyNetworkError } from './failure.ts';
@@ -31,6 +33,9 @@ const PROBE_RETRY_MAX_MS = 30_000;
 const MAX_IDLE_RESUMES = 3;
 /** The longest `retry:` honoured before resuming a stream; the command deadline bounds the whole wait. */
 const MAX_RESUME_WAIT_MS = 10_000;
+const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource';
+const MAX_METADATA_BYTES = 64 * 1024;
+
 /** Set by the binding itself; the caller's values for these would describe the caller's own hop. */
 const OWN_HEADERS = new Set(['accept', 'content-type', 'content-length']);
 
@@ -104,6 +109,8 @@ export class HttpBinding implements Binding {
   private readonly agent: RenewingAgent;
   private readonly maxBodyBytes: number;
   private readonly life: ServerLifecycle;
+  /** The metadata URL the server's last OAuth challenge named. */
+  private challengeMetadataUrl: string | undefined;
 
   constructor(channel: string, url: string, log: Logger, options: HttpBindingOptions = {}) {
     this.channel = channel;
@@ -134,8 +141,16 @@ export class HttpBinding implements Binding {
 
   async send(req: BindingRequest): Promise<ServerReply> {
     const response = await this.post(req.message, req.headers, req.signal);
-    const headers = allowedResponseHeaders(wireHeaders(response.headers));
+    const headers = this.withoutServerMetadataUrl(allowedResponseHeaders(wireHeaders(response.headers)));
     const status = response.statusCode;
+    // An OAuth challenge is the server's answer: its status and WWW-Authenticate reach the caller.
+    const challenge = (status === 401 || status === 403) && headers['WWW-Authenticate'] !== undefined;
+    const httpError = () =>
+      new BindingFailure(
+        { source: 'target_http', upstreamStatus: status },
+        'HTTP error',
+        challenge ? { status, headers } : undefined,
+      );
     const contentType = String(response.headers['content-type'] ?? '').toLowerCase();
     try {
       if (jsonRpcKind(req.message) !== 'request') {
@@ -146,8 +161,7 @@ export class HttpBinding implements Binding {
         } catch {
           answer = undefined;
         }
-        if (status >= 400 && !isJsonRpcAnswer(answer))
-          throw new BindingFailure({ source: 'target_http', upstreamStatus: status }, 'HTTP error');
+        if (status >= 400 && !isJsonRpcAnswer(answer)) throw httpError();
         return { message: isJsonRpcAnswer(answer) ? answer : undefined, status, headers };
       }
       const answerHeaders = { ...headers, 'Content-Type': ['application/json'] };
@@ -161,8 +175,7 @@ export class HttpBinding implements Binding {
       try {
         answer = JSON.parse(text);
       } catch {
-        if (status >= 400)
-          throw new BindingFailure({ source: 'target_http', upstreamStatus: status }, 'HTTP error');
+        if (status >= 400) throw httpError();
         throw new BindingFailure(
           { source: 'protocol', kind: 'malformed_json', responseReceived: true },
           'not JSON',
@@ -173,8 +186,7 @@ export class HttpBinding implements Binding {
         if (req.message.method === 'initialize' && 'result' in answer) this.life.markReady();
         return { message: answer, status, headers: answerHeaders };
       }
-      if (status >= 400)
-        throw new BindingFailure({ source: 'target_http', upstreamStatus: status }, 'HTTP error');
+      if (status >= 400) throw httpError();
       throw new BindingFailure(
         { source: 'protocol', kind: 'invalid_protocol_response', responseReceived: true },
         'not a JSON-RPC answer',
@@ -244,6 +256,65 @@ export class HttpBinding implements Binding {
       headers: allowedResponseHeaders(wireHeaders(response.headers)),
       ended,
     };
+  }
+
+  /**
+   * The server's OAuth protected resource metadata (RFC 9728 §3): at the URL its last challenge named, else
+   * at the well-known URL with the server's path inserted, else at the root one. The first JSON document
+   * found is the answer; none is 404.
+   */
+  async resourceMetadata(signal: AbortSignal): Promise<ResourceMetadataReply> {
+    const server = new URL(this.url);
+    const path = server.pathname.replace(/\/$/, '');
+    const candidates = new Set<string>();
+    if (this.challengeMetadataUrl) candidates.add(this.challengeMetadataUrl);
+    if (path) candidates.add(new URL(`${RESOURCE_METADATA_PATH}${path}`, server.origin).href);
+    candidates.add(new URL(RESOURCE_METADATA_PATH, server.origin).href);
+    let status = 404;
+    for (const url of candidates) {
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await request(url, {
+          method: 'GET',
+          headers: { accept: 'application/json' },
+          signal,
+          dispatcher: this.agent.current(),
+        });
+      } catch (error) {
+        if (signal.aborted) throw abortError(signal);
+        throw new BindingFailure(classifyNetworkError(error), 'metadata request failed');
+      }
+      const text = await readBody(response.body, MAX_METADATA_BYTES);
+      if (response.statusCode !== 200) {
+        status = response.statusCode >= 500 ? 502 : status;
+        continue;
+      }
+      try {
+        const document: unknown = JSON.parse(text);
+        if (document && typeof document === 'object' && !Array.isArray(document))
+          return { status: 200, document: document as Record<string, unknown> };
+      } catch {
+        // Not JSON: try the next place.
+      }
+    }
+    return { status };
+  }
+
+  /**
+   * A challenge's `resource_metadata` names the server's own address, which a caller outside the network
+   * cannot reach and should not learn. It is kept here (resourceMetadata() fetches it) and left out of the
+   * header: the caller then discovers the metadata at the connector URL, where the tunnel service serves
+   * it (our service through the resource-metadata extension, OpenAI's its own way).
+   */
+  private withoutServerMetadataUrl(headers: WireHeaders): WireHeaders {
+    const challenges = headers['WWW-Authenticate'];
+    if (!challenges) return headers;
+    const kept = challenges.map((value) => {
+      const { value: rest, removed } = withoutAuthParam(value, 'resource_metadata');
+      if (removed) this.challengeMetadataUrl = removed;
+      return rest;
+    });
+    return { ...headers, 'WWW-Authenticate': kept };
   }
 
   async close(): Promise<void> {
@@ -379,6 +450,14 @@ export class HttpBinding implements Binding {
         await this.terminateSession(session, { [HEADER.mcpSessionId]: [session] }, signal).catch(() => {});
       return undefined;
     } catch (error) {
+      // A server that asks its callers to sign in is up: each caller brings its own token (public tunnels).
+      if (error instanceof BindingFailure && error.answer) {
+        this.log.info(
+          { status: error.answer.status },
+          'the MCP server asks its callers to sign in with OAuth; ready for callers that do',
+        );
+        return undefined;
+      }
       return error instanceof BindingFailure
         ? `the MCP server did not answer initialize (${error.failure.source}${error.failure.source === 'target_http' ? ` ${error.failure.upstreamStatus}` : ''})`
         : 'the MCP server did not answer initialize in time';

@@ -1,6 +1,6 @@
 import {
   PolledCommandListSchema,
-  STANDALONE_STREAM,
+  EXTENSION_COMMAND_TYPES,
   parsePolledCommand,
   parseResponseTimeout,
 } from '@mcp-tunnel/protocol';
@@ -133,15 +133,15 @@ export class Poller {
     for (const raw of commands?.data.commands ?? []) {
       let parsed = parsePolledCommand(raw);
       // An extension's command is only understood from a service that offered the extension.
-      if (
-        parsed.ok &&
-        parsed.command.command_type === 'standalone_stream' &&
-        !this.options.api.offers(STANDALONE_STREAM)
-      )
+      const extension =
+        parsed.ok && parsed.command.command_type in EXTENSION_COMMAND_TYPES
+          ? EXTENSION_COMMAND_TYPES[parsed.command.command_type as keyof typeof EXTENSION_COMMAND_TYPES]
+          : undefined;
+      if (parsed.ok && extension && !this.options.api.offers(extension))
         parsed = {
           ok: false,
           requestId: parsed.command.request_id,
-          reason: 'unknown command_type "standalone_stream"',
+          reason: `unknown command_type "${parsed.command.command_type}"`,
         };
       if (!parsed.ok) {
         log.warn(

@@ -6,14 +6,21 @@ import {
   headerValue,
   jsonRpcError,
   jsonRpcKind,
+  RESOURCE_METADATA_RESPONSE,
   synthesizedFailure,
   type JsonRpcCommand,
   type JsonRpcId,
   type JsonRpcMessage,
+  type ResourceMetadataCommand,
   type SessionTerminationCommand,
   type TunnelResponsePayload,
 } from '@mcp-tunnel/protocol';
-import { BindingFailure, CallerCancelled, type Binding } from '../bindings/binding.ts';
+import {
+  BindingFailure,
+  CallerCancelled,
+  type Binding,
+  type ResourceMetadataReply,
+} from '../bindings/binding.ts';
 import type { Responder } from '../controlplane/responder.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ClientMetrics, CommandOutcome } from '../observability/metrics.ts';
@@ -263,12 +270,45 @@ export function createCommandHandler(
     });
   }
 
+  /** Extension resource-metadata: the channel's server's protected resource metadata, or why there is none. */
+  async function resourceMetadata(
+    received: ReceivedCommand,
+    command: ResourceMetadataCommand,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const binding = deps.bindings.get(command.channel);
+    let reply: ResourceMetadataReply = { status: 404 };
+    if (binding?.resourceMetadata)
+      try {
+        reply = await binding.resourceMetadata(signal);
+      } catch (error) {
+        if (signal.aborted) return abandoned(received, signal);
+        log.warn(
+          { request_id: command.request_id, err: error },
+          'could not fetch the protected resource metadata',
+        );
+        reply = { status: 502 };
+      }
+    await deliver(received, {
+      payload: {
+        request_id: command.request_id,
+        channel: command.channel,
+        resp_json: reply.document ?? null,
+        resp_code: reply.status,
+        resp_type: RESOURCE_METADATA_RESPONSE,
+      },
+      outcome: reply.document ? 'answered' : 'failed',
+    });
+  }
+
   return async (received, signal) => {
     const { command } = received;
     calls.set(received, deps.traffic.begin(command));
     try {
       if (command.command_type === 'session_termination') await terminateSession(received, command, signal);
       else if (command.command_type === 'jsonrpc') await forwardJsonRpc(received, command, signal);
+      else if (command.command_type === 'resource_metadata')
+        await resourceMetadata(received, command, signal);
     } finally {
       // A call that ended without an answer (shutdown during delivery) is closed as cancelled.
       calls.get(received)?.finish({ outcome: 'cancelled' });
@@ -286,8 +326,8 @@ function synthesized(
     payload: {
       ...base,
       resp_json: synthesizedFailure(id, failure.failure),
-      resp_headers: JSON_HEADERS,
-      resp_code: 200,
+      resp_headers: { ...failure.answer?.headers, ...JSON_HEADERS },
+      resp_code: failure.answer?.status ?? 200,
       resp_type: 'jsonrpc_response',
     },
     outcome: 'failed',

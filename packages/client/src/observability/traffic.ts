@@ -94,7 +94,7 @@ function percentile(sorted: number[], p: number): number | null {
 }
 
 function targetOf(command: PolledCommand): string | null {
-  if (command.command_type === 'session_termination') return null;
+  if (command.command_type !== 'jsonrpc') return null;
   const params = (command.jsonrpc as { params?: Record<string, unknown> }).params;
   const named = params?.name ?? params?.uri;
   return typeof named === 'string' ? named.slice(0, 200) : null;
@@ -162,8 +162,8 @@ export class TrafficRecorder {
       channel: command.channel,
       session: headerValue(command.headers, HEADER.mcpSessionId) ?? null,
       method:
-        command.command_type === 'session_termination'
-          ? 'session_termination'
+        command.command_type !== 'jsonrpc'
+          ? command.command_type
           : (((command.jsonrpc as { method?: unknown }).method as string | undefined) ?? 'response'),
       target: targetOf(command),
       durationMs: null,

@@ -5,7 +5,7 @@ export interface QueuedCommand {
   requestId: string;
   tunnelId: string;
   channel: string;
-  commandType: 'jsonrpc' | 'session_termination' | 'standalone_stream';
+  commandType: 'jsonrpc' | 'session_termination' | 'standalone_stream' | 'resource_metadata';
   /** Names the node that holds the caller (see shard-token.ts); its response is routed there. */
   shardToken: string;
   createdAt: string;

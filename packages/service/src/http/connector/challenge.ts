@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { isTunnelId } from '@mcp-tunnel/protocol';
+import { headerValue, isTunnelId, withoutAuthParam, type WireHeaders } from '@mcp-tunnel/protocol';
 import { TUNNEL_SCOPE } from '../../auth/oauth-grants.ts';
 import { bearerToken } from '../../auth/principal.ts';
 import type { ServiceContext } from '../context.ts';
@@ -42,4 +42,29 @@ export async function challengeHeaders(
       }),
     };
   return {};
+}
+
+/**
+ * A public tunnel's MCP server challenges its callers itself; its `resource_metadata` (the server's own
+ * address, or nothing when our tunnel-client left it out) becomes the connector URL's, where the service
+ * serves the server's metadata with the connector URL as resource. Empty when there is no challenge.
+ */
+export function upstreamChallenge(
+  context: ServiceContext,
+  tunnelId: string,
+  channel: string | undefined,
+  headers: WireHeaders | undefined,
+): Record<string, string> {
+  if (headerValue(headers, 'WWW-Authenticate') === undefined) return {};
+  const metadata = resourceMetadataUrl(context.oauth.issuer, tunnelId, channel);
+  const values = Object.entries(headers ?? {})
+    .filter(([name]) => name.toLowerCase() === 'www-authenticate')
+    .flatMap(([, list]) => list)
+    .map((value) => {
+      const rest = withoutAuthParam(value, 'resource_metadata').value;
+      const match = /^Bearer(?:\s+(.*))?$/is.exec(rest);
+      if (!match) return rest;
+      return `Bearer resource_metadata="${metadata}"${match[1] ? `, ${match[1]}` : ''}`;
+    });
+  return { 'WWW-Authenticate': values.join(', ') };
 }

@@ -13,6 +13,7 @@ import { JsonRpcRefusal } from '../errors.ts';
 import type { ServiceContext } from '../context.ts';
 import { principalOf } from '../request-principal.ts';
 import { commandHeaders } from './headers.ts';
+import { upstreamChallenge } from './challenge.ts';
 import { ConnectorSessions } from './sessions.ts';
 import { ConnectorExchange } from './exchange.ts';
 import { ResumableStreams } from './resumption.ts';
@@ -102,6 +103,15 @@ export function connectorHandler(context: ServiceContext) {
       openWithinMs: deadlineMs(tunnel),
       lateAnswer: `The tunnel-client did not answer within the tunnel's response_timeout (${tunnel.response_timeout}). Check that tunnel-client is running and its MCP server responds; for slow tools raise response_timeout with POST /v1/tunnels/${tunnel.id}.`,
       onTerminal: async (payload): Promise<Record<string, string>> => {
+        if (isPublic) {
+          const challenge = upstreamChallenge(
+            context,
+            tunnel.id,
+            request.params.channel,
+            payload.resp_headers,
+          );
+          if (challenge['WWW-Authenticate']) return challenge;
+        }
         if (isInitialize && payload.resp_code < 300 && payload.resp_json && 'result' in payload.resp_json) {
           const minted = await sessions.opened(tunnel.id, channel, payload);
           if (minted) return { 'Mcp-Session-Id': minted };

@@ -7,6 +7,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.ts';
 import { CLIENT_VERSION } from '../base/version.ts';
+import { StubAuthorization } from './mcp-stub-oauth.ts';
 
 export const STUB_NAME = 'tunnel-client-mcp-stub';
 
@@ -53,13 +54,19 @@ export async function serveStdio(): Promise<void> {
   process.stdin.once('end', () => process.exit(0));
 }
 
-/** Stateless Streamable HTTP: a fresh server per request, as the remote sample expects. */
-export async function serveHttp(host: string, port: number): Promise<void> {
+/**
+ * Stateless Streamable HTTP: a fresh server per request, as the remote sample expects. With `oauth`, /mcp
+ * needs an access token from the stub's own authorization server (mcp-stub-oauth.ts).
+ */
+export async function serveHttp(host: string, port: number, oauth?: { resources: string[] }): Promise<void> {
+  let authorization: StubAuthorization | undefined;
   const httpServer = createServer(async (req, res) => {
+    if (authorization && (await authorization.handle(req, res))) return;
     if (new URL(req.url ?? '/', 'http://stub').pathname !== '/mcp') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('the MCP endpoint is /mcp\n');
       return;
     }
+    if (authorization && !authorization.authorized(req, res)) return;
     const server = createStubServer();
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
@@ -84,7 +91,13 @@ export async function serveHttp(host: string, port: number): Promise<void> {
   const bound = typeof address === 'object' && address ? address.port : port;
   const shown = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shown}:${bound}/mcp`;
+  if (oauth)
+    authorization = new StubAuthorization({ base: `http://${shown}:${bound}`, resources: oauth.resources });
   process.stdout.write(`${STUB_NAME} listening on ${url} (tools: echo, add, time)\nMCP URL: ${url}\n`);
+  if (authorization)
+    process.stdout.write(
+      `OAuth: /mcp needs a token from the stub's authorization server at http://${shown}:${bound} (approves every request; resources accepted: ${[authorization.resource, ...oauth!.resources].join(', ')})\n`,
+    );
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => httpServer.close(() => process.exit(0)));
 }

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, freePort, startProcess, type Proc } from '../test/support/processes.ts';
 import { startSystem, type System } from '../test/support/system.ts';
+import { authorizationFailed, authorizationRows, authorizationTable } from './conformance-authorization.ts';
 
 const CONFORMANCE = join(ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
 const REFERENCE = join(ROOT, 'test/support/conformance-server.ts');
@@ -165,5 +166,8 @@ if (import.meta.main) {
       `${rows.filter((r) => r.tunnel === 'pass').length} pass through the tunnel, ` +
       `${worseRows.length} worse through the tunnel${worseRows.length ? ` (${worseRows.map((r) => r.name).join(', ')})` : ''}.`,
   );
-  process.exit(worseRows.length ? 1 : 0);
+  // The authorization server scenarios: a table of their own (scripts/conformance-authorization.ts).
+  const authorization = await authorizationRows();
+  console.log(`\n${authorizationTable(authorization)}`);
+  process.exit(worseRows.length || authorizationFailed(authorization) ? 1 : 0);
 }

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
@@ -18,12 +19,28 @@ import { makeCertificates, type Certificates } from '../../packages/client/test/
 import { browserSkip, launchBrowser } from '../support/browser.ts';
 import { api } from '../support/management-api.ts';
 import { RedirectCatcher, TestOAuthProvider } from '../support/oauth-client.ts';
+import { ROOT } from '../support/processes.ts';
 import { startService, type Service } from '../support/service-process.ts';
 import { startTunnel, type Tunnel } from '../support/system.ts';
 
 const skip = browserSkip();
 const OWNER = { email: 'owner@example.com', name: 'Olivia Owner', password: 'owner password 123' };
 const VIEWER = { email: 'viewer@example.com', name: 'Vera Viewer', password: 'viewer password 123' };
+
+const AXE = readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
+
+/** axe-core on the page as it is: no serious or critical accessibility violations. */
+async function assertAccessible(page: Page, name: string): Promise<void> {
+  await page.addScriptTag({ content: AXE });
+  const violations = await page.evaluate(async () => {
+    type Violation = { id: string; impact: string; nodes: { target: string[] }[] };
+    const axe = (globalThis as unknown as { axe: { run: () => Promise<{ violations: Violation[] }> } }).axe;
+    return (await axe.run()).violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  assert.deepEqual(violations, [], `accessibility violations on the ${name} page`);
+}
 
 let certificates: Certificates;
 let metadataServer: Server;
@@ -95,6 +112,7 @@ async function signInWithOAuth(provider: TestOAuthProvider, page: Page, url: URL
   await page.goto(provider.authorizationUrl.href);
   await page.getByRole('heading', { level: 1, name: 'Authorize an application' }).waitFor();
   await page.getByText('calculator', { exact: false }).first().waitFor();
+  await assertAccessible(page, 'consent');
   await page.getByRole('button', { name: 'Approve' }).click();
   const query = await redirected;
   assert.equal(query.get('state'), provider.lastState);
@@ -184,6 +202,7 @@ describe('OAuth sign-in to a key tunnel with the SDK client', { skip, timeout: 1
     await ownerPage.getByRole('heading', { level: 1, name: 'Authorized applications' }).waitFor();
     const yours = ownerPage.getByRole('region', { name: 'Your authorized applications' });
     await yours.getByRole('cell', { name: 'Registered app', exact: true }).waitFor();
+    await assertAccessible(ownerPage, 'applications');
     ownerPage.once('dialog', (dialog) => void dialog.accept());
     await yours.getByRole('button', { name: 'Revoke Registered app' }).click();
     await yours.getByText(/^Revoked /).waitFor();

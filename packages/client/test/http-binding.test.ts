@@ -55,6 +55,21 @@ before(async () => {
       res
         .writeHead(400, { 'content-type': 'application/json' })
         .end(JSON.stringify({ jsonrpc: '2.0', id: 4, error: { code: -32600, message: 'bad session' } }));
+    else if (req.url === '/oauth/mcp')
+      res
+        .writeHead(401, {
+          'content-type': 'application/json',
+          'www-authenticate': `Bearer resource_metadata="${base}/private/metadata.json", scope="mcp"`,
+        })
+        .end(JSON.stringify({ error: 'invalid_token' }));
+    else if (req.url === '/private/metadata.json')
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ resource: `${base}/oauth/mcp`, authorization_servers: [`${base}/as`] }));
+    else if (req.url === '/.well-known/oauth-protected-resource/plain/mcp')
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ resource: `${base}/plain/mcp`, authorization_servers: [`${base}/as`] }));
     else if (req.url === '/sse-cut') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.end(
@@ -193,6 +208,37 @@ test(
       assert.deepEqual(await failure(send(dns, message(1, 'ping')).reply), { source: 'dns', kind: 'dns' });
     } finally {
       for (const b of [...bindings, refused, dns]) await b.close();
+    }
+  },
+);
+
+test(
+  'an OAuth challenge reaches the caller with its status, without the server’s own metadata address, which the binding fetches when asked',
+  { timeout: 20_000 },
+  async () => {
+    const { log } = memoryLogger();
+    const binding = new HttpBinding('main', `${base}/oauth/mcp`, log);
+    const plain = new HttpBinding('main', `${base}/plain/mcp`, log);
+    const none = new HttpBinding('main', `${base}/nothing/mcp`, log);
+    try {
+      const refused = await send(binding, message(1, 'tools/list')).reply.then(
+        () => assert.fail('expected the challenge as a failure'),
+        (error: unknown) => error as BindingFailure,
+      );
+      assert.deepEqual(refused.failure, { source: 'target_http', upstreamStatus: 401 });
+      assert.equal(refused.answer?.status, 401);
+      assert.deepEqual(refused.answer?.headers['WWW-Authenticate'], ['Bearer scope="mcp"']);
+
+      const signal = AbortSignal.timeout(5000);
+      assert.deepEqual(await binding.resourceMetadata(signal), {
+        status: 200,
+        document: { resource: `${base}/oauth/mcp`, authorization_servers: [`${base}/as`] },
+      });
+      // Without a challenge seen, the well-known URL with the server's path inserted.
+      assert.equal((await plain.resourceMetadata(signal)).document?.resource, `${base}/plain/mcp`);
+      assert.deepEqual(await none.resourceMetadata(signal), { status: 404 });
+    } finally {
+      for (const b of [binding, plain, none]) await b.close();
     }
   },
 );

@@ -10,6 +10,7 @@ import {
   parsePolledCommand,
   parseResponseTimeout,
   parseServerInfo,
+  withoutAuthParam,
   TunnelFailureSchema,
 } from '../src/index.ts';
 
@@ -138,4 +139,23 @@ test('tunnel_failure rules: target_http needs a status, transport_closed had no 
     }).success,
     false,
   );
+});
+
+test('withoutAuthParam takes one auth-param out of a WWW-Authenticate value and returns its value', () => {
+  const cases: [string, string, string | undefined][] = [
+    ['Bearer resource_metadata="http://10.0.0.5/m"', 'Bearer', 'http://10.0.0.5/m'],
+    [
+      'Bearer error="invalid_token", resource_metadata="http://x/m", scope="a b"',
+      'Bearer error="invalid_token", scope="a b"',
+      'http://x/m',
+    ],
+    ['Bearer resource_metadata="http://x/m", scope="read"', 'Bearer scope="read"', 'http://x/m'],
+    ['Bearer scope="read", resource_metadata=http://x/m', 'Bearer scope="read"', 'http://x/m'],
+    ['Bearer realm="x"', 'Bearer realm="x"', undefined],
+  ];
+  for (const [header, value, removed] of cases)
+    assert.deepEqual(
+      withoutAuthParam(header, 'resource_metadata'),
+      removed === undefined ? { value } : { value, removed },
+    );
 });

@@ -352,6 +352,34 @@ describe('the OAuth authorization server', () => {
     assert.equal(forged.status, 403);
   });
 
+  test('a member who loses Tunnels Use is refused with insufficient_scope, and cannot refresh', async () => {
+    const user = await memberWith(t, owner, 'user@example.com', ['tunnel.read', 'tunnel.use']);
+    const tokens = await tokensFor(tunnelA, user);
+    assert.equal(
+      (await postJsonRpc(new URL(resourceOf(tunnelA)), tokens.access_token!, INITIALIZE)).status,
+      503,
+    );
+    const readOnly = await sessionCall(t, owner, 'POST', '/v1/roles', {
+      name: 'read only',
+      permissions: ['tunnel.read'],
+    });
+    const changed = await sessionCall(t, owner, 'PATCH', `/v1/members/${user.body.member.id}`, {
+      role_ids: [readOnly.body.id],
+    });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    const refused = await postJsonRpc(new URL(resourceOf(tunnelA)), tokens.access_token!, INITIALIZE);
+    assert.equal(refused.status, 403);
+    assert.match(refused.headers.get('www-authenticate')!, /error="insufficient_scope"/);
+    assert.match(refused.headers.get('www-authenticate')!, /scope="tunnel\.use"/);
+    const refresh = await tokenRequest(t.url, {
+      grant_type: 'refresh_token',
+      refresh_token: tokens.refresh_token!,
+      client_id: clientId,
+    });
+    assert.deepEqual([refresh.status, refresh.body.error], [400, 'invalid_grant']);
+    assert.match(refresh.body.error_description!, /may no longer use the tunnel/);
+  });
+
   test('a metadata document at a private address is refused before it is fetched', async () => {
     for (const url of [
       'https://127.0.0.1:9/client.json',

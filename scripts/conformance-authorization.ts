@@ -10,9 +10,10 @@
 //   node scripts/conformance-authorization.ts
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { api, createRuntime } from '../test/support/management-api.ts';
+import { createRuntime } from '../test/support/management-api.ts';
+import { publicTunnel, startOAuthStub, type OAuthStub } from '../test/support/oauth-stub.ts';
 import { registerClient } from '../test/support/oauth.ts';
-import { CLIENT_BIN, ROOT, startProcess, type Proc } from '../test/support/processes.ts';
+import { ROOT, startProcess, type Proc } from '../test/support/processes.ts';
 import { startService, type Service } from '../test/support/service-process.ts';
 
 const CONFORMANCE = join(ROOT, 'node_modules/@modelcontextprotocol/conformance-authorization/dist/index.js');
@@ -82,30 +83,16 @@ async function signInOwner(service: Service): Promise<{ cookie: string; csrf: st
 
 export async function authorizationRows(): Promise<AuthorizationRow[]> {
   let service: Service | undefined;
-  let stub: Proc | undefined;
+  let stub: OAuthStub | undefined;
   try {
     service = await startService();
     const session = await signInOwner(service);
     const keyTunnel = await createRuntime(service, { tunnelName: 'conformance oauth' });
-    const publicTunnel = await createRuntime(service, { tunnelName: 'conformance public' });
-    await api(service.url, service.ownerKey, 'POST', `/v1/tunnels/${publicTunnel.tunnelId}`, {
-      connector_access: 'public',
-    });
-    const publicConnector = `${service.url}/v1/mcp/${publicTunnel.tunnelId}`;
-    stub = startProcess([
-      CLIENT_BIN,
-      'dev',
-      'mcp-stub',
-      '--transport',
-      'http',
-      '--port',
-      '0',
-      '--oauth',
-      '--oauth-resource',
-      publicConnector,
-    ]);
-    const [, stubMcp] = await stub.waitFor(/MCP URL: (http:\/\/\S+)/);
-    const stubIssuer = new URL(stubMcp!).origin;
+    const { connectorUrl } = await publicTunnel(service, 'conformance public');
+    const publicConnector = connectorUrl.href;
+    stub = await startOAuthStub([publicConnector]);
+    const stubMcp = stub.mcpUrl;
+    const stubIssuer = stub.issuer;
 
     const viaService = service;
     // The member approves on the consent page, which posts the request back with the decision.
@@ -122,7 +109,7 @@ export async function authorizationRows(): Promise<AuthorizationRow[]> {
     const follow: Approve = async (url) => void (await fetch(url));
     const stubRegister = (redirectUri: string) => registerAt(`${stubIssuer}/register`, redirectUri);
 
-    const direct = await runScenarios(stubIssuer, stubMcp!, stubRegister, follow);
+    const direct = await runScenarios(stubIssuer, stubMcp, stubRegister, follow);
     const throughTunnel = await runScenarios(stubIssuer, publicConnector, stubRegister, follow);
     const own = await runScenarios(
       service.url,
@@ -137,7 +124,7 @@ export async function authorizationRows(): Promise<AuthorizationRow[]> {
       service: own.get(name) ?? 'missing',
     }));
   } finally {
-    await stub?.stop();
+    await stub?.proc.stop();
     await service?.stop();
   }
 }

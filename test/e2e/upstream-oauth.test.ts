@@ -10,13 +10,12 @@ import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { startClient, waitReady, type Client } from '../support/client-process.ts';
-import { api, createRuntime } from '../support/management-api.ts';
 import { RedirectCatcher, TestOAuthProvider } from '../support/oauth-client.ts';
-import { CLIENT_BIN, startProcess, type Proc } from '../support/processes.ts';
+import { publicTunnel, startOAuthStub, type OAuthStub } from '../support/oauth-stub.ts';
 import { startService, type Service } from '../support/service-process.ts';
 
 let service: Service;
-let stub: Proc;
+let stub: OAuthStub;
 let stubBase: string;
 let client: Client;
 let connectorUrl: URL;
@@ -25,26 +24,11 @@ let catcher: RedirectCatcher;
 describe('an OAuth-protected MCP server behind a public tunnel', { timeout: 90_000 }, () => {
   before(async () => {
     service = await startService();
-    const runtime = await createRuntime(service, { tunnelName: 'oauth upstream' });
-    await api(service.url, service.ownerKey, 'POST', `/v1/tunnels/${runtime.tunnelId}`, {
-      connector_access: 'public',
-    });
-    connectorUrl = new URL(`/v1/mcp/${runtime.tunnelId}`, service.url);
-    stub = startProcess([
-      CLIENT_BIN,
-      'dev',
-      'mcp-stub',
-      '--transport',
-      'http',
-      '--port',
-      '0',
-      '--oauth',
-      '--oauth-resource',
-      connectorUrl.href,
-    ]);
-    const [, stubUrl] = await stub.waitFor(/MCP URL: (http:\/\/\S+)/);
-    stubBase = new URL(stubUrl!).origin;
-    client = await startClient(service, runtime, { mcpServerUrl: stubUrl! });
+    const tunnel = await publicTunnel(service, 'oauth upstream');
+    connectorUrl = tunnel.connectorUrl;
+    stub = await startOAuthStub([connectorUrl.href]);
+    stubBase = stub.issuer;
+    client = await startClient(service, tunnel.runtime, { mcpServerUrl: stub.mcpUrl });
     // The server answers its probe with a challenge: up, and waiting for callers that bring a token.
     await waitReady(client.opsUrl);
     catcher = await new RedirectCatcher().listen();
@@ -53,7 +37,7 @@ describe('an OAuth-protected MCP server behind a public tunnel', { timeout: 90_0
   after(async () => {
     await catcher?.close();
     await client?.stop();
-    await stub?.stop();
+    await stub?.proc.stop();
     await service?.stop();
   });
 

@@ -57,6 +57,17 @@ describe('the OAuth authorization server', () => {
   let tunnelB: string;
   let clientId: string;
   const resourceOf = (id: string) => `${t.url}/v1/mcp/${id}`;
+  /** An authorization request of the registered client for tunnel A, with a fresh PKCE challenge. */
+  const requestFor = (
+    extra: { state?: string; challenge?: string; clientId?: string; redirectUri?: string } = {},
+  ) =>
+    authorizationParams({
+      clientId,
+      redirectUri: REDIRECT,
+      resource: resourceOf(tunnelA),
+      challenge: pkce().challenge,
+      ...extra,
+    });
 
   /** Registration, consent and code exchange: a fresh grant's tokens. */
   async function tokensFor(tunnelId: string, member = owner) {
@@ -115,14 +126,7 @@ describe('the OAuth authorization server', () => {
   });
 
   test('the authorization endpoint sends a good request to the consent page, and errors back to the client with state and iss', async () => {
-    const { challenge } = pkce();
-    const params = authorizationParams({
-      clientId,
-      redirectUri: REDIRECT,
-      resource: resourceOf(tunnelA),
-      challenge,
-      state: 's1',
-    });
+    const params = requestFor({ state: 's1' });
     const good = await fetch(`${t.url}/oauth/authorize?${new URLSearchParams(params)}`, {
       redirect: 'manual',
     });
@@ -148,13 +152,7 @@ describe('the OAuth authorization server', () => {
   });
 
   test('an unregistered redirect URI is refused on a page, never redirected to', async () => {
-    const { challenge } = pkce();
-    const params = authorizationParams({
-      clientId,
-      redirectUri: 'https://attacker.example/steal',
-      resource: resourceOf(tunnelA),
-      challenge,
-    });
+    const params = requestFor({ redirectUri: 'https://attacker.example/steal' });
     const refused = await fetch(`${t.url}/oauth/authorize?${new URLSearchParams(params)}`, {
       redirect: 'manual',
     });
@@ -178,14 +176,7 @@ describe('the OAuth authorization server', () => {
   });
 
   test('a code comes back with state and iss, and is exchanged once with its PKCE verifier for tokens of one connector URL', async () => {
-    const { verifier, challenge } = pkce();
-    const params = authorizationParams({
-      clientId,
-      redirectUri: REDIRECT,
-      resource: resourceOf(tunnelA),
-      challenge,
-      state: 'xyz',
-    });
+    const params = requestFor({ state: 'xyz' });
     const back = await consent(t, owner, params);
     assert.equal(back.searchParams.get('state'), 'xyz');
     assert.equal(back.searchParams.get('iss'), t.url);
@@ -222,17 +213,10 @@ describe('the OAuth authorization server', () => {
     const management = await t.call('GET', '/v1/tunnels', fresh.access_token);
     assert.equal(management.status, 401);
     assert.match(management.body.error.message, /OAuth access token/);
-    void verifier;
   });
 
   test('a wrong verifier is refused, and a reused code revokes what it was exchanged for', async () => {
-    const { challenge } = pkce();
-    const params = authorizationParams({
-      clientId,
-      redirectUri: REDIRECT,
-      resource: resourceOf(tunnelA),
-      challenge,
-    });
+    const params = requestFor();
     const code = (await consent(t, owner, params)).searchParams.get('code')!;
     const wrong = await tokenRequest(t.url, {
       grant_type: 'authorization_code',
@@ -315,14 +299,7 @@ describe('the OAuth authorization server', () => {
 
   test('a member without Tunnels Use cannot approve; denying sends access_denied back', async () => {
     const viewer = await memberWith(t, owner, 'viewer@example.com', ['tunnel.read']);
-    const { challenge } = pkce();
-    const params = authorizationParams({
-      clientId,
-      redirectUri: REDIRECT,
-      resource: resourceOf(tunnelA),
-      challenge,
-      state: 'v',
-    });
+    const params = requestFor({ state: 'v' });
     const view = await sessionCall(
       t,
       viewer,
@@ -386,24 +363,14 @@ describe('the OAuth authorization server', () => {
       'https://localhost:9/client.json',
       'https://10.1.2.3/client.json',
     ]) {
-      const params = authorizationParams({
-        clientId: url,
-        redirectUri: REDIRECT,
-        resource: resourceOf(tunnelA),
-        challenge: pkce().challenge,
-      });
+      const params = requestFor({ clientId: url });
       const refused = await fetch(`${t.url}/oauth/authorize?${new URLSearchParams(params)}`, {
         redirect: 'manual',
       });
       assert.equal(refused.status, 400, url);
       assert.match(await refused.text(), /private, loopback or otherwise non-public/, url);
     }
-    const notAUrl = authorizationParams({
-      clientId: 'https://app.example/',
-      redirectUri: REDIRECT,
-      resource: resourceOf(tunnelA),
-      challenge: pkce().challenge,
-    });
+    const notAUrl = requestFor({ clientId: 'https://app.example/' });
     const refused = await fetch(`${t.url}/oauth/authorize?${new URLSearchParams(notAUrl)}`, {
       redirect: 'manual',
     });

@@ -51,13 +51,13 @@ export function registerMetadataRoutes(app: FastifyInstance, context: ServiceCon
       const tunnel = await context.store.tunnels.get(tunnelId);
       if (tunnel?.connector_access === 'public')
         return upstreamResourceMetadata(context, request, reply, tunnel, channel, resource);
-      // Unknown tunnels get the same document, so it says nothing about which tunnels exist.
+      // Anyone may read this: unknown tunnels get the same document, and no tunnel's name is in it.
       return reply.headers(cors).send({
         resource,
         authorization_servers: [context.oauth.issuer],
         scopes_supported: [TUNNEL_SCOPE],
         bearer_methods_supported: ['header'],
-        resource_name: tunnel ? `${tunnel.name} (tunnel ${tunnel.id})` : `tunnel ${tunnelId}`,
+        resource_name: `MCP tunnel ${tunnelId}`,
       });
     });
 }

@@ -71,6 +71,21 @@ export const SETTINGS = {
     help: 'where the database lives',
     defaultText: '$XDG_DATA_HOME/mcp-tunnel, else ~/.local/share/mcp-tunnel',
   },
+  databaseUrl: {
+    flag: '--database-url',
+    value: 'url',
+    env: 'TUNNEL_SERVICE_DATABASE_URL',
+    help: 'a PostgreSQL database (postgres://user@host:5432/name) that every node of a cluster shares, instead of the SQLite file in the data directory; give its password in PGPASSWORD or ~/.pgpass, or the whole URL in the environment variable, not on the command line',
+    defaultText: 'none: SQLite in the data directory',
+  },
+  databasePoolSize: {
+    flag: '--database-pool-size',
+    value: 'connections',
+    env: 'TUNNEL_SERVICE_DATABASE_POOL_SIZE',
+    help: 'the most PostgreSQL connections this node holds open',
+    defaultValue: 10,
+    parse: atLeastOne('connections'),
+  },
   ownerKeyFile: {
     flag: '--owner-key-file',
     value: 'path',

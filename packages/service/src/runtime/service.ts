@@ -1,6 +1,4 @@
-import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
@@ -13,8 +11,8 @@ import { MemoryEventBuffer } from '../broker/memory-event-buffer.ts';
 import { MemoryTrafficLog } from '../broker/memory-traffic-log.ts';
 import { ShardTokens } from '../broker/shard-token.ts';
 import { OAUTH_REGISTRATION_MODES, SETTINGS } from '../config/settings.ts';
-import { openSqliteStore } from '../store/sqlite.ts';
 import type { Store } from '../store/types.ts';
+import { openStore } from './store.ts';
 import type { ServiceContext } from '../http/context.ts';
 import { buildServer } from '../http/server.ts';
 
@@ -23,8 +21,11 @@ import { buildServer } from '../http/server.ts';
  * its default and meaning; docs/service-config.md lists them.
  */
 export interface ServiceOptions {
-  /** Where the embedded store lives; created (mode 0700) if missing. */
+  /** Where the embedded store lives; created (mode 0700) if missing. Unused with `databaseUrl`. */
   dataDir: string;
+  /** A PostgreSQL database shared by every node, instead of SQLite in `dataDir`. */
+  databaseUrl?: string;
+  databasePoolSize?: number;
   /** 0 picks a free port (see `RunningService.port`). */
   port?: number;
   host?: string;
@@ -62,7 +63,6 @@ export interface RunningService {
 
 /** How long a poll waits when the tunnel-client names no timeout_ms (at most maxPollWaitMs). */
 const DEFAULT_POLL_WAIT_MS = 25_000;
-export const DATABASE_FILE = 'tunnel-service.db';
 const SHARD_SECRET_SETTING = 'shard_token_secret';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -130,8 +130,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       },
       pino.destination(2),
     );
-  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openSqliteStore(join(options.dataDir, DATABASE_FILE));
+  const store = await openStore(options);
   const eventBufferLimits = {
     events: options.eventBufferEvents ?? SETTINGS.eventBufferEvents.defaultValue,
     bytes: options.eventBufferBytes ?? SETTINGS.eventBufferBytes.defaultValue,

@@ -1,4 +1,10 @@
-import type { BufferedEvent, EventBuffer, EventBufferLimits, Replay } from './event-buffer.ts';
+import {
+  replayAfter,
+  type BufferedEvent,
+  type EventBuffer,
+  type EventBufferLimits,
+  type Replay,
+} from './event-buffer.ts';
 
 interface TimedEvent extends BufferedEvent {
   at: number;
@@ -36,13 +42,10 @@ export class MemoryEventBuffer implements EventBuffer {
     streamId: string,
     seq: number,
   ): Promise<Replay | undefined> {
-    const stream = (this.#fresh(`${tunnelId}\n${sessionId}`) ?? []).filter((e) => e.streamId === streamId);
-    if (stream.length === 0) return undefined;
-    const events = stream.filter((e) => e.seq > seq).map(({ at: _at, ...event }) => event);
-    // Resumable only when no event after the caller's last one is missing.
-    if (events.some((event, i) => event.seq !== seq + 1 + i)) return undefined;
-    if (events.length === 0 && stream.at(-1)!.seq < seq) return undefined;
-    return { events, ended: stream.some((e) => e.last) };
+    const stream = (this.#fresh(`${tunnelId}\n${sessionId}`) ?? [])
+      .filter((e) => e.streamId === streamId)
+      .map(({ at: _at, ...event }) => event);
+    return replayAfter(stream, seq);
   }
 
   async close(): Promise<void> {

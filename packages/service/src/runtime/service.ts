@@ -7,10 +7,20 @@ import { pino, type Logger } from 'pino';
 import { startAuditRetention, type AuditRetention } from './audit-retention.ts';
 import { Authenticator } from '../auth/principal.ts';
 import { bootstrapOwner } from '../auth/bootstrap.ts';
+import type { Redis } from 'ioredis';
 import { StoreSignInLimiter } from '../auth/store-sign-in-limiter.ts';
+import { RedisSignInLimiter } from '../auth/redis-sign-in-limiter.ts';
+import type { SignInLimiter } from '../auth/sign-in-limiter.ts';
+import type { CommandBroker } from '../broker/command-broker.ts';
+import type { EventBuffer, EventBufferLimits } from '../broker/event-buffer.ts';
+import type { TrafficLog } from '../broker/traffic-log.ts';
 import { MemoryCommandBroker } from '../broker/memory-command-broker.ts';
 import { MemoryEventBuffer } from '../broker/memory-event-buffer.ts';
 import { MemoryTrafficLog } from '../broker/memory-traffic-log.ts';
+import { openRedis, redisLocation } from '../broker/redis-connection.ts';
+import { RedisCommandBroker } from '../broker/redis-command-broker.ts';
+import { RedisEventBuffer } from '../broker/redis-event-buffer.ts';
+import { RedisTrafficLog } from '../broker/redis-traffic-log.ts';
 import { ShardTokens } from '../broker/shard-token.ts';
 import { OAUTH_REGISTRATION_MODES, SETTINGS } from '../config/settings.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
@@ -45,6 +55,9 @@ export interface ServiceOptions {
   oauthRefreshTokenLifetimeMs?: number;
   oauthRegistration?: (typeof OAUTH_REGISTRATION_MODES)[number];
   oauthClientMetadataAddresses?: 'public' | 'any';
+  /** Makes this process a node of a cluster: the broker's seams and sign-in limits live in this Redis. */
+  redisUrl?: string;
+  redisKeyPrefix?: string;
 }
 
 export interface RunningService {
@@ -93,6 +106,71 @@ async function listenQuietly(app: FastifyInstance, host: string, port: number): 
   }
 }
 
+/** What the nodes share while calls run: in this process, or in Redis for a cluster. */
+interface Seams {
+  broker: CommandBroker;
+  eventBuffer: EventBuffer;
+  trafficLog: TrafficLog;
+  signInLimiter: SignInLimiter;
+  /** Ends polls and waiting callers. */
+  close(): Promise<void>;
+  /** Lets go of the connections, once the server no longer uses them. */
+  disconnect(): void;
+}
+
+async function openSeams(
+  options: ServiceOptions,
+  store: Store,
+  eventBufferLimits: EventBufferLimits,
+  maxPollWaitMs: number,
+  logger: Logger,
+): Promise<Seams> {
+  if (!options.redisUrl) {
+    const broker = new MemoryCommandBroker();
+    const eventBuffer = new MemoryEventBuffer(eventBufferLimits);
+    return {
+      broker,
+      eventBuffer,
+      trafficLog: new MemoryTrafficLog(),
+      signInLimiter: new StoreSignInLimiter(store.signInAttempts),
+      close: async () => {
+        await broker.close();
+        await eventBuffer.close();
+      },
+      disconnect: () => {},
+    };
+  }
+  const where = { redis: redisLocation(options.redisUrl) };
+  const events = {
+    onDown: (error: Error | undefined) =>
+      logger.error(
+        { ...where, err: error },
+        'lost the connection to Redis: calls and polls are refused with 503 until it is back',
+      ),
+    onUp: () => logger.warn(where, 'connected to Redis again'),
+  };
+  const keyPrefix = options.redisKeyPrefix ?? SETTINGS.redisKeyPrefix.defaultValue;
+  const connections: Redis[] = [];
+  try {
+    const redis = await openRedis(options.redisUrl, events);
+    connections.push(redis);
+    const subscriber = await openRedis(options.redisUrl);
+    connections.push(subscriber);
+    const broker = await RedisCommandBroker.start({ redis, subscriber, keyPrefix, maxPollWaitMs });
+    return {
+      broker,
+      eventBuffer: new RedisEventBuffer(redis, keyPrefix, eventBufferLimits),
+      trafficLog: new RedisTrafficLog(redis, keyPrefix),
+      signInLimiter: new RedisSignInLimiter(redis, keyPrefix),
+      close: () => broker.close(),
+      disconnect: () => redis.disconnect(),
+    };
+  } catch (error) {
+    for (const connection of connections) connection.disconnect();
+    throw error;
+  }
+}
+
 /** The issuer as given: an origin (scheme, host, port), since the service's routes live at the root. */
 function issuerOrigin(issuer: string): string {
   let url: URL;
@@ -137,11 +215,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     bytes: options.eventBufferBytes ?? SETTINGS.eventBufferBytes.defaultValue,
     ageMs: options.eventBufferAgeMs ?? SETTINGS.eventBufferAgeMs.defaultValue,
   };
-  const broker = new MemoryCommandBroker();
-  const eventBuffer = new MemoryEventBuffer(eventBufferLimits);
+  const maxPollWaitMs = options.maxPollWaitMs ?? SETTINGS.maxPollWaitMs.defaultValue;
+  let seams: Seams | undefined;
   let app: Awaited<ReturnType<typeof buildServer>> | undefined;
   let retention: AuditRetention | undefined;
   try {
+    seams = await openSeams(options, store, eventBufferLimits, maxPollWaitMs, logger);
+    const { broker, eventBuffer, trafficLog, signInLimiter } = seams;
     const ownerKey = await bootstrapOwner(store);
     retention = await startAuditRetention(
       store,
@@ -152,14 +232,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const allowedOrigins = new Set(options.allowedOrigins ?? []);
     const [operatorOrganization] = await store.organizations.list();
     const maxBodyBytes = options.maxBodyBytes ?? SETTINGS.maxBodyBytes.defaultValue;
-    const maxPollWaitMs = options.maxPollWaitMs ?? SETTINGS.maxPollWaitMs.defaultValue;
     const context: ServiceContext = {
       store,
       broker,
       eventBuffer,
-      trafficLog: new MemoryTrafficLog(),
+      trafficLog,
       authenticator: new Authenticator(store),
-      signInLimiter: new StoreSignInLimiter(store.signInAttempts),
+      signInLimiter,
       shardTokens: new ShardTokens(Buffer.from(secret, 'hex'), broker.nodeId),
       limits: {
         maxBodyBytes,
@@ -198,6 +277,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
     let closing: Promise<void> | undefined;
     const server = app;
+    const shared = seams;
     return {
       url: `http://${urlHost(host)}:${port}`,
       host,
@@ -208,17 +288,17 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       close: () =>
         (closing ??= (async () => {
           retention?.stop();
-          await broker.close();
-          await eventBuffer.close();
+          await shared.close();
           await server.close();
+          shared.disconnect();
           await store.close();
         })()),
     };
   } catch (error) {
     retention?.stop();
-    await broker.close();
-    await eventBuffer.close();
+    await seams?.close();
     await app?.close();
+    seams?.disconnect();
     await store.close();
     throw error;
   }

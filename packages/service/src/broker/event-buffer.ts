@@ -44,6 +44,11 @@ export interface EventBuffer {
     streamId: string,
     seq: number,
   ): Promise<Replay | undefined>;
+  /**
+   * Calls `onRecorded` after each event recorded for the session, on any node, until the returned function
+   * is called; resolves once watching has begun. Lets a node carry on a resumed stream that runs elsewhere.
+   */
+  watch(tunnelId: string, sessionId: string, onRecorded: () => void): Promise<() => void>;
   /** Stops the buffer's housekeeping and drops what it holds. */
   close(): Promise<void>;
 }

@@ -14,6 +14,7 @@ interface TimedEvent extends BufferedEvent {
 export class MemoryEventBuffer implements EventBuffer {
   readonly #events = new Map<string, TimedEvent[]>();
   readonly #limits: EventBufferLimits;
+  readonly #watchers = new Map<string, Set<() => void>>();
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(limits: EventBufferLimits) {
@@ -34,6 +35,17 @@ export class MemoryEventBuffer implements EventBuffer {
     let bytes = events.reduce((sum, e) => sum + (e.data?.length ?? 0), 0);
     while (events.length > maxEvents || bytes > maxBytes) bytes -= events.shift()!.data?.length ?? 0;
     this.#events.set(key, events);
+    for (const onRecorded of [...(this.#watchers.get(key) ?? [])]) onRecorded();
+  }
+
+  async watch(tunnelId: string, sessionId: string, onRecorded: () => void): Promise<() => void> {
+    const key = `${tunnelId}\n${sessionId}`;
+    const watchers = this.#watchers.get(key) ?? new Set();
+    this.#watchers.set(key, watchers.add(onRecorded));
+    return () => {
+      watchers.delete(onRecorded);
+      if (watchers.size === 0 && this.#watchers.get(key) === watchers) this.#watchers.delete(key);
+    };
   }
 
   async eventsAfter(

@@ -10,9 +10,10 @@ import { RedisScript, viaRedis } from './redis-connection.ts';
 
 /**
  * Each session's events are a list `ev:<tunnel>:<session>` of `<recorded at ms> <size> <event JSON>`, with
- * the sum of their sizes in `evb:<tunnel>:<session>`; both expire once the newest event is too old.
+ * the sum of their sizes in `evb:<tunnel>:<session>`; both expire once the newest event is too old. Each
+ * event recorded is announced on the channel `evn:<tunnel>:<session>`.
  */
-// KEYS: list, bytes. ARGV: entry, size, max events, max bytes, oldest kept (ms), age (ms).
+// KEYS: list, bytes. ARGV: entry, size, max events, max bytes, oldest kept (ms), age (ms), channel.
 const RECORD = new RedisScript(`
 redis.call('RPUSH', KEYS[1], ARGV[1])
 local bytes = redis.call('INCRBY', KEYS[2], ARGV[2])
@@ -27,18 +28,29 @@ while count > 0 do
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 redis.call('PEXPIRE', KEYS[2], ARGV[6])
+redis.call('PUBLISH', ARGV[7], '')
 `);
 
 /** The cluster's SSE resumption buffer: a capped list per session in Redis, so a caller can resume on any node. */
 export class RedisEventBuffer implements EventBuffer {
   readonly #redis: Redis;
+  readonly #subscriber: Redis;
   readonly #prefix: string;
   readonly #limits: EventBufferLimits;
+  /** Who watches each session's channel on this node, and the subscription to it. */
+  readonly #watches = new Map<string, { watchers: Set<() => void>; subscribed: Promise<unknown> }>();
 
-  constructor(redis: Redis, keyPrefix: string, limits: EventBufferLimits) {
+  /** `subscriber` is a connection of the buffer's own for watching; close() closes it. */
+  constructor(redis: Redis, subscriber: Redis, keyPrefix: string, limits: EventBufferLimits) {
     this.#redis = redis;
+    this.#subscriber = subscriber;
     this.#prefix = keyPrefix;
     this.#limits = limits;
+    subscriber.on('message', (channel: string) => this.#tell(this.#watches.get(channel)?.watchers));
+    // Announcements are lost while the subscription is down: watchers look for themselves.
+    subscriber.on('ready', () => {
+      for (const { watchers } of this.#watches.values()) this.#tell(watchers);
+    });
   }
 
   async record(tunnelId: string, sessionId: string, event: BufferedEvent): Promise<void> {
@@ -54,6 +66,7 @@ export class RedisEventBuffer implements EventBuffer {
         bytes,
         now - ageMs,
         ageMs,
+        this.#channel(tunnelId, sessionId),
       ]),
     );
   }
@@ -78,8 +91,46 @@ export class RedisEventBuffer implements EventBuffer {
     return replayAfter(stream, seq);
   }
 
-  /** What it holds expires by itself; the connection is the service's to close. */
-  async close(): Promise<void> {}
+  async watch(tunnelId: string, sessionId: string, onRecorded: () => void): Promise<() => void> {
+    const channel = this.#channel(tunnelId, sessionId);
+    let watch = this.#watches.get(channel);
+    if (!watch) {
+      const subscribed = viaRedis(() => this.#subscriber.subscribe(channel));
+      this.#watches.set(channel, (watch = { watchers: new Set(), subscribed }));
+      subscribed.catch(() => {
+        if (this.#watches.get(channel) === watch) this.#watches.delete(channel);
+      });
+    }
+    const own = watch;
+    own.watchers.add(onRecorded);
+    const stop = () => {
+      own.watchers.delete(onRecorded);
+      if (own.watchers.size > 0 || this.#watches.get(channel) !== own) return;
+      this.#watches.delete(channel);
+      this.#subscriber.unsubscribe(channel).catch(() => {});
+    };
+    try {
+      await own.subscribed;
+    } catch (error) {
+      stop();
+      throw error;
+    }
+    return stop;
+  }
+
+  /** What it holds expires by itself; the command connection is the service's to close. */
+  async close(): Promise<void> {
+    this.#watches.clear();
+    this.#subscriber.disconnect();
+  }
+
+  #tell(watchers: Set<() => void> | undefined): void {
+    for (const onRecorded of [...(watchers ?? [])]) onRecorded();
+  }
+
+  #channel(tunnelId: string, sessionId: string): string {
+    return `${this.#prefix}evn:${tunnelId}:${sessionId}`;
+  }
 
   #keys(tunnelId: string, sessionId: string): string[] {
     return [`${this.#prefix}ev:${tunnelId}:${sessionId}`, `${this.#prefix}evb:${tunnelId}:${sessionId}`];

@@ -157,12 +157,18 @@ async function openSeams(
     const subscriber = await openRedis(options.redisUrl);
     connections.push(subscriber);
     const broker = await RedisCommandBroker.start({ redis, subscriber, keyPrefix, maxPollWaitMs });
+    const watcher = await openRedis(options.redisUrl);
+    connections.push(watcher);
+    const eventBuffer = new RedisEventBuffer(redis, watcher, keyPrefix, eventBufferLimits);
     return {
       broker,
-      eventBuffer: new RedisEventBuffer(redis, keyPrefix, eventBufferLimits),
+      eventBuffer,
       trafficLog: new RedisTrafficLog(redis, keyPrefix),
       signInLimiter: new RedisSignInLimiter(redis, keyPrefix),
-      close: () => broker.close(),
+      close: async () => {
+        await broker.close();
+        await eventBuffer.close();
+      },
       disconnect: () => redis.disconnect(),
     };
   } catch (error) {

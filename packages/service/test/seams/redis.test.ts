@@ -48,9 +48,13 @@ else {
     );
   });
 
-  eventBufferContract('Redis', (limits) =>
-    connected((redis, prefix) => new RedisEventBuffer(redis, prefix, limits)),
-  );
+  eventBufferContract('Redis', async (limits) => {
+    const subscriber = await openRedis(server.url);
+    return connected(
+      (redis, prefix) => new RedisEventBuffer(redis, subscriber, prefix, limits),
+      (buffer) => buffer.close(),
+    );
+  });
 
   trafficLogContract('Redis', () => connected((redis, prefix) => new RedisTrafficLog(redis, prefix)));
 

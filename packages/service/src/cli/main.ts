@@ -74,6 +74,7 @@ async function startFrom(flags: StartFlags): Promise<void> {
     }
   }
   console.log(`tunnel-service data in ${dataDir}`);
+  if (service.broker) console.log(`tunnel-service cluster node ${service.nodeId}, broker ${service.broker}`);
   console.log(`tunnel-service listening on ${service.url}`);
 
   const stop = (signal: string) => {

@@ -69,6 +69,10 @@ export interface RunningService {
   ownerKey: string | undefined;
   dataDir: string;
   store: Store;
+  /** This node's name in a cluster (the shard tokens it issues carry it). */
+  nodeId: string;
+  /** Where the cluster's broker lives (the Redis URL without its password); undefined when embedded. */
+  broker: string | undefined;
   /** Ends long-polls and waiting callers, closes the server, then the store. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -291,6 +295,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       ownerKey,
       dataDir: options.dataDir,
       store,
+      nodeId: broker.nodeId,
+      broker: options.redisUrl ? redisLocation(options.redisUrl) : undefined,
       close: () =>
         (closing ??= (async () => {
           retention?.stop();

@@ -5,10 +5,9 @@ import { SIGN_IN_LIMITS, type SignInLimiter, type SignInLimits } from './sign-in
 /** Redis could not count or check sign-in failures: the attempt is refused (503) rather than let through. */
 export class SignInLimiterUnavailable extends Error {
   constructor(cause: unknown) {
-    super(
-      `The tunnel-service cannot reach Redis to check sign-in attempts: ${cause instanceof Error ? cause.message : String(cause)}. Retry shortly.`,
-      { cause },
-    );
+    super('The tunnel-service cannot reach Redis to check sign-in attempts just now; retry shortly.', {
+      cause,
+    });
   }
 }
 

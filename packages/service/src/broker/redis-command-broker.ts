@@ -360,7 +360,7 @@ export class RedisCommandBroker implements CommandBroker {
     this.#openPolls.set(polls, (this.#openPolls.get(polls) ?? 0) + 1);
     const until = Date.now() + this.#maxPollWaitMs + this.#presenceWindowMs;
     const presence: ClientPresence = { ...client, lastPollAt: new Date().toISOString() };
-    await viaRedis(() =>
+    const started = viaRedis(() =>
       this.#redis
         .multi()
         .zadd(this.#key('pres', tunnelId), until, `${this.nodeId}|${client.instanceId}`)
@@ -369,6 +369,15 @@ export class RedisCommandBroker implements CommandBroker {
         .pexpireat(this.#key('clients', tunnelId), until)
         .exec(),
     );
+    try {
+      await started;
+    } catch (error) {
+      // A poll refused here never ends: it must not keep counting as open.
+      const open = this.#openPolls.get(polls)! - 1;
+      if (open > 0) this.#openPolls.set(polls, open);
+      else this.#openPolls.delete(polls);
+      throw error;
+    }
   }
 
   async pollEnded(tunnelId: string, client: PollingClient): Promise<void> {

@@ -7,10 +7,8 @@ import { Redis } from 'ioredis';
  */
 export class BrokerUnavailable extends Error {
   constructor(cause: unknown) {
-    super(
-      `The tunnel-service cannot reach its broker (Redis): ${cause instanceof Error ? cause.message : String(cause)}. Retry shortly.`,
-      { cause },
-    );
+    // What went wrong in the client is for the service's log (the cause), not for callers.
+    super('The tunnel-service cannot reach its broker (Redis) just now; retry shortly.', { cause });
   }
 }
 

@@ -191,6 +191,20 @@ export const SETTINGS = {
     defaultValue: 'public',
     choices: ['public', 'any'],
   },
+  redisUrl: {
+    flag: '--redis-url',
+    value: 'url',
+    env: 'TUNNEL_SERVICE_REDIS_URL',
+    help: 'run as a node of a cluster: the Redis (redis:// or rediss://) that every node shares for command queues, tunnel presence, SSE resumption, the live traffic view and sign-in limits. Give a password through the environment variable, not the flag. Every node also needs the same store (docs/cluster.md)',
+    defaultText: 'none: all of it in this process',
+  },
+  redisKeyPrefix: {
+    flag: '--redis-key-prefix',
+    value: 'prefix',
+    env: 'TUNNEL_SERVICE_REDIS_KEY_PREFIX',
+    help: 'put before every Redis key and channel the service uses, so several services can share one Redis; every node of a cluster must use the same',
+    defaultValue: 'mcp-tunnel:',
+  },
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;

@@ -131,8 +131,8 @@ export class ConnectorExchange implements ResponseListener, LiveStream {
     });
   }
 
-  onClosed(): void {
-    this.#fail(503, 'The tunnel-service is shutting down; retry the request shortly.');
+  onClosed(reason?: string): void {
+    this.#fail(503, reason ?? 'The tunnel-service is shutting down; retry the request shortly.');
   }
 
   sessionEnded(): void {

@@ -72,6 +72,11 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** What authorized a poll, as the broker knows it (see PollingClient.credential). */
+export function credentialOf(principal: Principal): string {
+  return principal.key ? `key:${principal.key.id}` : `member:${principal.owner.id}`;
+}
+
 function pollingClient(request: FastifyRequest, principal: Principal): PollingClient {
   const info = header(request, HEADER.serverInfo);
   const parsed = info === undefined ? undefined : parseServerInfo(info);
@@ -85,6 +90,7 @@ function pollingClient(request: FastifyRequest, principal: Principal): PollingCl
     version: header(request, HEADER.clientVersion) ?? null,
     serverInfo: parsed?.ok ? parsed.value : null,
     extensions: [...parseExtensions(request.headers[EXTENSIONS_HEADER.toLowerCase()])],
+    credential: credentialOf(principal),
   };
 }
 
@@ -144,10 +150,13 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
           waitMs,
           channels,
           extensions: new Set(client.extensions),
+          instanceId: client.instanceId,
+          credential: client.credential,
           signal: gone.signal,
         });
       } finally {
-        await broker.pollEnded(tunnel.id, client);
+        // A client that hung up before its answer may be gone (stopped or killed): see DROPPED_POLL_GRACE_MS.
+        await broker.pollEnded(tunnel.id, client, gone.signal.aborted ? 'dropped' : 'answered');
       }
       if (commands.length === 0) return reply.status(204).send();
       // A poller that hung up never saw these: the next poller gets them.

@@ -16,7 +16,8 @@ import type { Principal } from '../auth/principal.ts';
 import type { PollEnding, PollingClient, QueuedCommand } from '../broker/command-broker.ts';
 import { ApiRefusal, badRequest, describeIssues, forbidden, notFound } from './errors.ts';
 import { requireAny, visibleTunnel, type ServiceContext } from './context.ts';
-import { principalOf } from './request-principal.ts';
+import { credentialOf, principalOf } from './request-principal.ts';
+import { reauthenticate } from './authentication.ts';
 import { noteAudit } from './audit.ts';
 
 const MAX_LIMIT = 25;
@@ -71,11 +72,6 @@ function channelsParam(raw: string | string[] | undefined): Set<string> | undefi
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name.toLowerCase()];
   return Array.isArray(value) ? value[0] : value;
-}
-
-/** What authorized a poll, as the broker knows it (see PollingClient.credential). */
-export function credentialOf(principal: Principal): string {
-  return principal.key ? `key:${principal.key.id}` : `member:${principal.owner.id}`;
 }
 
 function pollingClient(request: FastifyRequest, principal: Principal): PollingClient {
@@ -136,6 +132,29 @@ function wireCommand(command: QueuedCommand, now: number) {
     headers: command.headers,
     ...(command.jsonrpc ? { jsonrpc: command.jsonrpc } : {}),
   };
+}
+
+/**
+ * Checks the poll's key again before handing it work (it may have been revoked, or lost Tunnels Use, while
+ * the poll waited). If it no longer may poll, the commands go back to the queue for another client, every
+ * client using the key is gone (what they hold fails at once), and the poll gets the refusal.
+ */
+async function stillAllowed(
+  context: ServiceContext,
+  request: FastifyRequest,
+  tunnelId: string,
+  client: PollingClient,
+  commands: QueuedCommand[],
+): Promise<void> {
+  try {
+    const principal = await reauthenticate(context, request);
+    await visibleTunnel(context, principal, tunnelId);
+    requireUse(principal);
+  } catch (refusal) {
+    await context.broker.requeue(commands);
+    await context.broker.credentialRevoked(client.credential);
+    throw refusal;
+  }
 }
 
 /** The request ids a leaving client released (protocol extension `leave`). */
@@ -207,6 +226,7 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
         credential: client.credential,
         signal: gone.signal,
       });
+      if (!gone.signal.aborted) await stillAllowed(context, request, tunnel.id, client, commands);
       if (commands.length === 0) return reply.status(204).send();
       // A poller that hung up never saw these: the next poller gets them.
       if (gone.signal.aborted) {

@@ -56,7 +56,7 @@ const DETACHED_STREAM_GRACE_MS = 30_000;
 const FAILURES: Record<CommandFailure, (tunnelId: string) => [number, string]> = {
   tunnel_offline: (tunnelId) => [
     503,
-    `Tunnel ${tunnelId} went offline before any tunnel-client took this request (its last tunnel-client stopped or was lost); the MCP server never saw it. Start tunnel-client for this tunnel, then retry.`,
+    `Tunnel ${tunnelId} went offline before any tunnel-client took this request (its last tunnel-client stopped, was lost or lost its access); the MCP server never saw it. Start tunnel-client for this tunnel, then retry.`,
   ],
   client_gone: () => [
     502,

@@ -301,7 +301,22 @@ export async function startTunnelClient(
       stopped ??= (async () => {
         stopping.abort();
         await polling;
-        await queue.stop();
+        const unstarted = await queue.stop();
+        // The service counts this client gone at once and gives what it never started to another client.
+        await api.leave(unstarted).then(
+          (reply) => {
+            if (reply && reply.status !== 204)
+              log.warn(
+                { status: reply.status, reason: apiErrorText(reply.body) },
+                'the service refused the leave',
+              );
+          },
+          (error: unknown) =>
+            log.warn(
+              { code: (error as { code?: string }).code },
+              'could not tell the service this client is leaving',
+            ),
+        );
         await Promise.allSettled([...bindings.values()].map((b) => b.close()));
         await opsServer.close();
         await api.close();

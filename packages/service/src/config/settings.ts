@@ -97,6 +97,13 @@ export const SETTINGS = {
     defaultValue: 4 * 1024 * 1024,
     parse: bytes,
   },
+  maxJsonDepth: {
+    flag: '--max-json-depth',
+    value: 'levels',
+    help: 'how deeply a JSON body may nest objects and arrays; deeper bodies are refused with 400',
+    defaultValue: 128,
+    parse: (text: string) => wholeNumber(text, 8, 1000, 'give a whole number of levels from 8 to 1000.'),
+  },
   maxPollWaitMs: {
     value: 'milliseconds',
     help: 'the longest a poll is held open, whatever the tunnel-client asks',

@@ -22,6 +22,8 @@ export interface ServiceContext {
   shardTokens: ShardTokens;
   limits: {
     maxBodyBytes: number;
+    /** How deeply a JSON body may nest objects and arrays. */
+    maxJsonDepth: number;
     maxPollWaitMs: number;
     defaultPollWaitMs: number;
     /** The per-session buffer of SSE events kept for callers that resume with Last-Event-ID. */

@@ -33,6 +33,7 @@ export interface ServiceOptions {
   logger?: Logger;
   allowedOrigins?: string[];
   maxBodyBytes?: number;
+  maxJsonDepth?: number;
   maxPollWaitMs?: number;
   eventBufferEvents?: number;
   /** An event larger than this is not kept. */
@@ -163,6 +164,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       shardTokens: new ShardTokens(Buffer.from(secret, 'hex'), broker.nodeId),
       limits: {
         maxBodyBytes,
+        maxJsonDepth: options.maxJsonDepth ?? SETTINGS.maxJsonDepth.defaultValue,
         maxPollWaitMs,
         defaultPollWaitMs: Math.min(DEFAULT_POLL_WAIT_MS, maxPollWaitMs),
         eventBuffer: eventBufferLimits,

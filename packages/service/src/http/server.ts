@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import cookie from '@fastify/cookie';
 import { ApiRefusal, JsonRpcRefusal } from './errors.ts';
 import { jsonBodyParser } from './json-body.ts';
+import { limitConnectionsPerAddress, serverTimeouts } from './connections.ts';
 import { noRoute, refusalFor, sendRefusal } from './refusals.ts';
 import { authenticateRequest } from './authentication.ts';
 import { auditHooks } from './audit.ts';
@@ -25,7 +26,9 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: context.limits.maxBodyBytes,
     return503OnClosing: true,
+    ...serverTimeouts(context.limits.connections),
   });
+  limitConnectionsPerAddress(app.server, context.limits.connections.maxPerAddress, app.log);
 
   await app.register(cookie);
   app.decorateRequest('principal', null);

@@ -35,6 +35,11 @@ export interface ServiceOptions {
   maxBodyBytes?: number;
   maxJsonDepth?: number;
   maxPollWaitMs?: number;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  /** 0: no limit. */
+  maxConnectionsPerAddress?: number;
   eventBufferEvents?: number;
   /** An event larger than this is not kept. */
   eventBufferBytes?: number;
@@ -168,6 +173,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         maxPollWaitMs,
         defaultPollWaitMs: Math.min(DEFAULT_POLL_WAIT_MS, maxPollWaitMs),
         eventBuffer: eventBufferLimits,
+        connections: {
+          headersTimeoutMs: options.headersTimeoutMs ?? SETTINGS.headersTimeoutMs.defaultValue,
+          bodyTimeoutMs: options.bodyTimeoutMs ?? SETTINGS.bodyTimeoutMs.defaultValue,
+          keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? SETTINGS.keepAliveTimeoutMs.defaultValue,
+          maxPerAddress: options.maxConnectionsPerAddress ?? SETTINGS.maxConnectionsPerAddress.defaultValue,
+        },
       },
       operatorOrganizationId: operatorOrganization!.id,
       allowedOrigins,

@@ -44,7 +44,13 @@ export interface ServiceOptions {
   logger?: Logger;
   allowedOrigins?: string[];
   maxBodyBytes?: number;
+  maxJsonDepth?: number;
   maxPollWaitMs?: number;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  /** 0: no limit. */
+  maxConnectionsPerAddress?: number;
   eventBufferEvents?: number;
   /** An event larger than this is not kept. */
   eventBufferBytes?: number;
@@ -251,9 +257,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       shardTokens: new ShardTokens(Buffer.from(secret, 'hex'), broker.nodeId),
       limits: {
         maxBodyBytes,
+        maxJsonDepth: options.maxJsonDepth ?? SETTINGS.maxJsonDepth.defaultValue,
         maxPollWaitMs,
         defaultPollWaitMs: Math.min(DEFAULT_POLL_WAIT_MS, maxPollWaitMs),
         eventBuffer: eventBufferLimits,
+        connections: {
+          headersTimeoutMs: options.headersTimeoutMs ?? SETTINGS.headersTimeoutMs.defaultValue,
+          bodyTimeoutMs: options.bodyTimeoutMs ?? SETTINGS.bodyTimeoutMs.defaultValue,
+          keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? SETTINGS.keepAliveTimeoutMs.defaultValue,
+          maxPerAddress: options.maxConnectionsPerAddress ?? SETTINGS.maxConnectionsPerAddress.defaultValue,
+        },
       },
       operatorOrganizationId: operatorOrganization!.id,
       allowedOrigins,

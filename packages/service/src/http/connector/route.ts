@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   HEADER,
   JSONRPC_SERVER_ERROR,
+  MAX_TUNNEL_RESPONSE_TIMEOUT_MS,
   parseConfigDuration,
   STANDALONE_STREAM,
   type JsonRpcId,
@@ -36,8 +37,10 @@ const FALLBACK_DEADLINE_MS = 60_000;
  */
 const STREAM_LIFETIME_MS = 5 * 60_000;
 
+/** The tunnel's response_timeout, within the bound the API sets (a row written before the bound may exceed it). */
 function deadlineMs(tunnel: TunnelRow): number {
-  return parseConfigDuration(tunnel.response_timeout) ?? FALLBACK_DEADLINE_MS;
+  const ms = parseConfigDuration(tunnel.response_timeout) ?? FALLBACK_DEADLINE_MS;
+  return Math.min(ms, MAX_TUNNEL_RESPONSE_TIMEOUT_MS);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { PERMISSION_ATOMS } from '@mcp-tunnel/protocol';
 import { hashInvitationToken } from '../src/auth/invitations.ts';
 import { startTestService, type TestService } from './support/service.ts';
 import { sessionCall, sessionFrom, setUpOwner, signIn } from './support/accounts.ts';
@@ -203,6 +204,65 @@ test(
       const revoked = keys.data.find((key) => key.id === account.api_key.id)!;
       assert.ok(revoked.revoked_at, 'listed as revoked');
       assert.equal(revoked.owner_name, 'bot', 'under the name the member had');
+    } finally {
+      await t.stop();
+    }
+  },
+);
+
+test(
+  'a member holding every atom in a custom role cannot make itself Owner nor remove an owner',
+  { timeout: 60_000 },
+  async () => {
+    const t = await startTestService();
+    try {
+      const owner = await setUpOwner(t);
+      const ownerId = owner.body.member.id;
+      const ownerRoleId = owner.body.member.role_ids[0];
+      const everything = await t.ok<{ id: string }>('POST', '/v1/roles', t.ownerKey, {
+        name: 'admins',
+        permissions: [...PERMISSION_ATOMS],
+      });
+      const invite = await sessionCall(t, owner, 'POST', '/v1/invitations', {
+        email: 'ivy@example.com',
+        role_ids: [everything.id],
+      });
+      const ivy = sessionFrom(
+        await sessionCall(t, undefined, 'POST', '/v1/auth/accept_invitation', {
+          token: invite.body.token,
+          name: 'Ivy',
+          password: PASSWORD,
+        }),
+      );
+      const ivyId = ivy.body.member.id;
+
+      const selfPromotion = await sessionCall(t, ivy, 'PATCH', `/v1/members/${ivyId}`, {
+        role_ids: [everything.id, ownerRoleId],
+      });
+      assert.equal(selfPromotion.status, 403);
+      assert.equal(selfPromotion.body.error.code, 'owner_required');
+      assert.match(selfPromotion.body.error.message, /Owner role/);
+      const asAccount = await sessionCall(t, ivy, 'POST', '/v1/service_accounts', {
+        name: 'backdoor',
+        role_ids: [ownerRoleId],
+      });
+      assert.equal(asAccount.status, 403);
+      const asInvitation = await sessionCall(t, ivy, 'POST', '/v1/invitations', {
+        email: 'ivy+owner@example.com',
+        role_ids: [ownerRoleId],
+      });
+      assert.equal(asInvitation.status, 403);
+      assert.equal((await sessionCall(t, ivy, 'DELETE', `/v1/members/${ownerId}`)).status, 403);
+      const demotion = await sessionCall(t, ivy, 'PATCH', `/v1/members/${ownerId}`, { role_ids: [] });
+      assert.equal(demotion.status, 403);
+
+      const members = await sessionCall(t, owner, 'GET', '/v1/members');
+      const roleIdsOf = (id: string) =>
+        members.body.data.find((m: { id: string }) => m.id === id).role_ids as string[];
+      assert.deepEqual(roleIdsOf(ivyId), [everything.id], 'Ivy is still no owner');
+      assert.deepEqual(roleIdsOf(ownerId), [ownerRoleId], 'the owner is still the owner');
+      // Everything short of ownership stays hers to do.
+      assert.equal((await sessionCall(t, ivy, 'POST', '/v1/tunnels', { name: 'allowed' })).status, 200);
     } finally {
       await t.stop();
     }

@@ -14,6 +14,7 @@ import type { BrowserSessionRow } from '../../store/repositories/browser-session
 import type { MemberRow } from '../../store/repositories/members.ts';
 import { ApiRefusal, conflict, forbidden, invalidApiKey, notFound } from '../errors.ts';
 import type { ServiceContext } from '../context.ts';
+import { requireCsrfToken } from '../authentication.ts';
 import { memberRecord } from '../records.ts';
 import { noteAudit } from '../audit.ts';
 import { parseBody } from './body.ts';
@@ -171,8 +172,14 @@ export function registerAuthRoutes(app: FastifyInstance, context: ServiceContext
     { config: { auth: 'optional', action: 'auth.sign_out' } },
     async (request, reply) => {
       // Signing out twice, or after the session expired, is still a sign-out; a forged request is not.
-      if (request.authRefusal?.body.error.code === 'csrf_token_invalid') throw request.authRefusal;
+      // Only a key that authenticates the request vouches for it: any other Authorization header (none,
+      // unknown, another scheme) leaves the cookie in charge, and a cookie change needs its CSRF token.
       const token = request.cookies[SESSION_COOKIE];
+      if (token && !request.principal?.key) {
+        const session =
+          request.principal?.session ?? (await context.authenticator.authenticateSession(token))?.session;
+        if (session) requireCsrfToken(request, session);
+      }
       if (token) await store.browserSessions.delete(hashSessionToken(token));
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.status(204).send();

@@ -12,6 +12,7 @@ import { principalOf } from '../request-principal.ts';
 import { parseBody } from './body.ts';
 import { requireHeld } from './grants.ts';
 import { assignableRoles } from './members.ts';
+import { requireOwnerToGrant } from './ownership.ts';
 
 const InvitationCreateSchema = z.strictObject({
   email: z
@@ -54,6 +55,7 @@ export function registerInvitationRoutes(app: FastifyInstance, context: ServiceC
     const roleIds = [...new Set(body.role_ids)].sort();
     const roles = await assignableRoles(store, principal, roleIds);
     requireHeld(principal, roleAtoms(roles), 'The invitation', 'role_ids');
+    await requireOwnerToGrant(store, principal, roles, 'An invitation to the Owner role');
     if (await store.members.getByEmail(body.email))
       throw conflict('email_taken', `${body.email} already signs in to this service.`, 'email');
     const { token, hash } = generateInvitationToken();

@@ -83,6 +83,26 @@ test(
         (await sessionCall(t, session, 'POST', '/v1/auth/sign_out', undefined, { csrf: false })).status,
         403,
       );
+      // Any Authorization header that does not authenticate the request leaves the cookie in charge,
+      // and the cookie needs its CSRF token.
+      for (const authorization of [
+        'Bearer not-a-key',
+        'Basic Zm9vOmJhcg==',
+        'Bearer mcpt_forged',
+        'Bearer mcpo_at_forged',
+      ]) {
+        const forged = await sessionCall(t, session, 'POST', '/v1/auth/sign_out', undefined, {
+          csrf: false,
+          headers: { authorization },
+        });
+        assert.equal(forged.status, 403, `sign-out with "${authorization}" and no CSRF token`);
+        assert.equal(forged.body.error.code, 'csrf_token_invalid');
+        assert.equal(
+          (await sessionCall(t, session, 'GET', '/v1/auth/session')).status,
+          200,
+          'still signed in',
+        );
+      }
       const out = await sessionCall(t, session, 'POST', '/v1/auth/sign_out');
       assert.equal(out.status, 204);
       assert.match(out.headers.get('set-cookie')!, /mcpt_session=;/);

@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import { PERMISSION_ATOMS } from '@mcp-tunnel/protocol';
 import { hashInvitationToken } from '../src/auth/invitations.ts';
 import { startTestService, type TestService } from './support/service.ts';
-import { sessionCall, sessionFrom, setUpOwner, signIn } from './support/accounts.ts';
+import { createOrganization } from '../src/auth/bootstrap.ts';
+import {
+  OWNER_EMAIL,
+  OWNER_PASSWORD,
+  sessionCall,
+  sessionFrom,
+  setUpOwner,
+  signIn,
+} from './support/accounts.ts';
 
 const PASSWORD = 'a long enough password';
 
@@ -263,6 +271,73 @@ test(
       assert.deepEqual(roleIdsOf(ownerId), [ownerRoleId], 'the owner is still the owner');
       // Everything short of ownership stays hers to do.
       assert.equal((await sessionCall(t, ivy, 'POST', '/v1/tunnels', { name: 'allowed' })).status, 200);
+    } finally {
+      await t.stop();
+    }
+  },
+);
+
+test(
+  'an address that signs in to another organization is invited like any other, and gets a member of its own there',
+  { timeout: 60_000 },
+  async () => {
+    const t = await startTestService();
+    try {
+      const a = await setUpOwner(t);
+      const b = await createOrganization(t.service.store, 'Organization B');
+      const bOwner = sessionFrom(
+        await sessionCall(
+          t,
+          undefined,
+          'POST',
+          '/v1/auth/setup',
+          { email: 'b-owner@example.com', name: 'B owner', password: 'b owner password' },
+          { headers: { authorization: `Bearer ${b.ownerKey}` } },
+        ),
+      );
+      // The same answer for an address of organization A as for an address nobody uses.
+      const known = await sessionCall(t, bOwner, 'POST', '/v1/invitations', { email: OWNER_EMAIL });
+      const unknown = await sessionCall(t, bOwner, 'POST', '/v1/invitations', { email: 'new@example.com' });
+      assert.equal(known.status, 201, JSON.stringify(known.body));
+      assert.equal(unknown.status, 201);
+      assert.deepEqual(Object.keys(known.body).sort(), Object.keys(unknown.body).sort());
+      // An address of the caller's own organization is no secret to it.
+      const own = await sessionCall(t, bOwner, 'POST', '/v1/invitations', { email: 'b-owner@example.com' });
+      assert.equal(own.status, 409);
+      assert.equal(own.body.error.code, 'email_taken');
+
+      const accept = (password: string) =>
+        sessionCall(t, undefined, 'POST', '/v1/auth/accept_invitation', {
+          token: known.body.token,
+          name: 'Ada in B',
+          password,
+        });
+      // One address, one password per organization, so that a sign-in says which organization it means.
+      const samePassword = await accept(OWNER_PASSWORD);
+      assert.equal(samePassword.status, 409);
+      assert.equal(samePassword.body.error.code, 'password_in_use');
+      const inB = sessionFrom(await accept('another long password'));
+      assert.equal(inB.body.organization.id, b.organizationId);
+      assert.equal(inB.body.member.email, OWNER_EMAIL);
+
+      const signedInA = sessionFrom(await signIn(t, OWNER_EMAIL, OWNER_PASSWORD));
+      assert.equal(signedInA.body.member.id, a.body.member.id);
+      const signedInB = sessionFrom(await signIn(t, OWNER_EMAIL, 'another long password'));
+      assert.equal(signedInB.body.member.id, inB.body.member.id);
+      assert.equal((await signIn(t, OWNER_EMAIL, 'neither of the two')).status, 401);
+
+      // First-run setup of a third organization may use the address too.
+      const c = await createOrganization(t.service.store, 'Organization C');
+      const cSetup = await sessionCall(
+        t,
+        undefined,
+        'POST',
+        '/v1/auth/setup',
+        { email: OWNER_EMAIL, name: 'Ada in C', password: 'a third long password' },
+        { headers: { authorization: `Bearer ${c.ownerKey}` } },
+      );
+      assert.equal(cSetup.status, 200, JSON.stringify(cSetup.body));
+      assert.equal(cSetup.body.organization.id, c.organizationId);
     } finally {
       await t.stop();
     }

@@ -3,6 +3,7 @@ import {
   HEADER,
   JSONRPC_SERVER_ERROR,
   parseConfigDuration,
+  redactMintedSecrets,
   STANDALONE_STREAM,
   type JsonRpcId,
 } from '@mcp-tunnel/protocol';
@@ -142,7 +143,7 @@ export function connectorHandler(context: ServiceContext) {
               ? 'standalone_stream'
               : String(message?.method ?? 'response'),
         ...(message?.method === 'tools/call' && typeof params?.name === 'string'
-          ? { tool: params.name }
+          ? { tool: redactMintedSecrets(params.name) }
           : {}),
         status: reply.statusCode,
         duration_ms: Date.now() - now,

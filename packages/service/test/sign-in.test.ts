@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { createRuntime } from '../../../test/support/management-api.ts';
 import type { Loose } from '../../../test/support/scripted-tunnel-client.ts';
-import { startTestService } from './support/service.ts';
+import { startTestService, type TestService } from './support/service.ts';
 import {
   OWNER_EMAIL,
   OWNER_PASSWORD,
@@ -186,5 +186,61 @@ test(
     } finally {
       await t.stop();
     }
+  },
+);
+
+test(
+  'the session cookie is Secure behind a TLS proxy only when that proxy is trusted',
+  { timeout: 60_000 },
+  async () => {
+    const viaProxy = { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.7' };
+    const setUp = (t: TestService) =>
+      sessionCall(
+        t,
+        undefined,
+        'POST',
+        '/v1/auth/setup',
+        { email: OWNER_EMAIL, name: 'Ada Owner', password: OWNER_PASSWORD },
+        { headers: { authorization: `Bearer ${t.ownerKey}`, ...viaProxy } },
+      );
+    const untrusted = await startTestService();
+    try {
+      // Anyone can send X-Forwarded-Proto: without a trusted proxy it means nothing.
+      const answer = await setUp(untrusted);
+      assert.equal(answer.status, 200);
+      assert.doesNotMatch(answer.headers.get('set-cookie')!, /Secure/);
+      const signedIn = await sessionCall(
+        untrusted,
+        undefined,
+        'POST',
+        '/v1/auth/sign_in',
+        { email: OWNER_EMAIL, password: OWNER_PASSWORD },
+        { headers: viaProxy },
+      );
+      assert.doesNotMatch(signedIn.headers.get('set-cookie')!, /Secure/);
+    } finally {
+      await untrusted.stop();
+    }
+    const trusted = await startTestService({ trustedProxies: ['127.0.0.1', '::1'] });
+    try {
+      const answer = await setUp(trusted);
+      assert.equal(answer.status, 200);
+      assert.match(answer.headers.get('set-cookie')!, /; Secure/);
+      const plain = await signIn(trusted, OWNER_EMAIL, OWNER_PASSWORD);
+      assert.doesNotMatch(plain.headers.get('set-cookie')!, /Secure/, 'the proxy said nothing of TLS');
+      // The audit log names the caller the proxy saw, not the proxy.
+      const audit = await trusted.ok<{ data: { action: string; ip: string }[] }>(
+        'GET',
+        '/v1/audit?action=auth.setup',
+        trusted.ownerKey,
+      );
+      assert.equal(audit.data[0]?.ip, '203.0.113.7');
+    } finally {
+      await trusted.stop();
+    }
+    await assert.rejects(
+      startTestService({ trustedProxies: ['10.0.0.0/33'] }),
+      /--trusted-proxy 10\.0\.0\.0\/33 is not an IP address or CIDR range/,
+    );
   },
 );

@@ -34,6 +34,8 @@ export interface ServiceContext {
   operatorOrganizationId: string;
   /** Origins allowed to call the connector endpoint besides the service's own. */
   allowedOrigins: ReadonlySet<string>;
+  /** Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; none by default. */
+  trustedProxies: readonly string[];
   /** The service as OAuth authorization server of its connector URLs. */
   oauth: OAuthSettings;
 }

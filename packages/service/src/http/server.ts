@@ -25,6 +25,8 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: context.limits.maxBodyBytes,
     return503OnClosing: true,
+    // Forwarded headers are anyone's to send: believed only from a proxy the operator named.
+    trustProxy: context.trustedProxies.length > 0 ? [...context.trustedProxies] : false,
   });
 
   await app.register(cookie);

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { startAuditRetention, type AuditRetention } from './audit-retention.ts';
@@ -32,6 +32,8 @@ export interface ServiceOptions {
   logLevel?: string;
   logger?: Logger;
   allowedOrigins?: string[];
+  /** Addresses (IP, CIDR or `loopback`) of reverse proxies whose X-Forwarded-* headers are believed. */
+  trustedProxies?: string[];
   maxBodyBytes?: number;
   maxPollWaitMs?: number;
   eventBufferEvents?: number;
@@ -116,8 +118,28 @@ function issuerOrigin(issuer: string): string {
   return url.origin;
 }
 
+/** The trusted proxies as given (a list item may hold several, comma-separated), each checked. */
+function trustedProxies(given: string[]): string[] {
+  const addresses = given
+    .flatMap((item) => item.split(','))
+    .map((item) => item.trim())
+    .filter(Boolean);
+  for (const address of addresses) {
+    const [ip, bits, extra] = address.split('/');
+    const version = isIP(ip!);
+    const validBits =
+      bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 6 ? 128 : 32));
+    if (address !== 'loopback' && (version === 0 || !validBits || extra !== undefined))
+      throw new Error(
+        `--trusted-proxy ${address} is not an IP address or CIDR range: give the address the proxy connects from, e.g. 10.0.0.5, 10.0.0.0/8 or loopback`,
+      );
+  }
+  return addresses;
+}
+
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const host = options.host ?? SETTINGS.host.defaultValue;
+  const proxies = trustedProxies(options.trustedProxies ?? []);
   const configuredIssuer = options.oauthIssuer ? issuerOrigin(options.oauthIssuer) : undefined;
   const registration = options.oauthRegistration ?? SETTINGS.oauthRegistration.defaultValue;
   const logger =
@@ -169,6 +191,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       },
       operatorOrganizationId: operatorOrganization!.id,
       allowedOrigins,
+      trustedProxies: proxies,
       oauth: {
         issuer: configuredIssuer ?? '',
         lifetimes: {

@@ -42,7 +42,7 @@ function tooManyAttempts(retryAfter: number): ApiRefusal {
     429,
     'invalid_request_error',
     'too_many_attempts',
-    `Too many failed attempts for this email or from this address. Wait ${retryAfter} s before trying again.`,
+    `Too many failed attempts from this address (for this email, or for many). Wait ${retryAfter} s before trying again.`,
   );
   refusal.headers = { 'retry-after': String(retryAfter) };
   return refusal;

@@ -56,6 +56,10 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
   app.addContentTypeParser(/^application\/[\w.+-]*\+json$/, { parseAs: 'string' }, parseJson);
 
+  // Every answer is meant as its declared type only: a browser must not sniff an API answer into a page.
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  });
   app.addHook('onRequest', (request) => authenticateRequest(context, request));
   const audit = auditHooks(context);
   app.addHook('onSend', audit.onSend);

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { isIP, type AddressInfo } from 'node:net';
@@ -118,6 +119,20 @@ function issuerOrigin(issuer: string): string {
   return url.origin;
 }
 
+/** The names a caller may reach the service by; addresses need no list (no page rebinds to an address). */
+function serviceNames(host: string, issuer: string | undefined, origins: Iterable<string>): Set<string> {
+  const names = new Set(['localhost', hostname().toLowerCase()]);
+  if (isIP(host) === 0) names.add(host.toLowerCase());
+  for (const origin of [...(issuer ? [issuer] : []), ...origins]) {
+    try {
+      names.add(new URL(origin).hostname.toLowerCase());
+    } catch {
+      // An allowed origin that is no URL names no host; the Origin check compares it as given.
+    }
+  }
+  return names;
+}
+
 /** The trusted proxies as given (a list item may hold several, comma-separated), each checked. */
 function trustedProxies(given: string[]): string[] {
   const addresses = given
@@ -192,6 +207,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       operatorOrganizationId: operatorOrganization!.id,
       allowedOrigins,
       trustedProxies: proxies,
+      serviceNames: serviceNames(host, configuredIssuer, allowedOrigins),
       oauth: {
         issuer: configuredIssuer ?? '',
         lifetimes: {

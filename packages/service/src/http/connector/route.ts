@@ -20,6 +20,7 @@ import { ConnectorExchange } from './exchange.ts';
 import { ResumableStreams } from './resumption.ts';
 import {
   channelOf,
+  checkHost,
   checkOrigin,
   checkTokenAudience,
   connectorTunnel,
@@ -53,6 +54,7 @@ export function connectorHandler(context: ServiceContext) {
 
   return async function handle(request: FastifyRequest<ConnectorRequest>, reply: FastifyReply) {
     checkOrigin(context, request);
+    checkHost(context, request);
     checkTokenAudience(request);
     const tunnel = await connectorTunnel(context, request);
     const isPublic = tunnel.connector_access === 'public';

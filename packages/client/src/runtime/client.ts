@@ -19,7 +19,7 @@ import { WorkerPool } from '../dispatch/worker-pool.ts';
 import { LogLevelControl } from '../observability/log-buffer.ts';
 import { createLogger, logBufferOf, type Logger } from '../observability/logger.ts';
 import { ClientMetrics } from '../observability/metrics.ts';
-import { Redactor } from '../observability/redact.ts';
+import { isSecretName, Redactor } from '../observability/redact.ts';
 import { startOpsServer } from '../ops/server.ts';
 import { ClientStatus } from '../observability/status.ts';
 import { TrafficRecorder } from '../observability/traffic.ts';
@@ -142,13 +142,34 @@ function openLogFile(path: string): WriteStream {
 }
 
 /** Every literal secret in the configuration, so the console can blank it wherever it appears. */
+/** Every secret this client was given, so that the console redacts it wherever it shows up. */
 function knownSecrets(config: ClientConfig): string[] {
+  const urls = [
+    config.controlPlane.outbound,
+    config.mcp.outbound,
+    ...config.mcp.serverUrls.map((entry) => ({ httpProxy: entry.httpProxy, proxyEnv: undefined })),
+  ].flatMap((outbound) => [outbound.httpProxy, outbound.proxyEnv?.httpProxy, outbound.proxyEnv?.httpsProxy]);
   return [
     config.controlPlane.apiKey,
     ...Object.values(config.controlPlane.extraHeaders),
     ...Object.values(config.mcp.extraHeaders),
     ...config.secretEnvNames.map((name) => process.env[name] ?? ''),
+    ...[...urls, ...config.mcp.serverUrls.map((entry) => entry.url)].flatMap(urlSecrets),
   ];
+}
+
+/** A URL's password and the values of its secret-looking query parameters (`?api_key=...`). */
+function urlSecrets(raw: string | undefined): string[] {
+  if (!raw) return [];
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return [];
+  }
+  const secrets = [...url.searchParams].filter(([name]) => isSecretName(name)).map(([, value]) => value);
+  if (url.password) secrets.push(url.password, decodeURIComponent(url.password));
+  return secrets;
 }
 
 /** Starts a tunnel-client in this process. Configuration errors throw ConfigError before anything starts. */

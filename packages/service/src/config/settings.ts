@@ -105,6 +105,14 @@ export const SETTINGS = {
     help: 'an Origin allowed to call /v1/mcp besides the service itself (repeatable)',
     repeatable: true,
   },
+  trustedProxies: {
+    flag: '--trusted-proxy',
+    value: 'address',
+    env: 'TUNNEL_SERVICE_TRUSTED_PROXY',
+    help: "a TLS-terminating reverse proxy in front of the service: an IP address, a CIDR range or loopback (repeatable; the variable takes a comma-separated list). Only requests from it have X-Forwarded-For and X-Forwarded-Proto believed: the caller's address for sign-in limits and the audit log, and https for the Secure session cookie",
+    defaultText: 'none: the forwarded headers are ignored',
+    repeatable: true,
+  },
   maxBodyBytes: {
     flag: '--max-body-bytes',
     value: 'bytes',

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { isIP, type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { startAuditRetention, type AuditRetention } from './audit-retention.ts';
@@ -43,6 +44,8 @@ export interface ServiceOptions {
   logLevel?: string;
   logger?: Logger;
   allowedOrigins?: string[];
+  /** Addresses (IP, CIDR or `loopback`) of reverse proxies whose X-Forwarded-* headers are believed. */
+  trustedProxies?: string[];
   maxBodyBytes?: number;
   maxJsonDepth?: number;
   maxPollWaitMs?: number;
@@ -210,8 +213,42 @@ function issuerOrigin(issuer: string): string {
   return url.origin;
 }
 
+/** The names a caller may reach the service by; addresses need no list (no page rebinds to an address). */
+function serviceNames(host: string, issuer: string | undefined, origins: Iterable<string>): Set<string> {
+  const names = new Set(['localhost', hostname().toLowerCase()]);
+  if (isIP(host) === 0) names.add(host.toLowerCase());
+  for (const origin of [...(issuer ? [issuer] : []), ...origins]) {
+    try {
+      names.add(new URL(origin).hostname.toLowerCase());
+    } catch {
+      // An allowed origin that is no URL names no host; the Origin check compares it as given.
+    }
+  }
+  return names;
+}
+
+/** The trusted proxies as given (a list item may hold several, comma-separated), each checked. */
+function trustedProxies(given: string[]): string[] {
+  const addresses = given
+    .flatMap((item) => item.split(','))
+    .map((item) => item.trim())
+    .filter(Boolean);
+  for (const address of addresses) {
+    const [ip, bits, extra] = address.split('/');
+    const version = isIP(ip!);
+    const validBits =
+      bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 6 ? 128 : 32));
+    if (address !== 'loopback' && (version === 0 || !validBits || extra !== undefined))
+      throw new Error(
+        `--trusted-proxy ${address} is not an IP address or CIDR range: give the address the proxy connects from, e.g. 10.0.0.5, 10.0.0.0/8 or loopback`,
+      );
+  }
+  return addresses;
+}
+
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const host = options.host ?? SETTINGS.host.defaultValue;
+  const proxies = trustedProxies(options.trustedProxies ?? []);
   const configuredIssuer = options.oauthIssuer ? issuerOrigin(options.oauthIssuer) : undefined;
   const registration = options.oauthRegistration ?? SETTINGS.oauthRegistration.defaultValue;
   const logger =
@@ -270,6 +307,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       },
       operatorOrganizationId: operatorOrganization!.id,
       allowedOrigins,
+      trustedProxies: proxies,
+      serviceNames: serviceNames(host, configuredIssuer, allowedOrigins),
       oauth: {
         issuer: configuredIssuer ?? '',
         lifetimes: {

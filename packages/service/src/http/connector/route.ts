@@ -4,6 +4,7 @@ import {
   JSONRPC_SERVER_ERROR,
   MAX_TUNNEL_RESPONSE_TIMEOUT_MS,
   parseConfigDuration,
+  redactMintedSecrets,
   STANDALONE_STREAM,
   type JsonRpcId,
 } from '@mcp-tunnel/protocol';
@@ -20,6 +21,7 @@ import { ConnectorExchange } from './exchange.ts';
 import { ResumableStreams } from './resumption.ts';
 import {
   channelOf,
+  checkHost,
   checkOrigin,
   checkTokenAudience,
   connectorTunnel,
@@ -55,6 +57,7 @@ export function connectorHandler(context: ServiceContext) {
 
   return async function handle(request: FastifyRequest<ConnectorRequest>, reply: FastifyReply) {
     checkOrigin(context, request);
+    checkHost(context, request);
     checkTokenAudience(request);
     const tunnel = await connectorTunnel(context, request);
     const isPublic = tunnel.connector_access === 'public';
@@ -145,7 +148,7 @@ export function connectorHandler(context: ServiceContext) {
               ? 'standalone_stream'
               : String(message?.method ?? 'response'),
         ...(message?.method === 'tools/call' && typeof params?.name === 'string'
-          ? { tool: params.name }
+          ? { tool: redactMintedSecrets(params.name) }
           : {}),
         status: reply.statusCode,
         duration_ms: Date.now() - now,

@@ -63,7 +63,8 @@ export function machine() {
 
 export type Machine = ReturnType<typeof machine>;
 
-const figure = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+const figure = (n: number) =>
+  Number.isInteger(n) ? String(n) : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
 
 /** Prints the rows as a Markdown table, so a run can be pasted into docs/performance.md as it is. */
 export function printTable(rows: Row[], before: Machine, after: Machine): void {

@@ -5,7 +5,8 @@
 // supergateway `--stateful` and mcp-proxy (each exposing the same stdio calculator on a local port), and
 // the calculator's own Streamable HTTP server. The targets are rounds of calls taken in turn, so a change
 // in the machine's load mid-run weighs on each of them alike. Then `tunnel-client --version`, and a 10 MiB
-// tool result through the tunnel against the same server called directly over stdio.
+// tool result through the tunnel against the same server called directly over stdio. The CPU time each
+// process on a path spent per call is printed too: unlike wall time, it holds on a loaded machine.
 // The memory and idle-tunnel figures have their own runs: `npm run bench:memory`, `npm run bench:idle`.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +20,8 @@ import { keyWith } from '../test/support/management-api.ts';
 import { startSystem, startTunnel } from '../test/support/system.ts';
 import { CALCULATOR, CALCULATOR_HTTP, FEATURES_SERVER } from '../test/support/mcp-servers.ts';
 import {
+  childrenOf,
+  cpuMsOf,
   limitRow,
   machine,
   median,
@@ -123,6 +126,27 @@ const started = <T extends { stop: () => Promise<void> }>(thing: T): T => {
 };
 
 const samples: Record<string, Record<number, Sample>> = {};
+/** Per target, the processes on its path (named) and the CPU ms each used during the measured calls. */
+const cpu: Record<string, Record<string, { pid: number; ms: number }>> = {};
+
+/** The processes on a path: each named one and its children (the MCP server a gateway spawned). */
+async function pathProcesses(
+  named: Record<string, number>,
+): Promise<Record<string, { pid: number; ms: number }>> {
+  const found: Record<string, { pid: number; ms: number }> = {};
+  for (const [name, pid] of Object.entries(named)) {
+    found[name] = { pid, ms: 0 };
+    for (const child of await childrenOf(pid)) found[`${name}'s child`] = { pid: child, ms: 0 };
+  }
+  return found;
+}
+
+async function counted(processes: Record<string, { pid: number; ms: number }>, work: () => Promise<void>) {
+  const before = await Promise.all(Object.values(processes).map((p) => cpuMsOf(p.pid)));
+  await work();
+  const after = await Promise.all(Object.values(processes).map((p) => cpuMsOf(p.pid)));
+  Object.values(processes).forEach((p, i) => (p.ms += after[i]! - before[i]!));
+}
 const bigMs: Record<string, number[]> = { tunnel: [], 'direct stdio': [] };
 let versionMs: Record<string, number> | undefined;
 try {
@@ -131,7 +155,7 @@ try {
     await startSystem({ service: { extraArgs: ['--max-body-bytes', String(24 * 1024 * 1024)] } }),
   );
   const supergatewayUrl = `http://127.0.0.1:${await freePort()}/mcp`;
-  started(
+  const supergateway = started(
     startProcess([
       bin('supergateway'),
       '--stdio',
@@ -146,7 +170,7 @@ try {
     ]),
   );
   const mcpProxyUrl = `http://127.0.0.1:${await freePort()}/mcp`;
-  started(
+  const mcpProxy = started(
     startProcess([bin('mcp-proxy'), '--port', new URL(mcpProxyUrl).port, '--', process.execPath, CALCULATOR]),
   );
   const calculatorHttp = started(startProcess([CALCULATOR_HTTP, '0']));
@@ -169,12 +193,23 @@ try {
     samples[name] = { 1: empty(), 16: empty() };
     await measure(clients[name]!, 1, WARMUP, empty());
   }
+  // After the warm-up calls: a gateway may spawn its MCP server at the first session.
+  const pid = (proc: { child: { pid?: number } }) => proc.child.pid!;
+  cpu.tunnel = await pathProcesses({
+    'tunnel-service': pid(system.service.proc),
+    'tunnel-client': pid(system.client.proc),
+  });
+  cpu.supergateway = await pathProcesses({ supergateway: pid(supergateway) });
+  cpu['direct http'] = await pathProcesses({ calculator: pid(calculatorHttp) });
+  cpu['mcp-proxy'] = await pathProcesses({ 'mcp-proxy': pid(mcpProxy) });
   for (let round = 0; round < ROUNDS; round++)
     for (let i = 0; i < names.length; i++) {
       // Each round starts with the next target, so none always runs first or last.
       const name = names[(i + round) % names.length]!;
       for (const concurrency of CONCURRENCIES)
-        await measure(clients[name]!, concurrency, Math.ceil(CALLS / ROUNDS), samples[name]![concurrency]!);
+        await counted(cpu[name]!, () =>
+          measure(clients[name]!, concurrency, Math.ceil(CALLS / ROUNDS), samples[name]![concurrency]!),
+        );
     }
   for (const client of Object.values(clients)) await client.close();
 
@@ -276,6 +311,14 @@ for (const [name, byConcurrency] of Object.entries(results))
       `${name.padEnd(14)} ${String(concurrency).padStart(4)} ${fmt(r.p50).padStart(8)} ${fmt(r.p99).padStart(8)} ${r.throughput.toFixed(0).padStart(9)}`,
     );
   }
+console.log('');
+console.log('CPU time per call, by process on the path (ms):');
+for (const [name, processes] of Object.entries(cpu)) {
+  const calls = samples[name]![1]!.calls + samples[name]![16]!.calls;
+  const parts = Object.entries(processes).map(([process, { ms }]) => `${process} ${(ms / calls).toFixed(2)}`);
+  const total = Object.values(processes).reduce((sum, p) => sum + p.ms, 0) / calls;
+  console.log(`${name.padEnd(14)} ${total.toFixed(2)} = ${parts.join(' + ')}`);
+}
 console.log(
   `start-up to exit (median of 5): ${Object.entries(versionMs!)
     .map(([k, v]) => `${k} ${v.toFixed(0)} ms`)
@@ -284,4 +327,10 @@ console.log(
 console.log('');
 printTable(rows, before, after);
 if (values.json)
-  writeJson(values.json, 'tunnel-vs-direct', rows, { before, after }, { calls: results, versionMs, bigMs });
+  writeJson(
+    values.json,
+    'tunnel-vs-direct',
+    rows,
+    { before, after },
+    { calls: results, cpuMs: cpu, versionMs, bigMs },
+  );

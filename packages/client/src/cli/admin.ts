@@ -2,10 +2,16 @@
 // or of this project's tunnel-service, with an admin key that never appears on the command line.
 import { Command, Option } from 'commander';
 import type { Dispatcher } from 'undici';
-import { isTunnelId, TUNNEL_ID_SHAPE } from '@mcp-tunnel/protocol';
 import { ConfigError } from '../config/errors.ts';
 import { parseSecretReference, resolveSecretReference } from '../config/secrets.ts';
-import { API_KEY_ENV, proxyEnv, resolveConfig, type ClientConfig } from '../config/schema.ts';
+import {
+  API_KEY_ENV,
+  TUNNEL_ID_FORM_TEXT,
+  isWellFormedTunnelId,
+  proxyEnv,
+  resolveConfig,
+  type ClientConfig,
+} from '../config/schema.ts';
 import { findProfile, readProfile } from '../config/profiles.ts';
 import { CLIENT_NAME, CLIENT_VERSION } from '../base/version.ts';
 import { EXIT_FAILED, EXIT_USAGE, fail, guarded } from './exit.ts';
@@ -145,8 +151,8 @@ async function call(t: Target, method: 'GET' | 'POST' | 'DELETE', path: string, 
 }
 
 function tunnelPath(id: string): string {
-  if (!isTunnelId(id))
-    throw new ConfigError(`tunnel id "${id}" is malformed: a tunnel id is ${TUNNEL_ID_SHAPE}`);
+  if (!isWellFormedTunnelId(id))
+    throw new ConfigError(`tunnel id "${id}" is malformed: a tunnel id is ${TUNNEL_ID_FORM_TEXT}`);
   return `/v1/tunnels/${id}`;
 }
 

@@ -8,7 +8,7 @@ import { createMemoryBinding, type InProcessServer } from '../bindings/memory.ts
 import { SessionProcessBudget } from '../bindings/per-session.ts';
 import { createStdioBinding } from '../bindings/stdio.ts';
 import { ConfigError } from '../config/errors.ts';
-import type { ClientConfig } from '../config/schema.ts';
+import { controlPlaneHeaders, type ClientConfig } from '../config/schema.ts';
 import { ControlPlaneApi, apiErrorText } from '../controlplane/api.ts';
 import { Poller, explainRefusal } from '../controlplane/poller.ts';
 import { Responder } from '../controlplane/responder.ts';
@@ -74,7 +74,7 @@ export function createBindings(
           log,
           withheldEnv: config.secretEnvNames,
           onRestart: () => metrics.childRestarts.inc({ channel }),
-          startupWaitMs: config.mcp.startupWaitMs,
+          startupWaitMs: config.mcp.serverWaitMs,
           sessionMode,
           sessionIdleTimeoutMs: config.mcp.sessionIdleTimeoutMs,
           sessionBudget,
@@ -103,7 +103,7 @@ export function createBindings(
       }),
     );
   for (const [channel, server] of Object.entries(options.servers ?? {}))
-    add(createMemoryBinding(channel, server, log, config.mcp.startupWaitMs));
+    add(createMemoryBinding(channel, server, log, config.mcp.serverWaitMs));
   if (bindings.size === 0)
     throw new ConfigError(
       'no MCP server is configured: pass --mcp-command or --mcp-server-url, set MCP_COMMAND or MCP_SERVER_URL, or set mcp.commands / mcp.server_urls in the profile',
@@ -195,7 +195,7 @@ export async function startTunnelClient(
     apiKey: config.controlPlane.apiKey,
     instanceId,
     serverInfo: info.header,
-    extraHeaders: config.controlPlane.extraHeaders,
+    extraHeaders: controlPlaneHeaders(config.controlPlane),
     pollChannels: config.controlPlane.pollChannels,
     pollDeadlineGuardrailMs: config.controlPlane.pollDeadlineGuardrailMs,
     agent: createOutboundAgent(

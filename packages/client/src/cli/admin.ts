@@ -14,7 +14,7 @@ import {
 } from '../config/schema.ts';
 import { findProfile, readProfile } from '../config/profiles.ts';
 import { CLIENT_NAME, CLIENT_VERSION } from '../base/version.ts';
-import { EXIT_FAILED, EXIT_USAGE, fail, guarded } from './exit.ts';
+import { fail, guarded } from './exit.ts';
 import { table } from './profiles.ts';
 
 export const ADMIN_KEY_ENV = 'OPENAI_ADMIN_KEY';
@@ -242,7 +242,6 @@ async function perform(action: string, id: string | undefined, opts: AdminOption
       if (!opts.confirm)
         fail(
           `delete removes tunnel ${id} for good: clients polling it stop working and MCP callers get errors. Run it again with --confirm to delete it.`,
-          EXIT_USAGE,
         );
       return show(await call(await target(opts, env, false), 'DELETE', path));
     }
@@ -293,7 +292,7 @@ export function adminCommand(): Command {
       try {
         process.stdout.write(await perform(action, id, opts));
       } catch (error) {
-        if (error instanceof ApiError) fail(error.message, EXIT_FAILED);
+        if (error instanceof ApiError) fail(error.message);
         throw error;
       }
     });

@@ -4,7 +4,7 @@ import { parseSecretReference } from '../config/secrets.ts';
 import { API_KEY_ENV, SETTINGS } from '../config/schema.ts';
 import { CLIENT_VERSION } from '../base/version.ts';
 import { adminCommand } from './admin.ts';
-import { EXIT_FAILED, EXIT_USAGE, fail, guarded } from './exit.ts';
+import { EXIT_NOT_OK, fail, guarded } from './exit.ts';
 import { GUIDES, GUIDE_TOPICS } from './guides.ts';
 import { healthCommand } from './health.ts';
 import { SAMPLES, initProfile } from './init.ts';
@@ -139,7 +139,7 @@ function helpCommand(program: Command): Command {
       if (guide) return void process.stdout.write(guide);
       const command = program.commands.find((c) => c.name() === topic);
       if (command) return command.outputHelp();
-      fail(`unknown help topic "${topic}": the topics are ${topics} (or a command name)`, EXIT_USAGE);
+      fail(`unknown help topic "${topic}": the topics are ${topics} (or a command name)`);
     });
 }
 
@@ -210,7 +210,7 @@ export function buildProgram(): Command {
       process.stdout.write(
         opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report, opts.explain === true),
       );
-      process.exitCode = report.ok ? 0 : EXIT_FAILED;
+      process.exitCode = report.ok ? 0 : EXIT_NOT_OK;
     }),
   );
 

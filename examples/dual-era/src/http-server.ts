@@ -29,8 +29,10 @@ httpServer.listen(port, host, () => {
   const { port: bound } = httpServer.address() as AddressInfo;
   console.log(`notes listening on http://${host}:${bound}/mcp`);
 });
+// Ends open listen streams with their empty result (a graceful close) before the connections go.
 process.on('SIGTERM', () => {
-  void handler.close();
-  httpServer.close();
-  httpServer.closeAllConnections();
+  void handler.close().finally(() => {
+    httpServer.close();
+    httpServer.closeAllConnections();
+  });
 });

@@ -28,6 +28,8 @@ interface Upstream {
   modern: boolean;
   /** Whether it serves 2025 callers too (a v1 session is then opened through the tunnel beside). */
   legacy: boolean;
+  /** A Streamable HTTP server's own URL. */
+  url?: string;
 }
 
 const httpServers: Proc[] = [];
@@ -56,7 +58,7 @@ before(async () => {
     { channel: 'per', direct: stdio([NOTES]), modern: true, legacy: true },
     { channel: 'modern', direct: stdio([NOTES, '--modern-only']), modern: true, legacy: false },
     { channel: 'v1', direct: stdio([CALCULATOR]), modern: false, legacy: true },
-    { channel: 'http', direct: http(notesUrl), modern: true, legacy: true },
+    { channel: 'http', direct: http(notesUrl), modern: true, legacy: true, url: notesUrl },
     { channel: 'http-modern', direct: http(modernUrl), modern: true, legacy: false },
     { channel: 'http-v1', direct: http(calculatorUrl), modern: false, legacy: true },
   ];
@@ -159,6 +161,38 @@ describe('protocol eras through the tunnel', { timeout: 400_000 }, () => {
         await Promise.all([first.close(), second.close()]);
       }
     });
+
+  test('a header that disagrees with the body gets the server’s own 400 and -32020, as directly', async () => {
+    const envelope = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
+    const call = {
+      jsonrpc: '2.0',
+      id: 3,
+      method: 'tools/call',
+      params: { name: 'region', arguments: { region: 'eu' }, _meta: envelope },
+    };
+    const headers = {
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'tools/call',
+      'mcp-name': 'region',
+      'mcp-param-region': 'us',
+    };
+    const answers = [];
+    for (const [url, key] of [
+      [new URL(upstreams.find((u) => u.channel === 'http')!.url!), ''],
+      [urlOf('http'), system.runtime.runtimeKey],
+    ] as const) {
+      const response = await postJsonRpc(url, key, call, headers);
+      const body = (await response.json()) as { id?: unknown; error?: { code?: number } };
+      answers.push({ status: response.status, id: body.id, code: body.error?.code });
+    }
+    assert.deepEqual(answers[0], { status: 400, id: 3, code: -32020 });
+    assert.deepEqual(answers[1], answers[0]);
+  });
 
   test('a 2025 session and 2026-07-28 callers share the tunnel and the channel; no session is minted for the modern era', async () => {
     const key = system.runtime.runtimeKey;

@@ -15,6 +15,7 @@ import { Poller, explainRefusal } from '../controlplane/poller.ts';
 import { Responder } from '../controlplane/responder.ts';
 import { createCommandHandler } from '../dispatch/handler.ts';
 import { CommandRouter } from '../dispatch/router.ts';
+import { ListenRelay } from '../dispatch/listens.ts';
 import { StreamRelay } from '../dispatch/streams.ts';
 import { WorkerPool } from '../dispatch/worker-pool.ts';
 import { LogLevelControl } from '../observability/log-buffer.ts';
@@ -258,10 +259,12 @@ export async function startTunnelClient(
   });
   const responder = new Responder(api, log, stopping.signal);
   const streams = new StreamRelay({ bindings, responder, log });
+  const work = createCommandHandler({ bindings, responder, metrics, log, traffic, streams });
+  const listens = new ListenRelay({ work, responder, log });
   const workers = new WorkerPool({
     capacity: config.controlPlane.maxQueuedRequests,
     concurrency: config.mcp.maxConcurrentRequests,
-    work: createCommandHandler({ bindings, responder, metrics, log, traffic, streams }),
+    work,
     expired: (received) => {
       metrics.commands.inc({ outcome: 'expired', channel: received.command.channel });
       traffic.begin(received.command).finish({ outcome: 'expired' });
@@ -272,7 +275,7 @@ export async function startTunnelClient(
       metrics.active.set(active);
     },
   });
-  const queue = new CommandRouter(workers, streams);
+  const queue = new CommandRouter(workers, streams, listens);
 
   const pidFile = config.process.pidFile;
   if (pidFile) {

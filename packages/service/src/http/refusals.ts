@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { StoreUnavailable } from '../store/unavailable.ts';
 import { discardRefusedBody } from './discard-body.ts';
 import { ApiRefusal, JsonRpcRefusal, MalformedJson } from './errors.ts';
 
@@ -29,10 +30,25 @@ function describeFrameworkError(error: FastifyError, maxBodyBytes: number): ApiR
   }
 }
 
+/** How long a caller is asked to wait before trying again while the database cannot be reached. */
+const STORE_RETRY_AFTER_SECONDS = 5;
+
+/** 503 naming the database: the request is fine, the service cannot serve it until the database is back. */
+function storeUnavailable(error: StoreUnavailable): ApiRefusal {
+  const refusal = new ApiRefusal(
+    503,
+    'server_error',
+    'store_unavailable',
+    `The service's database (${error.database}) cannot be reached, so this request cannot be served now. Try again shortly; if it lasts, the operator should check that the database is up and reachable from the service.`,
+  );
+  refusal.headers['retry-after'] = String(STORE_RETRY_AFTER_SECONDS);
+  return refusal;
+}
+
 /**
  * What the caller is told about an error raised while handling its request: our own refusals as they
- * are, Fastify's re-worded, anything unexpected logged and answered 500. Each endpoint family writes the
- * refusal in its own format.
+ * are, Fastify's re-worded, an unreachable database as 503, anything unexpected logged and answered 500.
+ * Each endpoint family writes the refusal in its own format.
  */
 export async function refusalFor(
   error: FastifyError | ApiRefusal | JsonRpcRefusal,
@@ -41,6 +57,10 @@ export async function refusalFor(
   maxBodyBytes: number,
 ): Promise<ApiRefusal | JsonRpcRefusal> {
   if (error instanceof ApiRefusal || error instanceof JsonRpcRefusal) return error;
+  if ((error as unknown) instanceof StoreUnavailable) {
+    request.log.warn({ reason: error.message }, 'a request failed: the database cannot be reached');
+    return storeUnavailable(error as unknown as StoreUnavailable);
+  }
   const described = describeFrameworkError(error, maxBodyBytes);
   if (described && error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     // Fastify closes the connection here; read the rest of the body first so the caller gets the 413.

@@ -1,10 +1,11 @@
 // tunnel-service on PostgreSQL while the database cannot be reached: the real service and tunnel-client,
 // the service's database connections going through a link the test cuts (connections drop, new ones are
-// refused) and restores. Management calls get a 503 naming the database at once, not a 500 or a hang; the
-// service serves again once the database is back.
+// refused) and restores. Management calls get a 503 naming the database at once, not a 500 or a hang;
+// the tunnel-client keeps polling and a caller seen lately keeps calling; all serve again once it is back.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually } from '../support/eventually.ts';
+import { keyWith } from '../support/management-api.ts';
 import { connectSdk, postJsonRpc } from '../support/mcp-callers.ts';
 import { createTestDatabase, postgresSkip, type TestDatabase } from '../support/postgres.ts';
 import { startSystem, type System } from '../support/system.ts';
@@ -46,11 +47,21 @@ describe('tunnel-service when PostgreSQL cannot be reached', { skip, timeout: 12
     }
   };
 
-  test('management and connector calls get a 503 naming the database; all serve again once it is back', async () => {
+  test('management calls get a 503 naming the database, a session opened before keeps calling, a new caller gets a 503; all serve again once it is back', async () => {
     await add();
     assert.equal((await tunnels()).status, 200);
+    const open = await connectSdk(system.connectorUrl, system.runtime.runtimeKey);
+    // A key this node has not yet seen: nothing remembered to answer with once the database is gone.
+    const stranger = await keyWith(system.service, ['tunnel.use']);
 
     await link.cut();
+    try {
+      const result = await open.mcp.callTool({ name: 'multiply', arguments: { a: 6, b: 7 } });
+      assert.deepEqual(result.content, [{ type: 'text', text: '6 * 7 = 42' }]);
+    } finally {
+      await open.mcp.close();
+    }
+
     const started = Date.now();
     const refused = await tunnels();
     assert.ok(Date.now() - started < 10_000, `answered in ${Date.now() - started} ms, not at a timeout`);
@@ -66,7 +77,7 @@ describe('tunnel-service when PostgreSQL cannot be reached', { skip, timeout: 12
       ),
     );
 
-    const call = await postJsonRpc(system.connectorUrl, system.runtime.runtimeKey, {
+    const call = await postJsonRpc(system.connectorUrl, stranger, {
       jsonrpc: '2.0',
       id: 1,
       method: 'tools/list',

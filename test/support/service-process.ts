@@ -43,7 +43,11 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     ],
     options.env,
   );
-  const [, url] = await proc.waitFor(/tunnel-service listening on (http:\/\/\S+)/);
+  // A service that never said it listens is stopped, not left running behind the failure.
+  const [, url] = await proc.waitFor(/tunnel-service listening on (http:\/\/\S+)/).catch(async (error) => {
+    await proc.stop();
+    throw error;
+  });
   const ownerKey = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '';
   const stop = async () => {
     await proc.stop();

@@ -79,6 +79,7 @@ async function startFrom(flags: StartFlags): Promise<void> {
   console.log(
     `tunnel-service data in ${flags.databaseUrl ? storeName({ dataDir, databaseUrl: flags.databaseUrl }) : dataDir}`,
   );
+  if (service.broker) console.log(`tunnel-service cluster node ${service.nodeId}, broker ${service.broker}`);
   console.log(`tunnel-service listening on ${service.url}`);
 
   const stop = (signal: string) => {

@@ -1,4 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { SignInLimiterUnavailable } from '../auth/redis-sign-in-limiter.ts';
+import { BrokerUnavailable } from '../broker/redis-connection.ts';
 import { StoreUnavailable } from '../store/unavailable.ts';
 import { discardRefusedBody } from './discard-body.ts';
 import { ApiRefusal, JsonRpcRefusal, MalformedJson } from './errors.ts';
@@ -60,6 +62,12 @@ export async function refusalFor(
   if ((error as unknown) instanceof StoreUnavailable) {
     request.log.warn({ reason: error.message }, 'a request failed: the database cannot be reached');
     return storeUnavailable(error as unknown as StoreUnavailable);
+  }
+  if (error instanceof BrokerUnavailable || error instanceof SignInLimiterUnavailable) {
+    request.log.warn({ err: error.cause }, error.message);
+    const refusal = new ApiRefusal(503, 'server_error', 'broker_unavailable', error.message);
+    refusal.headers['retry-after'] = '1';
+    return refusal;
   }
   const described = describeFrameworkError(error, maxBodyBytes);
   if (described && error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {

@@ -10,6 +10,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ROOT, freePort, startProcess } from '../test/support/processes.ts';
+import { measure, type Result } from './measure.ts';
 import { eventually } from '../test/support/eventually.ts';
 import { keyWith } from '../test/support/management-api.ts';
 import { startSystem } from '../test/support/system.ts';
@@ -21,41 +22,6 @@ const { values } = parseArgs({
 const CALLS = Number(values.calls);
 const WARMUP = Number(values.warmup);
 const CONCURRENCIES = [1, 16];
-
-interface Result {
-  p50: number;
-  p99: number;
-  throughput: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-async function measure(client: McpClient, concurrency: number): Promise<Result> {
-  const call = () => client.callTool({ name: 'add', arguments: { a: 5, b: 3 } });
-  for (let i = 0; i < WARMUP; i++) await call();
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < CALLS) {
-        const t0 = performance.now();
-        const result = await call();
-        latencies.push(performance.now() - t0);
-        if ((result.content as { text: string }[])[0]?.text !== '5 + 3 = 8') throw new Error('wrong answer');
-      }
-    }),
-  );
-  const elapsed = performance.now() - started;
-  latencies.sort((a, b) => a - b);
-  return {
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    throughput: (CALLS / elapsed) * 1000,
-  };
-}
 
 async function connect(transport: Transport): Promise<McpClient> {
   const client = new McpClient({ name: 'bench', version: '1.0.0' });
@@ -129,7 +95,7 @@ try {
     results[name] = {};
     for (const concurrency of CONCURRENCIES) {
       const client = await open();
-      results[name][concurrency] = await measure(client, concurrency);
+      results[name][concurrency] = await measure([client], concurrency, CALLS, WARMUP);
       await client.close();
     }
   }

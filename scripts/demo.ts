@@ -2,7 +2,8 @@
 // in-process broker, in a fresh data directory), creates a role and a runtime key with Tunnels Read + Use
 // and a tunnel with the `tunnel-service` operator commands, runs `tunnel-client init` and `tunnel-client
 // run --profile`, then calls the calculator's `add` tool through the tunnel with the official MCP SDK
-// client. Ctrl-C stops everything; `--once` exits after the call.
+// client. Ctrl-C stops everything; `--once` exits after the call. `--cluster` runs it on three nodes of a
+// cluster instead (scripts/demo-cluster.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,12 +11,19 @@ import { parseArgs } from 'node:util';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startService, type Service } from '../test/support/service-process.ts';
-import { shellQuote, startClient, waitReady } from '../test/support/client-process.ts';
-import { runCliStreams, SERVICE_BIN } from '../test/support/processes.ts';
+import { startClient, waitReady } from '../test/support/client-process.ts';
+import { operator as runOperator } from '../test/support/operator.ts';
+import { runClusterDemo } from './demo-cluster.ts';
 
 const { values } = parseArgs({
-  options: { once: { type: 'boolean', default: false }, port: { type: 'string' } },
+  options: {
+    once: { type: 'boolean', default: false },
+    port: { type: 'string' },
+    cluster: { type: 'boolean', default: false },
+  },
 });
+if (values.cluster) await runClusterDemo(values.once);
+
 const dataDir = mkdtempSync(join(tmpdir(), 'mcp-tunnel-demo-'));
 const say = (line = '') => console.log(line);
 
@@ -30,15 +38,7 @@ async function startServiceOnPreferredPort(): Promise<Service> {
   }
 }
 
-/** Runs `tunnel-service ARGS` with the owner key and returns what it printed, and the command line to show. */
-async function operator(args: string[]): Promise<{ value: string; command: string }> {
-  const run = await runCliStreams([SERVICE_BIN, ...args], {
-    TUNNEL_SERVICE_URL: service.url,
-    TUNNEL_SERVICE_API_KEY: service.ownerKey,
-  });
-  if (run.code !== 0) throw new Error(`tunnel-service ${args[0]} ${args[1]} failed: ${run.stderr}`);
-  return { value: run.stdout.trim(), command: `     $ tunnel-service ${args.map(shellQuote).join(' ')}` };
-}
+const operator = (args: string[]) => runOperator(service, args);
 
 const service = await startServiceOnPreferredPort();
 const cleanups: (() => Promise<void>)[] = [() => service.stop()];

@@ -170,13 +170,13 @@ describe('a cluster losing a node or Redis', { skip, timeout: 240_000 }, () => {
         20_000,
         'calls under load',
       );
-      await cluster.redis.kill();
+      await cluster.redis!.kill();
       await eventually(
         () => outcomes.some((o) => o.status !== 200),
         10_000,
         'a call refused while Redis is down',
       );
-      await cluster.redis.start();
+      await cluster.redis!.start();
       const backAt = Date.now();
       await eventually(
         () => outcomes.some((o) => o.status === 200 && o.startedAt >= backAt),

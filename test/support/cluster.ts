@@ -1,7 +1,9 @@
 // A tunnel-service cluster on this machine: three nodes (the real CLI, each on a port of its own) sharing
-// one store and a Redis the harness starts itself under a fresh key prefix. Nodes can be killed (-9) and
-// started again on their port; the Redis can be killed and started again, empty.
+// one store and a Redis under a fresh key prefix: one the harness starts itself, which can be killed and
+// started again (empty), or a running one whose keys under that prefix are deleted at the end. Nodes can
+// be killed (-9) and started again on their port.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './processes.ts';
@@ -30,7 +32,9 @@ export interface Cluster extends AsyncDisposable {
   node(name: string): ClusterNode;
   /** The owner key of the operator's organization (written by the first node on its first start). */
   ownerKey: string;
-  redis: TestRedis;
+  redisUrl: string;
+  /** The Redis the harness started; undefined when it was given one. */
+  redis: TestRedis | undefined;
   keyPrefix: string;
   /** Starts a node again (after kill) on its port. */
   restart(name: string): Promise<ClusterNode>;
@@ -42,6 +46,20 @@ export interface ClusterOptions {
   nodes?: number;
   /** More `tunnel-service start` arguments for every node. */
   extraArgs?: string[];
+  /** A running Redis to use instead of starting one. */
+  redisUrl?: string;
+}
+
+/** Deletes every key under `prefix`. */
+async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 }) as AsyncIterable<string[]>)
+      if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 const NAMES = 'ABCDEFGH';
@@ -51,7 +69,8 @@ const NAMES = 'ABCDEFGH';
  * listens. The store is one SQLite data directory all nodes open.
  */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
-  const redis = await startTestRedis();
+  const redis = options.redisUrl ? undefined : await startTestRedis();
+  const redisUrl = options.redisUrl ?? redis!.url;
   const keyPrefix = freshKeyPrefix();
   const dataDir = mkdtempSync(join(tmpdir(), 'mcp-tunnel-cluster-'));
   const nodes = new Map<string, ClusterNode>();
@@ -59,7 +78,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const service = await startService({
       dataDir,
       port,
-      extraArgs: ['--redis-url', redis.url, '--redis-key-prefix', keyPrefix, ...(options.extraArgs ?? [])],
+      extraArgs: ['--redis-url', redisUrl, '--redis-key-prefix', keyPrefix, ...(options.extraArgs ?? [])],
     });
     const [, nodeId] = await service.proc.waitFor(/cluster node (\S+),/);
     const node: ClusterNode = {
@@ -81,7 +100,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   };
   const stop = async () => {
     await Promise.allSettled([...nodes.values()].map((node) => node.service.stop()));
-    await redis.stop();
+    if (redis) await redis.stop();
+    else await deleteKeys(redisUrl, keyPrefix);
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
@@ -100,6 +120,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       },
       node,
       ownerKey: first.service.ownerKey,
+      redisUrl,
       redis,
       keyPrefix,
       restart: (name) => launch(name, node(name).port),

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   CHANNEL_NAME_SHAPE,
@@ -97,25 +98,32 @@ function pollingClient(request: FastifyRequest, principal: Principal): PollingCl
  */
 const ANSWER_SETTLE_MS = 1000;
 
+/** The answered poll still watched on each connection: a new poll on it shows that one was received. */
+const settling = new WeakMap<Socket, () => void>();
+
 /**
  * How a poll ends for presence: `dropped` when its connection closes before the answer is written or
  * within ANSWER_SETTLE_MS after (the client hung up: it stopped, was killed, or its connection broke),
- * else `answered`. A live client keeps its connection open for its next poll.
+ * else `answered`, at once when the next poll arrives on the same connection.
  */
 function pollEnding(request: FastifyRequest, reply: FastifyReply): Promise<PollEnding> {
   const socket = request.raw.socket;
+  settling.get(socket)?.();
   if (socket.destroyed) return Promise.resolve('dropped');
   return new Promise((resolve) => {
     let settle: NodeJS.Timeout | undefined;
     const end = (ending: PollEnding) => {
       clearTimeout(settle);
       socket.off('close', dropped);
+      if (settling.get(socket) === answered) settling.delete(socket);
       resolve(ending);
     };
     const dropped = () => end('dropped');
+    const answered = () => end('answered');
     socket.once('close', dropped);
     reply.raw.once('finish', () => {
-      settle = setTimeout(() => end('answered'), ANSWER_SETTLE_MS);
+      settle = setTimeout(answered, ANSWER_SETTLE_MS);
+      settling.set(socket, answered);
     });
   });
 }

@@ -220,11 +220,16 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
       const gone = new AbortController();
       reply.raw.once('close', () => gone.abort());
       await broker.pollStarted(tunnel.id, client);
-      void pollEnding(request, reply).then((ending) =>
-        broker
+      void pollEnding(request, reply).then((ending) => {
+        if (ending === 'dropped')
+          request.log.info(
+            { tunnel_id: tunnel.id, instance_id: client.instanceId },
+            'a tunnel-client hung up on its poll: it counts as gone unless it polls again shortly',
+          );
+        return broker
           .pollEnded(tunnel.id, client, ending)
-          .catch((error: unknown) => request.log.error({ err: error }, 'could not record the end of a poll')),
-      );
+          .catch((error: unknown) => request.log.error({ err: error }, 'could not record the end of a poll'));
+      });
       const commands = await broker.take(tunnel.id, {
         limit,
         waitMs,

@@ -93,10 +93,12 @@ function pollingClient(request: FastifyRequest, principal: Principal): PollingCl
 }
 
 /**
- * How long a poll's connection is still watched after its answer was written: a client killed just as the
- * answer went out never polls again, and its connection closing is the only sign of it.
+ * How long a poll's connection is still watched after its answer was written (until the next poll on it
+ * comes): a client killed between two polls never polls again, or its next poll is cut off before the
+ * service knows who sent it, and its connection closing is the only sign of it. A loaded client may take
+ * a few seconds to poll again; an idle keep-alive connection stays open much longer than this.
  */
-const ANSWER_SETTLE_MS = 1000;
+const ANSWER_SETTLE_MS = 3000;
 
 /** The answered poll still watched on each connection: a new poll on it shows that one was received. */
 const settling = new WeakMap<Socket, () => void>();

@@ -29,7 +29,17 @@ export interface LeaveRequest {
 /** At most this many released request ids in one leave (a client holds at most its queue's capacity). */
 export const MAX_RELEASED = 1000;
 
-export const KNOWN_EXTENSIONS = [STANDALONE_STREAM, RESOURCE_METADATA, LEAVE] as const;
+/**
+ * Lets a 2026-07-28 `subscriptions/listen` request live as long as its caller keeps it: the service gives
+ * such a command a deadline of hours instead of the tunnel's response_timeout. No new command or response
+ * type: it is a `jsonrpc` command, answered with `jsonrpc_notify` and a final `jsonrpc_response`.
+ */
+export const LISTEN_STREAM = 'listen-stream';
+
+/** The 2026-07-28 request that opens a stream of change notifications, answered only when it ends. */
+export const LISTEN_METHOD = 'subscriptions/listen';
+
+export const KNOWN_EXTENSIONS = [STANDALONE_STREAM, RESOURCE_METADATA, LEAVE, LISTEN_STREAM] as const;
 export type Extension = (typeof KNOWN_EXTENSIONS)[number];
 
 /** The known extensions a header value names (comma-separated tokens); unknown tokens are ignored. */

@@ -24,7 +24,8 @@ export interface QueuedCommand {
  */
 export interface ResponseListener {
   onResponse(payload: TunnelResponsePayload): void;
-  onClosed(): void;
+  /** The broker can no longer route this command's responses: closing, or (with a reason) it lost Redis. */
+  onClosed(reason?: string): void;
   /**
    * No tunnel-client will answer the command (see CommandFailure); it is no longer pending. Called at most
    * once, on the node that holds the caller.

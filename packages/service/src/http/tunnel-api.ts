@@ -2,6 +2,8 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   CHANNEL_NAME_SHAPE,
+  JSONRPC_SERVER_ERROR,
+  jsonRpcError,
   EXTENSIONS_HEADER,
   HEADER,
   KNOWN_EXTENSIONS,
@@ -12,6 +14,7 @@ import {
   parseServerInfo,
   TunnelResponsePayloadSchema,
   type TunnelResponseAck,
+  type TunnelResponsePayload,
 } from '@mcp-tunnel/protocol';
 import type { Principal } from '../auth/principal.ts';
 import type { PollEnding, PollingClient, QueuedCommand } from '../broker/command-broker.ts';
@@ -20,6 +23,7 @@ import { requireAny, visibleTunnel, type ServiceContext } from './context.ts';
 import { credentialOf, principalOf } from './request-principal.ts';
 import { reauthenticate } from './authentication.ts';
 import { noteAudit } from './audit.ts';
+import { responseHeaderProblem } from './response-headers.ts';
 
 const MAX_LIMIT = 25;
 
@@ -188,6 +192,25 @@ function releasedOf(body: unknown): string[] {
 }
 
 /**
+ * The terminal answer a caller gets when what the tunnel-client sent for it, or what it sent itself, cannot
+ * be passed on: the caller is told at once instead of waiting for its deadline.
+ */
+function undeliverable(
+  command: { requestId: string; channel: string | null | undefined; rpcId: unknown },
+  status: number,
+  message: string,
+): TunnelResponsePayload {
+  const id = typeof command.rpcId === 'string' || typeof command.rpcId === 'number' ? command.rpcId : null;
+  return {
+    request_id: command.requestId,
+    channel: command.channel,
+    resp_type: 'jsonrpc_response',
+    resp_code: status,
+    resp_json: jsonRpcError(id, JSONRPC_SERVER_ERROR, message) as Record<string, unknown>,
+  };
+}
+
+/**
  * `tunnel-client doctor`'s Tunnels Use probe got past the permission check, so the key holds Use. It is
  * answered as the contract answers any unknown request, and recorded as a check rather than a refusal.
  */
@@ -248,17 +271,45 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
         await broker.requeue(commands);
         return reply;
       }
-      reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) void broker.requeue(commands);
-      });
+      // Each command is serialized on its own: one that cannot be is answered to its caller, and the poll
+      // still carries the others.
       const now = Date.now();
-      return reply.status(200).send({ commands: commands.map((command) => wireCommand(command, now)) });
+      const sent: QueuedCommand[] = [];
+      const wire: string[] = [];
+      for (const command of commands) {
+        try {
+          wire.push(JSON.stringify(wireCommand(command, now)));
+          sent.push(command);
+        } catch (error) {
+          request.log.warn(
+            { err: error, request_id: command.requestId },
+            'a command could not be serialized',
+          );
+          await broker.deliver(
+            tunnel.id,
+            command.shardToken,
+            undeliverable(
+              { requestId: command.requestId, channel: command.channel, rpcId: command.jsonrpc?.id },
+              400,
+              `The tunnel-service could not pass this message to the tunnel-client (${error instanceof Error ? error.message : String(error)}). Send a smaller, flatter message.`,
+            ),
+          );
+        }
+      }
+      if (sent.length === 0) return reply.status(204).send();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) void broker.requeue(sent);
+      });
+      return reply
+        .status(200)
+        .type('application/json; charset=utf-8')
+        .send(`{"commands":[${wire.join(',')}]}`);
     },
   );
 
   app.post<TunnelParams>(
     '/v1/tunnels/:tunnel_id/response',
-    { config: { action: 'tunnel.respond', auditRefusalsOnly: true } },
+    { config: { action: 'tunnel.respond', auditRefusalsOnly: true, refusesDeepJsonItself: true } },
     async (request) => {
       const principal = principalOf(request);
       const tunnel = await visibleTunnel(context, principal, request.params.tunnel_id);
@@ -290,6 +341,20 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
           'tunnel_request_mismatch',
           `The X-Tunnel-Shard-Token header ${token ? 'does not match' : 'is missing for'} request ${payload.request_id} on tunnel ${tunnel.id}. Echo the shard_token of the polled command exactly, and post to the tunnel that received the command.`,
         );
+      // A payload the caller could not be given is refused, and the caller is told at once.
+      const problem = request.tooDeep ?? responseHeaderProblem(payload.resp_headers);
+      if (problem) {
+        await broker.deliver(
+          tunnel.id,
+          token,
+          undeliverable(
+            { requestId: payload.request_id, channel: payload.channel, rpcId: payload.resp_json?.id },
+            502,
+            `The tunnel-client's answer could not be passed on: ${problem.message}`,
+          ),
+        );
+        throw problem;
+      }
       if (!(await broker.deliver(tunnel.id, token, payload)))
         throw notFound(
           'pending_request_not_found',

@@ -138,22 +138,26 @@ export class ConnectorExchange implements ResponseListener, LiveStream {
     }
   }
 
+  /** Never throws: whatever goes wrong answering this caller is this caller's alone, not the response post's. */
   onResponse(payload: TunnelResponsePayload): void {
     if (this.#finished) return;
-    if (payload.resp_type === 'jsonrpc_notify') return this.#notify(payload.resp_json);
-    if (payload.resp_type === 'stream_open') return this.#openStream(payload);
-    this.#finished = true;
-    this.#answer(payload).catch((error: unknown) => {
+    const failed = (error: unknown) => {
       this.#options.log.error({ err: error }, 'could not write the connector answer');
-      this.#writeError(
-        502,
-        'The tunnel-service could not deliver the MCP server’s answer; retry the request.',
-      );
-    });
+      this.#finished = false;
+      this.#fail(502, 'The tunnel-service could not deliver the MCP server’s answer; retry the request.');
+    };
+    try {
+      if (payload.resp_type === 'jsonrpc_notify') return this.#notify(payload.resp_json);
+      if (payload.resp_type === 'stream_open') return this.#openStream(payload);
+      this.#finished = true;
+      this.#answer(payload).catch(failed);
+    } catch (error) {
+      failed(error);
+    }
   }
 
-  onClosed(): void {
-    this.#fail(503, 'The tunnel-service is shutting down; retry the request shortly.');
+  onClosed(reason?: string): void {
+    this.#fail(503, reason ?? 'The tunnel-service is shutting down; retry the request shortly.');
   }
 
   onFailed(reason: CommandFailure): void {

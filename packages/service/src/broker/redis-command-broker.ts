@@ -2,9 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { isTerminalResponseType, type TunnelResponsePayload } from '@mcp-tunnel/protocol';
 import {
+  DROPPED_POLL_GRACE_MS,
   PRESENCE_WINDOW_MS,
   type ClientPresence,
   type CommandBroker,
+  type CommandFailure,
+  type PollEnding,
   type PollingClient,
   type QueuedCommand,
   type ResponseListener,
@@ -22,8 +25,11 @@ import { shardTokenNode } from './shard-token.ts';
  *   seq                     the enqueue counter
  *   pres:<tunnel>           sorted set: `<node>|<client instance>` scored by the time it stops counting
  *   clients:<tunnel>        hash: client instance → its ClientPresence (JSON)
+ *   held:<tunnel>:<instance> set: request ids the client instance took (the cmd hash names its holder)
+ *   drops:<tunnel>          sorted set: client instances whose poll was dropped, by when they are gone
+ *   cred:<credential>       set: `<tunnel>\n<instance>` of the clients that polled with the credential
  * Channels: wake:<tunnel> (a command was queued; the message is its channel), node:<node id> (responses
- * for the callers that node holds).
+ * for the callers that node holds, and failures), left:<tunnel> (a client instance departed: its polls end).
  */
 
 /** Sets `key` to expire at `at` (ms) unless it already lives longer. */
@@ -51,20 +57,21 @@ redis.call('PUBLISH', ARGV[9], ARGV[4])
 return seq
 `);
 
-// KEYS: channels. ARGV: prefix, tunnel, limit, now, channel count (-1: every channel), channels...,
-// extensions... Returns the json of the commands taken, oldest first.
-const TAKE = new RedisScript(`
+// KEYS: channels. ARGV: prefix, tunnel, limit, now, channel count (-1: every channel), taker instance,
+// channels..., extensions... Returns the json of the commands taken, oldest first; the taker holds them.
+const TAKE = new RedisScript(`${EXTEND}
 local prefix, tunnel = ARGV[1], ARGV[2]
 local limit, now, n = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local instance = ARGV[6]
 local channels = {}
 if n < 0 then
   channels = redis.call('SMEMBERS', KEYS[1])
   n = 0
 else
-  for i = 1, n do channels[i] = ARGV[5 + i] end
+  for i = 1, n do channels[i] = ARGV[6 + i] end
 end
 local accepted = {}
-for i = 6 + n, #ARGV do accepted[ARGV[i]] = true end
+for i = 7 + n, #ARGV do accepted[ARGV[i]] = true end
 local picked = {}
 for _, channel in ipairs(channels) do
   local queue = prefix .. 'q:' .. tunnel .. ':' .. channel
@@ -88,9 +95,14 @@ for _, channel in ipairs(channels) do
 end
 table.sort(picked, function(a, b) return a[1] < b[1] end)
 local out = {}
+local held = prefix .. 'held:' .. tunnel .. ':' .. instance
 for i = 1, math.min(limit, #picked) do
+  local key = prefix .. 'cmd:' .. picked[i][2]
   redis.call('ZREM', picked[i][3], picked[i][2])
-  out[i] = redis.call('HGET', prefix .. 'cmd:' .. picked[i][2], 'json')
+  redis.call('HSET', key, 'holder', instance)
+  redis.call('SADD', held, picked[i][2])
+  extend(held, redis.call('PEXPIRETIME', key))
+  out[i] = redis.call('HGET', key, 'json')
 end
 for _, channel in ipairs(channels) do
   if redis.call('EXISTS', prefix .. 'q:' .. tunnel .. ':' .. channel) == 0 then
@@ -105,7 +117,11 @@ const REQUEUE = new RedisScript(`${EXTEND}
 local prefix, now = ARGV[1], tonumber(ARGV[2])
 for i = 3, #ARGV do
   local key = prefix .. 'cmd:' .. ARGV[i]
-  local cmd = redis.call('HMGET', key, 'tunnel', 'channel', 'seq', 'deadline')
+  local cmd = redis.call('HMGET', key, 'tunnel', 'channel', 'seq', 'deadline', 'holder')
+  if cmd[1] and cmd[5] then
+    redis.call('HDEL', key, 'holder')
+    redis.call('SREM', prefix .. 'held:' .. cmd[1] .. ':' .. cmd[5], ARGV[i])
+  end
   if cmd[1] and tonumber(cmd[4]) > now then
     local queue = prefix .. 'q:' .. cmd[1] .. ':' .. cmd[2]
     local channels = prefix .. 'qc:' .. cmd[1]
@@ -142,6 +158,72 @@ redis.call('ZREM', ARGV[1] .. 'q:' .. ARGV[2] .. ':' .. cmd[2], ARGV[3])
 return 1
 `);
 
+// ARGV: prefix, tunnel, instance, reason, now, only if dropped (1/0). A client instance departs: it is
+// unlisted, what it holds fails (reason), and when no client of the tunnel is left the queue fails as
+// offline. Failures go to the node holding each caller. With 'only if dropped', nothing happens unless the
+// instance's drop is still recorded and due (it did not poll again).
+const DEPART = new RedisScript(`
+local prefix, tunnel, instance, reason, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local drops = prefix .. 'drops:' .. tunnel
+if ARGV[6] == '1' then
+  local due = redis.call('ZSCORE', drops, instance)
+  if not due or tonumber(due) > now then return 0 end
+end
+redis.call('ZREM', drops, instance)
+local pres = prefix .. 'pres:' .. tunnel
+for _, member in ipairs(redis.call('ZRANGE', pres, 0, -1)) do
+  if string.match(member, '^[^|]*|(.*)$') == instance then redis.call('ZREM', pres, member) end
+end
+redis.call('HDEL', prefix .. 'clients:' .. tunnel, instance)
+local function fail(id, why)
+  local key = prefix .. 'cmd:' .. id
+  local token = redis.call('HGET', key, 'token')
+  if not token then return end
+  redis.call('DEL', key)
+  local node = string.match(token, '^(.*)%.')
+  if node then
+    redis.call('PUBLISH', prefix .. 'node:' .. node, cjson.encode({ requestId = id, failed = why }))
+  end
+end
+local held = prefix .. 'held:' .. tunnel .. ':' .. instance
+for _, id in ipairs(redis.call('SMEMBERS', held)) do
+  if redis.call('HGET', prefix .. 'cmd:' .. id, 'holder') == instance then fail(id, reason) end
+end
+redis.call('DEL', held)
+if redis.call('ZCOUNT', pres, '(' .. now, '+inf') == 0 then
+  local channels = prefix .. 'qc:' .. tunnel
+  for _, channel in ipairs(redis.call('SMEMBERS', channels)) do
+    local queue = prefix .. 'q:' .. tunnel .. ':' .. channel
+    for _, id in ipairs(redis.call('ZRANGE', queue, 0, -1)) do fail(id, 'tunnel_offline') end
+    redis.call('DEL', queue)
+  end
+  redis.call('DEL', channels)
+end
+redis.call('PUBLISH', prefix .. 'left:' .. tunnel, instance)
+return 1
+`);
+
+// ARGV: prefix, tunnel, instance, request ids... Puts back at the head of their queue the commands the
+// instance holds among those named (it never started them).
+const RELEASE = new RedisScript(`${EXTEND}
+local prefix, tunnel, instance = ARGV[1], ARGV[2], ARGV[3]
+for i = 4, #ARGV do
+  local key = prefix .. 'cmd:' .. ARGV[i]
+  local cmd = redis.call('HMGET', key, 'tunnel', 'channel', 'seq', 'holder')
+  if cmd[1] == tunnel and cmd[4] == instance then
+    redis.call('HDEL', key, 'holder')
+    redis.call('SREM', prefix .. 'held:' .. tunnel .. ':' .. instance, ARGV[i])
+    local queue = prefix .. 'q:' .. tunnel .. ':' .. cmd[2]
+    local channels = prefix .. 'qc:' .. tunnel
+    local at = redis.call('PEXPIRETIME', key)
+    redis.call('ZADD', queue, cmd[3], ARGV[i])
+    redis.call('SADD', channels, cmd[2])
+    extend(queue, at)
+    extend(channels, at)
+  end
+end
+`);
+
 // KEYS: pres, clients. ARGV: now. Forgets clients gone longer than the window; returns the rest (JSON).
 const CLIENTS = new RedisScript(`
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -163,16 +245,15 @@ return redis.call('HMGET', KEYS[2], unpack(order))
 /** A pending record outlives its command's deadline by this much, so a late response finds it expired, not gone. */
 const PENDING_GRACE_MS = 5000;
 
-/** A response on its way to the node holding the caller. */
-interface Routed {
-  requestId: string;
-  payload: TunnelResponsePayload;
-}
+/** A response on its way to the node holding the caller, or the failure of its command. */
+type Routed =
+  { requestId: string; payload: TunnelResponsePayload } | { requestId: string; failed: CommandFailure };
 
 interface Waiter {
   limit: number;
   channels?: ReadonlySet<string>;
   extensions: ReadonlySet<string>;
+  instanceId: string;
   /** Hands the waiter its commands; false when it has already finished (they must go back). */
   finish: (commands: QueuedCommand[]) => boolean;
 }
@@ -184,6 +265,7 @@ export interface RedisCommandBrokerOptions {
   subscriber: Redis;
   keyPrefix: string;
   presenceWindowMs?: number;
+  droppedPollGraceMs?: number;
   /** The longest a poll stays open: an open poll of a node that died stops counting after this. */
   maxPollWaitMs: number;
 }
@@ -199,7 +281,10 @@ export class RedisCommandBroker implements CommandBroker {
   readonly #subscriber: Redis;
   readonly #prefix: string;
   readonly #presenceWindowMs: number;
+  readonly #droppedPollGraceMs: number;
   readonly #maxPollWaitMs: number;
+  /** Timers of the drops this node recorded: each checks, when due, whether its client came back. */
+  readonly #dropTimers = new Set<NodeJS.Timeout>();
   /** The callers this node holds, by request id. */
   readonly #pending = new Map<string, { tunnelId: string; listener: ResponseListener }>();
   readonly #waiters = new Map<string, Waiter[]>();
@@ -216,6 +301,7 @@ export class RedisCommandBroker implements CommandBroker {
     this.#subscriber = options.subscriber;
     this.#prefix = options.keyPrefix;
     this.#presenceWindowMs = options.presenceWindowMs ?? PRESENCE_WINDOW_MS;
+    this.#droppedPollGraceMs = options.droppedPollGraceMs ?? DROPPED_POLL_GRACE_MS;
     this.#maxPollWaitMs = options.maxPollWaitMs;
   }
 
@@ -228,9 +314,11 @@ export class RedisCommandBroker implements CommandBroker {
 
   async #subscribe(): Promise<void> {
     const wake = `${this.#prefix}wake:`;
+    const left = `${this.#prefix}left:`;
     const own = `${this.#prefix}node:${this.nodeId}`;
-    this.#subscriber.on('pmessage', (_pattern: string, channel: string) => {
+    this.#subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => {
       if (channel.startsWith(wake)) this.#serve(channel.slice(wake.length));
+      else if (channel.startsWith(left)) this.#endPollsOf(channel.slice(left.length), message);
     });
     this.#subscriber.on('message', (channel: string, message: string) => {
       if (channel === own) this.#route(JSON.parse(message) as Routed);
@@ -249,7 +337,7 @@ export class RedisCommandBroker implements CommandBroker {
       if (!this.#closed) this.#subscribed = true;
     });
     await viaRedis(async () => {
-      await this.#subscriber.psubscribe(`${wake}*`);
+      await this.#subscriber.psubscribe(`${wake}*`, `${left}*`);
       await this.#subscriber.subscribe(own);
     });
     this.#subscribed = true;
@@ -315,6 +403,7 @@ export class RedisCommandBroker implements CommandBroker {
         limit: options.limit,
         channels: options.channels,
         extensions: options.extensions,
+        instanceId: options.instanceId,
         finish,
       };
       const onAbort = () => finish([]);
@@ -367,6 +456,9 @@ export class RedisCommandBroker implements CommandBroker {
         .hset(this.#key('clients', tunnelId), client.instanceId, JSON.stringify(presence))
         .pexpireat(this.#key('pres', tunnelId), until)
         .pexpireat(this.#key('clients', tunnelId), until)
+        .zrem(this.#key('drops', tunnelId), client.instanceId)
+        .sadd(this.#key('cred', client.credential), `${tunnelId}\n${client.instanceId}`)
+        .pexpireat(this.#key('cred', client.credential), until)
         .exec(),
     );
     try {
@@ -380,11 +472,20 @@ export class RedisCommandBroker implements CommandBroker {
     }
   }
 
-  async pollEnded(tunnelId: string, client: PollingClient): Promise<void> {
+  async pollEnded(tunnelId: string, client: PollingClient, ending: PollEnding): Promise<void> {
     const polls = `${tunnelId}\n${client.instanceId}`;
     const open = (this.#openPolls.get(polls) ?? 1) - 1;
     if (open > 0) return void this.#openPolls.set(polls, open);
     this.#openPolls.delete(polls);
+    if (ending === 'dropped') {
+      const due = Date.now() + this.#droppedPollGraceMs;
+      await viaRedis(() => this.#redis.zadd(this.#key('drops', tunnelId), due, client.instanceId));
+      const timer = setTimeout(() => {
+        this.#dropTimers.delete(timer);
+        void this.#depart(tunnelId, client.instanceId, 'client_gone', true).catch(() => {});
+      }, this.#droppedPollGraceMs);
+      this.#dropTimers.add(timer);
+    }
     // Only this node's entry for the client: a poll it holds on another node keeps it present there.
     await viaRedis(() =>
       this.#redis.zadd(
@@ -394,6 +495,37 @@ export class RedisCommandBroker implements CommandBroker {
         `${this.nodeId}|${client.instanceId}`,
       ),
     );
+  }
+
+  async clientLeft(tunnelId: string, instanceId: string, released: readonly string[]): Promise<void> {
+    if (released.length > 0)
+      await viaRedis(() => RELEASE.run(this.#redis, [], [this.#prefix, tunnelId, instanceId, ...released]));
+    await this.#depart(tunnelId, instanceId, 'client_gone', false);
+    await viaRedis(() => this.#redis.publish(this.#key('wake', tunnelId), ''));
+  }
+
+  async credentialRevoked(credential: string): Promise<void> {
+    const clients = await viaRedis(() => this.#redis.smembers(this.#key('cred', credential)));
+    for (const member of clients) {
+      const [tunnelId, instanceId] = member.split('\n') as [string, string];
+      await this.#depart(tunnelId, instanceId, 'credential_revoked', false);
+    }
+  }
+
+  #depart(tunnelId: string, instanceId: string, reason: CommandFailure, onlyIfDropped: boolean) {
+    return viaRedis(() =>
+      DEPART.run(
+        this.#redis,
+        [],
+        [this.#prefix, tunnelId, instanceId, reason, Date.now(), onlyIfDropped ? 1 : 0],
+      ),
+    );
+  }
+
+  /** A client instance departed: its polls held on this node end now. */
+  #endPollsOf(tunnelId: string, instanceId: string): void {
+    for (const waiter of [...(this.#waiters.get(tunnelId) ?? [])])
+      if (waiter.instanceId === instanceId) waiter.finish([]);
   }
 
   async isOnline(tunnelId: string): Promise<boolean> {
@@ -413,6 +545,7 @@ export class RedisCommandBroker implements CommandBroker {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const timer of this.#dropTimers) clearTimeout(timer);
     this.#releaseWaiters();
     const pending = [...this.#pending];
     this.#failCallers();
@@ -432,7 +565,7 @@ export class RedisCommandBroker implements CommandBroker {
 
   async #takeNow(
     tunnelId: string,
-    filter: Pick<TakeOptions, 'limit' | 'channels' | 'extensions'>,
+    filter: Pick<TakeOptions, 'limit' | 'channels' | 'extensions' | 'instanceId'>,
   ): Promise<QueuedCommand[]> {
     const channels = filter.channels ? [...filter.channels] : undefined;
     const found = (await TAKE.run(
@@ -444,6 +577,7 @@ export class RedisCommandBroker implements CommandBroker {
         filter.limit,
         Date.now(),
         channels ? channels.length : -1,
+        filter.instanceId,
         ...(channels ?? []),
         ...filter.extensions,
       ],
@@ -479,11 +613,15 @@ export class RedisCommandBroker implements CommandBroker {
   }
 
   /** A response published for a caller this node holds. */
-  #route({ requestId, payload }: Routed): void {
-    const pending = this.#pending.get(requestId);
+  #route(routed: Routed): void {
+    const pending = this.#pending.get(routed.requestId);
     if (!pending) return;
-    if (isTerminalResponseType(payload.resp_type)) this.#pending.delete(requestId);
-    pending.listener.onResponse(payload);
+    if ('failed' in routed) {
+      this.#pending.delete(routed.requestId);
+      return pending.listener.onFailed(routed.failed);
+    }
+    if (isTerminalResponseType(routed.payload.resp_type)) this.#pending.delete(routed.requestId);
+    pending.listener.onResponse(routed.payload);
   }
 
   #releaseWaiters(): void {

@@ -222,9 +222,19 @@ test('admin_ui settings come from the profile, the environment and flags, and ar
     mcp: { commands: [{ channel: 'main', command: 'node x.js' }] },
   };
   const defaults = defineConfig(base).adminUi;
-  assert.deepEqual(defaults, { openBrowser: false, allowRemote: false, capturePayloads: false });
+  assert.deepEqual(defaults, {
+    openBrowser: false,
+    allowRemote: false,
+    capturePayloads: false,
+    logBufferEvents: 2000,
+  });
   const fromProfile = defineConfig({ ...base, admin_ui: { allow_remote: true, capture_payloads: true } });
-  assert.deepEqual(fromProfile.adminUi, { openBrowser: false, allowRemote: true, capturePayloads: true });
+  assert.deepEqual(fromProfile.adminUi, {
+    openBrowser: false,
+    allowRemote: true,
+    capturePayloads: true,
+    logBufferEvents: 2000,
+  });
   const fromEnvAndFlags = resolveConfig({
     env: { CONTROL_PLANE_API_KEY: 'k', ADMIN_UI_ALLOW_REMOTE: 'yes', OPEN_WEB_UI: 'true' },
     flags: {
@@ -233,7 +243,12 @@ test('admin_ui settings come from the profile, the environment and flags, and ar
       'admin_ui.capture_payloads': true,
     },
   });
-  assert.deepEqual(fromEnvAndFlags.adminUi, { openBrowser: true, allowRemote: true, capturePayloads: true });
+  assert.deepEqual(fromEnvAndFlags.adminUi, {
+    openBrowser: true,
+    allowRemote: true,
+    capturePayloads: true,
+    logBufferEvents: 2000,
+  });
   assert.throws(
     () => defineConfig({ ...base, admin_ui: { allow_remote: 'sometimes' } }),
     /admin_ui\.allow_remote.*expected true or false, got "sometimes"/,

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { createRuntime, keyWith, type Runtime } from '../../../test/support/management-api.ts';
 import {
   echoHandler,
@@ -102,6 +102,43 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
         { jsonrpc: '2.0', method: 'notifications/progress', params: { progress: 2 } },
         { jsonrpc: '2.0', id: 'sse', result: { done: true } },
       ]);
+    });
+  });
+
+  test('an SSE answer to a caller that sent Connection: close ends with the connection', async () => {
+    await withScriptedClient(t, runtime, echoHandler, async () => {
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/list' });
+      const { headers, text, socketClosed } = await new Promise<{
+        headers: IncomingHttpHeaders;
+        text: string;
+        socketClosed: Promise<void>;
+      }>((resolve, reject) => {
+        const request = httpRequest(connector, {
+          method: 'POST',
+          agent: false,
+          headers: {
+            authorization: `Bearer ${t.ownerKey}`,
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            connection: 'close',
+          },
+        });
+        request.on('error', reject);
+        request.on('socket', (socket) => {
+          const socketClosed = new Promise<void>((closed) => socket.once('close', () => closed()));
+          request.on('response', (response) => {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk: string) => (text += chunk));
+            response.on('end', () => resolve({ headers: response.headers, text, socketClosed }));
+          });
+        });
+        request.end(body);
+      });
+      assert.match(headers['content-type'] ?? '', /text\/event-stream/);
+      assert.deepEqual(sseMessages(text), [{ jsonrpc: '2.0', id: 5, result: { echoed: 'tools/list' } }]);
+      assert.equal(headers.connection, 'close');
+      await socketClosed;
     });
   });
 

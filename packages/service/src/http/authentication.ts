@@ -93,6 +93,14 @@ async function resolveCaller(context: ServiceContext, request: FastifyRequest): 
   );
 }
 
+/**
+ * The request's caller resolved again now, from the key or cookie it presented: a long-poll that began
+ * before a revocation, removal or role change learns of it before it is handed work. Throws the refusal.
+ */
+export function reauthenticate(context: ServiceContext, request: FastifyRequest): Promise<Principal> {
+  return resolveCaller(context, request);
+}
+
 export async function authenticateRequest(context: ServiceContext, request: FastifyRequest): Promise<void> {
   const mode = request.routeOptions.config.auth ?? (request.url.startsWith('/v1/') ? 'required' : 'none');
   if (mode === 'none') return;

@@ -1,5 +1,6 @@
 import { isTunnelId, PERMISSION_LABELS, TUNNEL_ID_SHAPE, type PermissionAtom } from '@mcp-tunnel/protocol';
 import type { Authenticator, Principal } from '../auth/principal.ts';
+import type { ConnectionLimits } from './connections.ts';
 import type { SignInLimiter } from '../auth/sign-in-limiter.ts';
 import type { CommandBroker } from '../broker/command-broker.ts';
 import type { EventBuffer, EventBufferLimits } from '../broker/event-buffer.ts';
@@ -22,10 +23,13 @@ export interface ServiceContext {
   shardTokens: ShardTokens;
   limits: {
     maxBodyBytes: number;
+    /** How deeply a JSON body may nest objects and arrays. */
+    maxJsonDepth: number;
     maxPollWaitMs: number;
     defaultPollWaitMs: number;
     /** The per-session buffer of SSE events kept for callers that resume with Last-Event-ID. */
     eventBuffer: EventBufferLimits;
+    connections: ConnectionLimits;
   };
   /**
    * The organization created at first start: the operator's. Refusals no organization can be told from

@@ -12,8 +12,10 @@ export class SignInLimiterUnavailable extends Error {
 }
 
 /**
- * The cluster's sign-in limiter: failures are members of a sorted set per email and per address (scored by
- * time) in Redis, which every node shares. Emails are hashed in the key names.
+ * The cluster's sign-in limiter, in Redis, which every node shares; emails are hashed in key names and
+ * members. Two sorted sets scored by time: the failures of one email from one address, and per address
+ * the emails it failed for (each email one member, at its latest failure; an attempt without an email,
+ * a member of its own).
  */
 export class RedisSignInLimiter implements SignInLimiter {
   readonly #redis: Redis;
@@ -27,39 +29,49 @@ export class RedisSignInLimiter implements SignInLimiter {
   }
 
   async retryAfter(email: string | null, ip: string): Promise<number> {
-    const { maxFailures, windowMs } = this.#limits;
+    const { maxFailures, windowMs, firstDelayMs } = this.#limits;
     const now = Date.now();
-    const keys = this.#keys(email, ip);
+    const keys = [this.#addressKey(ip), ...(email === null ? [] : [this.#pairKey(email, ip)])];
     const transaction = this.#redis.multi();
     for (const key of keys)
       transaction.zremrangebyscore(key, '-inf', `(${now - windowMs}`).zrange(key, '0', '-1', 'WITHSCORES');
     const results = await this.#run(() => transaction.exec());
-    const waits: number[] = [];
-    for (let i = 0; i < keys.length; i++) {
+    const [guesses, pair] = keys.map((_, i) => {
       const [error, scored] = results?.[i * 2 + 1] ?? [];
       if (error) throw new SignInLimiterUnavailable(error);
-      const times = (scored as string[]).filter((_, at) => at % 2 === 1).map(Number);
-      // The failure that must age out for the count to drop under the limit.
-      if (times.length >= maxFailures) waits.push(times[times.length - maxFailures]! + windowMs - now);
+      return (scored as string[]).filter((_, at) => at % 2 === 1).map(Number);
+    });
+    const waits: number[] = [];
+    // The guess that must age out for the count to drop under the limit.
+    if (guesses!.length >= maxFailures) waits.push(guesses![guesses!.length - maxFailures]! + windowMs - now);
+    if (pair && pair.length >= maxFailures) {
+      const delay = Math.min(windowMs, firstDelayMs * 2 ** (pair.length - maxFailures));
+      waits.push(pair[pair.length - 1]! + delay - now);
     }
-    return waits.length === 0 ? 0 : Math.max(1, Math.ceil(Math.max(...waits) / 1000));
+    const wait = Math.max(0, ...waits);
+    return wait === 0 ? 0 : Math.max(1, Math.ceil(wait / 1000));
   }
 
   async recordFailure(email: string | null, ip: string): Promise<void> {
     const now = Date.now();
+    const once = `${now}-${randomBytes(4).toString('hex')}`;
     const transaction = this.#redis.multi();
-    for (const key of this.#keys(email, ip))
+    transaction
+      .zadd(this.#addressKey(ip), now, email === null ? once : hashed(email))
+      .pexpire(this.#addressKey(ip), this.#limits.windowMs);
+    if (email !== null)
       transaction
-        .zadd(key, now, `${now}-${randomBytes(4).toString('hex')}`)
-        .pexpire(key, this.#limits.windowMs);
+        .zadd(this.#pairKey(email, ip), now, once)
+        .pexpire(this.#pairKey(email, ip), this.#limits.windowMs);
     await this.#run(() => transaction.exec());
   }
 
-  #keys(email: string | null, ip: string): string[] {
-    const keys = [`${this.#prefix}signin:ip:${ip}`];
-    if (email !== null)
-      keys.unshift(`${this.#prefix}signin:email:${createHash('sha256').update(email).digest('hex')}`);
-    return keys;
+  #addressKey(ip: string): string {
+    return `${this.#prefix}signin:ip:${ip}`;
+  }
+
+  #pairKey(email: string, ip: string): string {
+    return `${this.#prefix}signin:email-ip:${hashed(email)}:${ip}`;
   }
 
   async #run<T>(operation: () => Promise<T>): Promise<T> {
@@ -70,3 +82,5 @@ export class RedisSignInLimiter implements SignInLimiter {
     }
   }
 }
+
+const hashed = (email: string) => createHash('sha256').update(email).digest('hex');

@@ -12,6 +12,7 @@ import { eventually } from '../../../test/support/eventually.ts';
 import type { Client } from '../../../test/support/client-process.ts';
 import { connectSdk } from '../../../test/support/mcp-callers.ts';
 import { startSystem, type System } from '../../../test/support/system.ts';
+import { opsUrlFrom } from '../src/cli/health.ts';
 
 const STUB = `"${process.execPath}" "${CLIENT_BIN}" dev mcp-stub`;
 
@@ -150,7 +151,9 @@ test('health: 1 with the reasons when not ready, 2 when unreachable', { timeout:
   assert.equal(unreachable.code, 2, unreachable.output);
   assert.match(unreachable.output, /state: +unreachable \(ECONNREFUSED\)/);
 
-  const usage = await runCli([CLIENT_BIN, 'health']);
+  const usage = await runCli([CLIENT_BIN, 'health', '--port', port, '--url', 'http://127.0.0.1:1']);
   assert.equal(usage.code, 2);
-  assert.match(usage.output, /exactly one of --url URL, --url-file FILE or --port N/);
+  assert.match(usage.output, /only one of --url URL, --url-file FILE or --port N/);
+  // Without a flag, the client's default ops address (probing it here would depend on this machine).
+  assert.equal(opsUrlFrom({}), 'http://127.0.0.1:8080');
 });

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError } from '../config/errors.ts';
+import { SETTINGS } from '../config/schema.ts';
 import { EXIT_FAILED, EXIT_USAGE, guarded } from './exit.ts';
 
 export interface HealthResult {
@@ -20,6 +21,7 @@ export const HEALTH_EXIT: Record<HealthResult['state'], number> = {
 };
 
 const PROBE_TIMEOUT_MS = 5000;
+const DEFAULT_OPS_ADDRESS = String(SETTINGS.find((s) => s.key === 'health.listen_addr')!.defaultValue);
 
 export function opsUrlFrom(options: {
   url?: string;
@@ -28,7 +30,9 @@ export function opsUrlFrom(options: {
   host?: string;
 }): string {
   const given = [options.url, options.urlFile, options.port].filter((v) => v !== undefined);
-  if (given.length !== 1) throw new ConfigError('give exactly one of --url URL, --url-file FILE or --port N');
+  if (given.length > 1) throw new ConfigError('give only one of --url URL, --url-file FILE or --port N');
+  // Without any, the client's default health.listen_addr, where a client started without settings listens.
+  if (given.length === 0) return `http://${DEFAULT_OPS_ADDRESS}`;
   if (options.url !== undefined) {
     // The base URL, or one of its endpoints pasted from a browser.
     const base = options.url.trim().replace(/\/(healthz|readyz|ui)?\/?$/, '');
@@ -104,7 +108,10 @@ export function renderHealth(result: HealthResult): string {
 export function healthCommand(): Command {
   return new Command('health')
     .description("probe a running client's ops server (/readyz): exit 0 ready, 1 not ready, 2 unreachable")
-    .option('--url <url>', 'ops server base URL (or its /readyz URL)')
+    .option(
+      '--url <url>',
+      'ops server base URL (or its /readyz URL); without --url, --url-file or --port: http://127.0.0.1:8080',
+    )
     .option('--url-file <file>', 'file the client wrote its ops URL to (health.url_file)')
     .option('--port <n>', 'ops server port (health.listen_addr)')
     .option('--host <host>', 'ops server host, with --port', '127.0.0.1')

@@ -98,7 +98,8 @@ const answering = (url: string) =>
         () => true,
         () => false,
       ),
-    20_000,
+    // Slow to start on a loaded machine.
+    60_000,
     `${url} to answer`,
     200,
   );

@@ -1,4 +1,10 @@
-import type { BufferedEvent, EventBuffer, EventBufferLimits, Replay } from './event-buffer.ts';
+import {
+  replayAfter,
+  type BufferedEvent,
+  type EventBuffer,
+  type EventBufferLimits,
+  type Replay,
+} from './event-buffer.ts';
 
 interface TimedEvent extends BufferedEvent {
   at: number;
@@ -16,6 +22,7 @@ const size = (event: BufferedEvent) => event.data?.length ?? 0;
 export class MemoryEventBuffer implements EventBuffer {
   readonly #events = new Map<string, SessionEvents>();
   readonly #limits: EventBufferLimits;
+  readonly #watchers = new Map<string, Set<() => void>>();
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(limits: EventBufferLimits) {
@@ -39,6 +46,17 @@ export class MemoryEventBuffer implements EventBuffer {
       buffer.bytes -= size(buffer.events[drop++]!);
     if (drop > 0) buffer.events.splice(0, drop);
     this.#events.set(key, buffer);
+    for (const onRecorded of [...(this.#watchers.get(key) ?? [])]) onRecorded();
+  }
+
+  async watch(tunnelId: string, sessionId: string, onRecorded: () => void): Promise<() => void> {
+    const key = `${tunnelId}\n${sessionId}`;
+    const watchers = this.#watchers.get(key) ?? new Set();
+    this.#watchers.set(key, watchers.add(onRecorded));
+    return () => {
+      watchers.delete(onRecorded);
+      if (watchers.size === 0 && this.#watchers.get(key) === watchers) this.#watchers.delete(key);
+    };
   }
 
   async eventsAfter(
@@ -47,15 +65,10 @@ export class MemoryEventBuffer implements EventBuffer {
     streamId: string,
     seq: number,
   ): Promise<Replay | undefined> {
-    const stream = (this.#fresh(`${tunnelId}\n${sessionId}`)?.events ?? []).filter(
-      (e) => e.streamId === streamId,
-    );
-    if (stream.length === 0) return undefined;
-    const events = stream.filter((e) => e.seq > seq).map(({ at: _at, ...event }) => event);
-    // Resumable only when no event after the caller's last one is missing.
-    if (events.some((event, i) => event.seq !== seq + 1 + i)) return undefined;
-    if (events.length === 0 && stream.at(-1)!.seq < seq) return undefined;
-    return { events, ended: stream.some((e) => e.last) };
+    const stream = (this.#fresh(`${tunnelId}\n${sessionId}`)?.events ?? [])
+      .filter((e) => e.streamId === streamId)
+      .map(({ at: _at, ...event }) => event);
+    return replayAfter(stream, seq);
   }
 
   async close(): Promise<void> {

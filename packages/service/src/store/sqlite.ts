@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
-import { loadMigrations, migrate } from './migrations.ts';
+import { loadMigrations, migrate, type Migration } from './migrations.ts';
 import type { SqlRow, SqlRunner, SqlValue } from './runner.ts';
 import { sqlStore } from './sql-store.ts';
 import type { Store } from './types.ts';
@@ -100,14 +100,25 @@ export class SqliteRunner implements SqlRunner {
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations/sqlite/', import.meta.url));
 
-/** The embedded store: one SQLite file, migrated to the latest schema before it is handed out. */
-export async function openSqliteStore(file: string): Promise<Store> {
+async function openMigrated(file: string): Promise<{ sql: SqliteRunner; applied: Migration[] }> {
   const sql = new SqliteRunner(file);
   try {
-    await migrate(sql, loadMigrations(MIGRATIONS));
+    return { sql, applied: await migrate(sql, loadMigrations(MIGRATIONS)) };
   } catch (error) {
     await sql.close();
     throw error;
   }
+}
+
+/** The embedded store: one SQLite file, migrated to the latest schema before it is handed out. */
+export async function openSqliteStore(file: string): Promise<Store> {
+  const { sql } = await openMigrated(file);
   return sqlStore(sql, () => sql.close());
+}
+
+/** Brings the file's schema to the latest version; returns the steps this applied. */
+export async function migrateSqlite(file: string): Promise<Migration[]> {
+  const { sql, applied } = await openMigrated(file);
+  await sql.close();
+  return applied;
 }

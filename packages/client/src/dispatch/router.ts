@@ -38,7 +38,8 @@ export class CommandRouter implements CommandQueue {
     else this.pool.submit(received);
   }
 
-  async stop(): Promise<void> {
-    await Promise.all([this.pool.stop(), this.streams.stop(), this.listens.stop()]);
+  async stop(): Promise<string[]> {
+    const [unstarted] = await Promise.all([this.pool.stop(), this.streams.stop(), this.listens.stop()]);
+    return unstarted;
   }
 }

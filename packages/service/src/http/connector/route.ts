@@ -4,7 +4,9 @@ import {
   JSONRPC_SERVER_ERROR,
   LISTEN_METHOD,
   LISTEN_STREAM,
+  MAX_TUNNEL_RESPONSE_TIMEOUT_MS,
   parseConfigDuration,
+  redactMintedSecrets,
   STANDALONE_STREAM,
   type JsonRpcId,
 } from '@mcp-tunnel/protocol';
@@ -21,6 +23,7 @@ import { ConnectorExchange } from './exchange.ts';
 import { ResumableStreams } from './resumption.ts';
 import {
   channelOf,
+  checkHost,
   checkOrigin,
   checkTokenAudience,
   connectorTunnel,
@@ -44,8 +47,10 @@ const STREAM_LIFETIME_MS = 5 * 60_000;
  */
 const LISTEN_LIFETIME_MS = 24 * 60 * 60_000;
 
+/** The tunnel's response_timeout, within the bound the API sets (a row written before the bound may exceed it). */
 function deadlineMs(tunnel: TunnelRow): number {
-  return parseConfigDuration(tunnel.response_timeout) ?? FALLBACK_DEADLINE_MS;
+  const ms = parseConfigDuration(tunnel.response_timeout) ?? FALLBACK_DEADLINE_MS;
+  return Math.min(ms, MAX_TUNNEL_RESPONSE_TIMEOUT_MS);
 }
 
 /**
@@ -60,6 +65,7 @@ export function connectorHandler(context: ServiceContext) {
 
   return async function handle(request: FastifyRequest<ConnectorRequest>, reply: FastifyReply) {
     checkOrigin(context, request);
+    checkHost(context, request);
     checkTokenAudience(request);
     const tunnel = await connectorTunnel(context, request);
     const isPublic = tunnel.connector_access === 'public';
@@ -154,7 +160,7 @@ export function connectorHandler(context: ServiceContext) {
               ? 'standalone_stream'
               : String(message?.method ?? 'response'),
         ...(message?.method === 'tools/call' && typeof params?.name === 'string'
-          ? { tool: params.name }
+          ? { tool: redactMintedSecrets(params.name) }
           : {}),
         status: reply.statusCode,
         duration_ms: Date.now() - now,

@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { splitCommandLine } from '../bindings/command-line.ts';
 import { ConfigError } from '../config/errors.ts';
 import { findProfile, profileSearchDirs } from '../config/profiles.ts';
-import { EXIT_FAILED, guarded } from './exit.ts';
+import { EXIT_ERROR, guarded } from './exit.ts';
 import {
   SAMPLES,
   SAMPLE_GUIDES,
@@ -209,7 +209,9 @@ export function profilesCommand(): Command {
     .option(
       '--profile-dir <dir>',
       'profile directory (default: ~/tunnel-client or TUNNEL_CLIENT_PROFILE_DIR; list and edit also search ~/.config/tunnel-client)',
-    );
+    )
+    // Without a subcommand, the help is the answer, not an error.
+    .action(() => command.outputHelp());
   command
     .command('list')
     .description('list the profiles run --profile can find')
@@ -260,7 +262,7 @@ export function profilesCommand(): Command {
         const { profileDir } = self.optsWithGlobals<{ profileDir?: string }>();
         const { outcome, message } = editProfile(name, profileDir, process.env);
         (outcome === 'rejected' ? process.stderr : process.stdout).write(message);
-        if (outcome === 'rejected') process.exitCode = EXIT_FAILED;
+        if (outcome === 'rejected') process.exitCode = EXIT_ERROR;
       }),
     );
   return command;

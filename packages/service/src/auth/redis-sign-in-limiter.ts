@@ -1,6 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { SIGN_IN_LIMITS, type SignInLimiter, type SignInLimits } from './sign-in-limiter.ts';
+import {
+  SIGN_IN_LIMITS,
+  signInWait,
+  type SignInFailure,
+  type SignInLimiter,
+  type SignInLimits,
+} from './sign-in-limiter.ts';
 
 /** Redis could not count or check sign-in failures: the attempt is refused (503) rather than let through. */
 export class SignInLimiterUnavailable extends Error {
@@ -12,8 +18,8 @@ export class SignInLimiterUnavailable extends Error {
 }
 
 /**
- * The cluster's sign-in limiter: failures are members of a sorted set per email and per address (scored by
- * time) in Redis, which every node shares. Emails are hashed in the key names.
+ * The cluster's sign-in limiter: each address's failures are members of a sorted set (`signin:<address>`,
+ * scored by time, naming the email hashed) in Redis, which every node shares.
  */
 export class RedisSignInLimiter implements SignInLimiter {
   readonly #redis: Redis;
@@ -27,39 +33,38 @@ export class RedisSignInLimiter implements SignInLimiter {
   }
 
   async retryAfter(email: string | null, ip: string): Promise<number> {
-    const { maxFailures, windowMs } = this.#limits;
     const now = Date.now();
-    const keys = this.#keys(email, ip);
-    const transaction = this.#redis.multi();
-    for (const key of keys)
-      transaction.zremrangebyscore(key, '-inf', `(${now - windowMs}`).zrange(key, '0', '-1', 'WITHSCORES');
-    const results = await this.#run(() => transaction.exec());
-    const waits: number[] = [];
-    for (let i = 0; i < keys.length; i++) {
-      const [error, scored] = results?.[i * 2 + 1] ?? [];
-      if (error) throw new SignInLimiterUnavailable(error);
-      const times = (scored as string[]).filter((_, at) => at % 2 === 1).map(Number);
-      // The failure that must age out for the count to drop under the limit.
-      if (times.length >= maxFailures) waits.push(times[times.length - maxFailures]! + windowMs - now);
+    const key = this.#key(ip);
+    const results = await this.#run(() =>
+      this.#redis
+        .multi()
+        .zremrangebyscore(key, '-inf', `(${now - this.#limits.windowMs}`)
+        .zrange(key, '0', '-1', 'WITHSCORES')
+        .exec(),
+    );
+    const [error, scored] = results?.[1] ?? [];
+    if (error) throw new SignInLimiterUnavailable(error);
+    const fromIp: SignInFailure[] = [];
+    const entries = scored as string[];
+    for (let i = 0; i < entries.length; i += 2) {
+      const named = entries[i]!.slice(entries[i]!.indexOf(' ') + 1);
+      fromIp.push({ email: named === '' ? null : named, at: Number(entries[i + 1]) });
     }
-    return waits.length === 0 ? 0 : Math.max(1, Math.ceil(Math.max(...waits) / 1000));
+    return signInWait(fromIp, email === null ? null : hashed(email), this.#limits, now);
   }
 
   async recordFailure(email: string | null, ip: string): Promise<void> {
     const now = Date.now();
-    const transaction = this.#redis.multi();
-    for (const key of this.#keys(email, ip))
-      transaction
-        .zadd(key, now, `${now}-${randomBytes(4).toString('hex')}`)
-        .pexpire(key, this.#limits.windowMs);
-    await this.#run(() => transaction.exec());
+    const key = this.#key(ip);
+    // A unique member per failure: `<random> <hashed email, or nothing>`.
+    const member = `${randomBytes(6).toString('hex')} ${email === null ? '' : hashed(email)}`;
+    await this.#run(() =>
+      this.#redis.multi().zadd(key, now, member).pexpire(key, this.#limits.windowMs).exec(),
+    );
   }
 
-  #keys(email: string | null, ip: string): string[] {
-    const keys = [`${this.#prefix}signin:ip:${ip}`];
-    if (email !== null)
-      keys.unshift(`${this.#prefix}signin:email:${createHash('sha256').update(email).digest('hex')}`);
-    return keys;
+  #key(ip: string): string {
+    return `${this.#prefix}signin:${ip}`;
   }
 
   async #run<T>(operation: () => Promise<T>): Promise<T> {
@@ -70,3 +75,5 @@ export class RedisSignInLimiter implements SignInLimiter {
     }
   }
 }
+
+const hashed = (email: string) => createHash('sha256').update(email).digest('hex');

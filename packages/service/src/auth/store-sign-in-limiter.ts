@@ -1,6 +1,6 @@
 import type { SignInAttemptRepository } from '../store/repositories/sign-in-attempts.ts';
 import { nowIso } from '../store/ids.ts';
-import { SIGN_IN_LIMITS, type SignInLimiter, type SignInLimits } from './sign-in-limiter.ts';
+import { SIGN_IN_LIMITS, signInWait, type SignInLimiter, type SignInLimits } from './sign-in-limiter.ts';
 
 /** The embedded sign-in limiter: failures are rows of the store, so a restart does not forget them. */
 export class StoreSignInLimiter implements SignInLimiter {
@@ -13,17 +13,15 @@ export class StoreSignInLimiter implements SignInLimiter {
   }
 
   async retryAfter(email: string | null, ip: string): Promise<number> {
-    const { maxFailures, windowMs } = this.#limits;
     const now = Date.now();
-    const failures = await this.#attempts.failuresSince(email, ip, new Date(now - windowMs).toISOString());
-    const waits = [
-      failures.filter((f) => email !== null && f.email === email),
-      failures.filter((f) => f.ip === ip),
-    ]
-      .filter((list) => list.length >= maxFailures)
-      // The failure that must age out for the count to drop under the limit.
-      .map((list) => Date.parse(list[list.length - maxFailures]!.at) + windowMs - now);
-    return waits.length === 0 ? 0 : Math.max(1, Math.ceil(Math.max(...waits) / 1000));
+    const since = new Date(now - this.#limits.windowMs).toISOString();
+    const fromIp = await this.#attempts.failuresSince(ip, since);
+    return signInWait(
+      fromIp.map((f) => ({ email: f.email, at: Date.parse(f.at) })),
+      email,
+      this.#limits,
+      now,
+    );
   }
 
   async recordFailure(email: string | null, ip: string): Promise<void> {

@@ -2,9 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { isTerminalResponseType, type TunnelResponsePayload } from '@mcp-tunnel/protocol';
 import {
+  DROPPED_POLL_GRACE_MS,
   PRESENCE_WINDOW_MS,
   type ClientPresence,
   type CommandBroker,
+  type CommandFailure,
+  type PollEnding,
   type PollingClient,
   type QueuedCommand,
   type ResponseListener,
@@ -15,15 +18,19 @@ import { shardTokenNode } from './shard-token.ts';
 
 /**
  * Keys (all under the key prefix):
- *   cmd:<request id>        hash: a pending command (json, tunnel, channel, token, seq, deadline, ext);
- *                           it exists exactly while the command is pending
+ *   cmd:<request id>        hash: a pending command (json, tunnel, channel, token, seq, deadline, ext,
+ *                           and holder: the client instance that took it); it exists exactly while the
+ *                           command is pending
+ *   held:<tunnel>:<client>  set: the request ids the client instance holds
  *   q:<tunnel>:<channel>    sorted set: request ids waiting for a poller, by enqueue order (seq)
  *   qc:<tunnel>             set: the channels of the tunnel with a queue
  *   seq                     the enqueue counter
  *   pres:<tunnel>           sorted set: `<node>|<client instance>` scored by the time it stops counting
  *   clients:<tunnel>        hash: client instance → its ClientPresence (JSON)
+ *   dropped:<tunnel>        hash: client instance → when its last poll was dropped (ms), until it polls again
+ *   cred:<credential>       set: `<tunnel>|<client instance>` polling with that credential
  * Channels: wake:<tunnel> (a command was queued; the message is its channel), node:<node id> (responses
- * for the callers that node holds).
+ * and failures for the callers that node holds), gone:<tunnel> (a client instance departed).
  */
 
 /** Sets `key` to expire at `at` (ms) unless it already lives longer. */
@@ -51,20 +58,20 @@ redis.call('PUBLISH', ARGV[9], ARGV[4])
 return seq
 `);
 
-// KEYS: channels. ARGV: prefix, tunnel, limit, now, channel count (-1: every channel), channels...,
-// extensions... Returns the json of the commands taken, oldest first.
-const TAKE = new RedisScript(`
+// KEYS: channels. ARGV: prefix, tunnel, limit, now, client instance, channel count (-1: every channel),
+// channels..., extensions... Returns the json of the commands taken, oldest first; the client holds them.
+const TAKE = new RedisScript(`${EXTEND}
 local prefix, tunnel = ARGV[1], ARGV[2]
-local limit, now, n = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local limit, now, instance, n = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
 local channels = {}
 if n < 0 then
   channels = redis.call('SMEMBERS', KEYS[1])
   n = 0
 else
-  for i = 1, n do channels[i] = ARGV[5 + i] end
+  for i = 1, n do channels[i] = ARGV[6 + i] end
 end
 local accepted = {}
-for i = 6 + n, #ARGV do accepted[ARGV[i]] = true end
+for i = 7 + n, #ARGV do accepted[ARGV[i]] = true end
 local picked = {}
 for _, channel in ipairs(channels) do
   local queue = prefix .. 'q:' .. tunnel .. ':' .. channel
@@ -88,9 +95,14 @@ for _, channel in ipairs(channels) do
 end
 table.sort(picked, function(a, b) return a[1] < b[1] end)
 local out = {}
+local held = prefix .. 'held:' .. tunnel .. ':' .. instance
 for i = 1, math.min(limit, #picked) do
+  local key = prefix .. 'cmd:' .. picked[i][2]
   redis.call('ZREM', picked[i][3], picked[i][2])
-  out[i] = redis.call('HGET', prefix .. 'cmd:' .. picked[i][2], 'json')
+  redis.call('HSET', key, 'holder', instance)
+  redis.call('SADD', held, picked[i][2])
+  extend(held, redis.call('PEXPIRETIME', key))
+  out[i] = redis.call('HGET', key, 'json')
 end
 for _, channel in ipairs(channels) do
   if redis.call('EXISTS', prefix .. 'q:' .. tunnel .. ':' .. channel) == 0 then
@@ -105,7 +117,11 @@ const REQUEUE = new RedisScript(`${EXTEND}
 local prefix, now = ARGV[1], tonumber(ARGV[2])
 for i = 3, #ARGV do
   local key = prefix .. 'cmd:' .. ARGV[i]
-  local cmd = redis.call('HMGET', key, 'tunnel', 'channel', 'seq', 'deadline')
+  local cmd = redis.call('HMGET', key, 'tunnel', 'channel', 'seq', 'deadline', 'holder')
+  if cmd[5] then
+    redis.call('SREM', prefix .. 'held:' .. cmd[1] .. ':' .. cmd[5], ARGV[i])
+    redis.call('HDEL', key, 'holder')
+  end
   if cmd[1] and tonumber(cmd[4]) > now then
     local queue = prefix .. 'q:' .. cmd[1] .. ':' .. cmd[2]
     local channels = prefix .. 'qc:' .. cmd[1]
@@ -122,12 +138,13 @@ end
 // KEYS: cmd. ARGV: prefix, tunnel, token, terminal (1/0), node channel, message, request id.
 // Publishes to the caller's node; a command whose node no longer listens is over.
 const DELIVER = new RedisScript(`
-local cmd = redis.call('HMGET', KEYS[1], 'tunnel', 'token', 'channel')
+local cmd = redis.call('HMGET', KEYS[1], 'tunnel', 'token', 'channel', 'holder')
 if cmd[1] ~= ARGV[2] or cmd[2] ~= ARGV[3] then return 0 end
 local heard = redis.call('PUBLISH', ARGV[5], ARGV[6])
 if heard == 0 or ARGV[4] == '1' then
   redis.call('DEL', KEYS[1])
   redis.call('ZREM', ARGV[1] .. 'q:' .. ARGV[2] .. ':' .. cmd[3], ARGV[7])
+  if cmd[4] then redis.call('SREM', ARGV[1] .. 'held:' .. ARGV[2] .. ':' .. cmd[4], ARGV[7]) end
 end
 if heard == 0 then return 0 end
 return 1
@@ -135,10 +152,78 @@ return 1
 
 // KEYS: cmd. ARGV: prefix, tunnel, request id.
 const ABANDON = new RedisScript(`
-local cmd = redis.call('HMGET', KEYS[1], 'tunnel', 'channel')
+local cmd = redis.call('HMGET', KEYS[1], 'tunnel', 'channel', 'holder')
 if cmd[1] ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', ARGV[1] .. 'q:' .. ARGV[2] .. ':' .. cmd[2], ARGV[3])
+if cmd[3] then redis.call('SREM', ARGV[1] .. 'held:' .. ARGV[2] .. ':' .. cmd[3], ARGV[3]) end
+return 1
+`);
+
+// ARGV: prefix, tunnel, client instance, reason, now, dropped at (the departure happens only if the client's
+// poll dropped then and it has not polled since; '' for none), released request ids...
+// A departure (see TunnelPresence): released commands go back to their queue, the client's other held
+// commands fail, it is no longer present, and if no client is left the queued commands fail as offline.
+// Each failure is published to the node holding its caller; the departure on gone:<tunnel>.
+const DEPART = new RedisScript(`${EXTEND}
+local prefix, tunnel, instance, reason, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local dropped = prefix .. 'dropped:' .. tunnel
+if ARGV[6] ~= '' and redis.call('HGET', dropped, instance) ~= ARGV[6] then return 0 end
+local held = prefix .. 'held:' .. tunnel .. ':' .. instance
+local qc = prefix .. 'qc:' .. tunnel
+local failed = {}
+for i = 7, #ARGV do
+  local key = prefix .. 'cmd:' .. ARGV[i]
+  local cmd = redis.call('HMGET', key, 'tunnel', 'holder', 'channel', 'seq')
+  if cmd[1] == tunnel and cmd[2] == instance then
+    local queue = prefix .. 'q:' .. tunnel .. ':' .. cmd[3]
+    local at = redis.call('PEXPIRETIME', key)
+    redis.call('HDEL', key, 'holder')
+    redis.call('SREM', held, ARGV[i])
+    redis.call('ZADD', queue, cmd[4], ARGV[i])
+    redis.call('SADD', qc, cmd[3])
+    extend(queue, at)
+    extend(qc, at)
+  end
+end
+for _, id in ipairs(redis.call('SMEMBERS', held)) do
+  local key = prefix .. 'cmd:' .. id
+  local cmd = redis.call('HMGET', key, 'tunnel', 'holder', 'token', 'channel')
+  if cmd[1] == tunnel and cmd[2] == instance then
+    redis.call('DEL', key)
+    redis.call('ZREM', prefix .. 'q:' .. tunnel .. ':' .. cmd[4], id)
+    failed[#failed + 1] = { id, cmd[3], reason }
+  end
+end
+redis.call('DEL', held)
+local pres = prefix .. 'pres:' .. tunnel
+for _, member in ipairs(redis.call('ZRANGE', pres, 0, -1)) do
+  if string.match(member, '^[^|]*|(.*)$') == instance then redis.call('ZREM', pres, member) end
+end
+redis.call('HDEL', prefix .. 'clients:' .. tunnel, instance)
+redis.call('HDEL', dropped, instance)
+if redis.call('ZCOUNT', pres, '(' .. ARGV[5], '+inf') == 0 then
+  for _, channel in ipairs(redis.call('SMEMBERS', qc)) do
+    local queue = prefix .. 'q:' .. tunnel .. ':' .. channel
+    for _, id in ipairs(redis.call('ZRANGE', queue, 0, -1)) do
+      local key = prefix .. 'cmd:' .. id
+      local token = redis.call('HGET', key, 'token')
+      if token then
+        redis.call('DEL', key)
+        failed[#failed + 1] = { id, token, 'tunnel_offline' }
+      end
+    end
+    redis.call('DEL', queue)
+  end
+  redis.call('DEL', qc)
+elseif #ARGV > 6 then
+  redis.call('PUBLISH', prefix .. 'wake:' .. tunnel, '')
+end
+for _, failure in ipairs(failed) do
+  local node = string.match(failure[2], '^(.*)%.')
+  redis.call('PUBLISH', prefix .. 'node:' .. node, cjson.encode({ requestId = failure[1], failed = failure[3] }))
+end
+redis.call('PUBLISH', prefix .. 'gone:' .. tunnel, instance)
 return 1
 `);
 
@@ -163,16 +248,16 @@ return redis.call('HMGET', KEYS[2], unpack(order))
 /** A pending record outlives its command's deadline by this much, so a late response finds it expired, not gone. */
 const PENDING_GRACE_MS = 5000;
 
-/** A response on its way to the node holding the caller. */
-interface Routed {
-  requestId: string;
-  payload: TunnelResponsePayload;
-}
+/** A response, or why none will come, on its way to the node holding the caller. */
+type Routed = { requestId: string } & (
+  { payload: TunnelResponsePayload; failed?: undefined } | { failed: CommandFailure; payload?: undefined }
+);
 
 interface Waiter {
   limit: number;
   channels?: ReadonlySet<string>;
   extensions: ReadonlySet<string>;
+  instanceId: string;
   /** Hands the waiter its commands; false when it has already finished (they must go back). */
   finish: (commands: QueuedCommand[]) => boolean;
 }
@@ -184,6 +269,7 @@ export interface RedisCommandBrokerOptions {
   subscriber: Redis;
   keyPrefix: string;
   presenceWindowMs?: number;
+  droppedPollGraceMs?: number;
   /** The longest a poll stays open: an open poll of a node that died stops counting after this. */
   maxPollWaitMs: number;
 }
@@ -199,7 +285,10 @@ export class RedisCommandBroker implements CommandBroker {
   readonly #subscriber: Redis;
   readonly #prefix: string;
   readonly #presenceWindowMs: number;
+  readonly #droppedPollGraceMs: number;
   readonly #maxPollWaitMs: number;
+  /** Departures to check when a dropped poll's grace ends, by tunnel and client instance. */
+  readonly #graceTimers = new Map<string, NodeJS.Timeout>();
   /** The callers this node holds, by request id. */
   readonly #pending = new Map<string, { tunnelId: string; listener: ResponseListener }>();
   readonly #waiters = new Map<string, Waiter[]>();
@@ -216,6 +305,7 @@ export class RedisCommandBroker implements CommandBroker {
     this.#subscriber = options.subscriber;
     this.#prefix = options.keyPrefix;
     this.#presenceWindowMs = options.presenceWindowMs ?? PRESENCE_WINDOW_MS;
+    this.#droppedPollGraceMs = options.droppedPollGraceMs ?? DROPPED_POLL_GRACE_MS;
     this.#maxPollWaitMs = options.maxPollWaitMs;
   }
 
@@ -228,9 +318,14 @@ export class RedisCommandBroker implements CommandBroker {
 
   async #subscribe(): Promise<void> {
     const wake = `${this.#prefix}wake:`;
+    const gone = `${this.#prefix}gone:`;
     const own = `${this.#prefix}node:${this.nodeId}`;
-    this.#subscriber.on('pmessage', (_pattern: string, channel: string) => {
+    this.#subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => {
       if (channel.startsWith(wake)) this.#serve(channel.slice(wake.length));
+      // A departed client's open polls end, on every node.
+      else if (channel.startsWith(gone))
+        for (const waiter of [...(this.#waiters.get(channel.slice(gone.length)) ?? [])])
+          if (waiter.instanceId === message) waiter.finish([]);
     });
     this.#subscriber.on('message', (channel: string, message: string) => {
       if (channel === own) this.#route(JSON.parse(message) as Routed);
@@ -249,7 +344,7 @@ export class RedisCommandBroker implements CommandBroker {
       if (!this.#closed) this.#subscribed = true;
     });
     await viaRedis(async () => {
-      await this.#subscriber.psubscribe(`${wake}*`);
+      await this.#subscriber.psubscribe(`${wake}*`, `${gone}*`);
       await this.#subscriber.subscribe(own);
     });
     this.#subscribed = true;
@@ -315,6 +410,7 @@ export class RedisCommandBroker implements CommandBroker {
         limit: options.limit,
         channels: options.channels,
         extensions: options.extensions,
+        instanceId: options.instanceId,
         finish,
       };
       const onAbort = () => finish([]);
@@ -357,6 +453,8 @@ export class RedisCommandBroker implements CommandBroker {
 
   async pollStarted(tunnelId: string, client: PollingClient): Promise<void> {
     const polls = `${tunnelId}\n${client.instanceId}`;
+    clearTimeout(this.#graceTimers.get(polls));
+    this.#graceTimers.delete(polls);
     this.#openPolls.set(polls, (this.#openPolls.get(polls) ?? 0) + 1);
     const until = Date.now() + this.#maxPollWaitMs + this.#presenceWindowMs;
     const presence: ClientPresence = { ...client, lastPollAt: new Date().toISOString() };
@@ -365,8 +463,11 @@ export class RedisCommandBroker implements CommandBroker {
         .multi()
         .zadd(this.#key('pres', tunnelId), until, `${this.nodeId}|${client.instanceId}`)
         .hset(this.#key('clients', tunnelId), client.instanceId, JSON.stringify(presence))
+        .hdel(this.#key('dropped', tunnelId), client.instanceId)
+        .sadd(this.#key('cred', client.credential), `${tunnelId}|${client.instanceId}`)
         .pexpireat(this.#key('pres', tunnelId), until)
         .pexpireat(this.#key('clients', tunnelId), until)
+        .pexpireat(this.#key('cred', client.credential), until)
         .exec(),
     );
     try {
@@ -380,18 +481,59 @@ export class RedisCommandBroker implements CommandBroker {
     }
   }
 
-  async pollEnded(tunnelId: string, client: PollingClient): Promise<void> {
+  async pollEnded(tunnelId: string, client: PollingClient, ending: PollEnding): Promise<void> {
     const polls = `${tunnelId}\n${client.instanceId}`;
     const open = (this.#openPolls.get(polls) ?? 1) - 1;
     if (open > 0) return void this.#openPolls.set(polls, open);
     this.#openPolls.delete(polls);
+    const now = Date.now();
     // Only this node's entry for the client: a poll it holds on another node keeps it present there.
-    await viaRedis(() =>
-      this.#redis.zadd(
+    const ended = this.#redis
+      .multi()
+      .zadd(
         this.#key('pres', tunnelId),
         'XX',
-        Date.now() + this.#presenceWindowMs,
+        now + this.#presenceWindowMs,
         `${this.nodeId}|${client.instanceId}`,
+      );
+    if (ending === 'dropped') ended.hset(this.#key('dropped', tunnelId), client.instanceId, now);
+    await viaRedis(() => ended.exec());
+    if (ending !== 'dropped') return;
+    // Gone unless it polls again (on any node) within the grace.
+    const timer = setTimeout(() => {
+      this.#graceTimers.delete(polls);
+      void this.#depart(tunnelId, client.instanceId, 'client_gone', [], String(now)).catch(() => {});
+    }, this.#droppedPollGraceMs);
+    timer.unref();
+    this.#graceTimers.set(polls, timer);
+  }
+
+  async clientLeft(tunnelId: string, instanceId: string, released: readonly string[]): Promise<void> {
+    await this.#depart(tunnelId, instanceId, 'client_gone', released);
+  }
+
+  async credentialRevoked(credential: string): Promise<void> {
+    const key = this.#key('cred', credential);
+    const clients = await viaRedis(() => this.#redis.smembers(key));
+    for (const entry of clients) {
+      const at = entry.indexOf('|');
+      await this.#depart(entry.slice(0, at), entry.slice(at + 1), 'credential_revoked');
+    }
+    await viaRedis(() => this.#redis.del(key));
+  }
+
+  #depart(
+    tunnelId: string,
+    instanceId: string,
+    reason: CommandFailure,
+    released: readonly string[] = [],
+    droppedAt = '',
+  ): Promise<unknown> {
+    return viaRedis(() =>
+      DEPART.run(
+        this.#redis,
+        [],
+        [this.#prefix, tunnelId, instanceId, reason, Date.now(), droppedAt, ...released],
       ),
     );
   }
@@ -413,6 +555,7 @@ export class RedisCommandBroker implements CommandBroker {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const timer of this.#graceTimers.values()) clearTimeout(timer);
     this.#releaseWaiters();
     const pending = [...this.#pending];
     this.#failCallers();
@@ -432,7 +575,7 @@ export class RedisCommandBroker implements CommandBroker {
 
   async #takeNow(
     tunnelId: string,
-    filter: Pick<TakeOptions, 'limit' | 'channels' | 'extensions'>,
+    filter: Pick<TakeOptions, 'limit' | 'channels' | 'extensions' | 'instanceId'>,
   ): Promise<QueuedCommand[]> {
     const channels = filter.channels ? [...filter.channels] : undefined;
     const found = (await TAKE.run(
@@ -443,6 +586,7 @@ export class RedisCommandBroker implements CommandBroker {
         tunnelId,
         filter.limit,
         Date.now(),
+        filter.instanceId,
         channels ? channels.length : -1,
         ...(channels ?? []),
         ...filter.extensions,
@@ -479,11 +623,15 @@ export class RedisCommandBroker implements CommandBroker {
   }
 
   /** A response published for a caller this node holds. */
-  #route({ requestId, payload }: Routed): void {
-    const pending = this.#pending.get(requestId);
+  #route(routed: Routed): void {
+    const pending = this.#pending.get(routed.requestId);
     if (!pending) return;
-    if (isTerminalResponseType(payload.resp_type)) this.#pending.delete(requestId);
-    pending.listener.onResponse(payload);
+    if (routed.failed !== undefined) {
+      this.#pending.delete(routed.requestId);
+      return pending.listener.onFailed(routed.failed);
+    }
+    if (isTerminalResponseType(routed.payload.resp_type)) this.#pending.delete(routed.requestId);
+    pending.listener.onResponse(routed.payload);
   }
 
   #releaseWaiters(): void {

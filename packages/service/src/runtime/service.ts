@@ -1,7 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { isIP, type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { startAuditRetention, type AuditRetention } from './audit-retention.ts';
@@ -23,8 +22,8 @@ import { RedisEventBuffer } from '../broker/redis-event-buffer.ts';
 import { RedisTrafficLog } from '../broker/redis-traffic-log.ts';
 import { ShardTokens } from '../broker/shard-token.ts';
 import { OAUTH_REGISTRATION_MODES, SETTINGS } from '../config/settings.ts';
-import { openSqliteStore } from '../store/sqlite.ts';
 import type { Store } from '../store/types.ts';
+import { openStore } from './store.ts';
 import type { ServiceContext } from '../http/context.ts';
 import { buildServer } from '../http/server.ts';
 
@@ -33,8 +32,11 @@ import { buildServer } from '../http/server.ts';
  * its default and meaning; docs/service-config.md lists them.
  */
 export interface ServiceOptions {
-  /** Where the embedded store lives; created (mode 0700) if missing. */
+  /** Where the embedded store lives; created (mode 0700) if missing. Unused with `databaseUrl`. */
   dataDir: string;
+  /** A PostgreSQL database shared by every node, instead of SQLite in `dataDir`. */
+  databaseUrl?: string;
+  databasePoolSize?: number;
   /** 0 picks a free port (see `RunningService.port`). */
   port?: number;
   host?: string;
@@ -42,8 +44,16 @@ export interface ServiceOptions {
   logLevel?: string;
   logger?: Logger;
   allowedOrigins?: string[];
+  /** Addresses (IP, CIDR or `loopback`) of reverse proxies whose X-Forwarded-* headers are believed. */
+  trustedProxies?: string[];
   maxBodyBytes?: number;
+  maxJsonDepth?: number;
   maxPollWaitMs?: number;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  /** 0: no limit. */
+  maxConnectionsPerAddress?: number;
   eventBufferEvents?: number;
   /** An event larger than this is not kept. */
   eventBufferBytes?: number;
@@ -79,7 +89,6 @@ export interface RunningService {
 
 /** How long a poll waits when the tunnel-client names no timeout_ms (at most maxPollWaitMs). */
 const DEFAULT_POLL_WAIT_MS = 25_000;
-export const DATABASE_FILE = 'tunnel-service.db';
 const SHARD_SECRET_SETTING = 'shard_token_secret';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -204,8 +213,42 @@ function issuerOrigin(issuer: string): string {
   return url.origin;
 }
 
+/** The names a caller may reach the service by; addresses need no list (no page rebinds to an address). */
+function serviceNames(host: string, issuer: string | undefined, origins: Iterable<string>): Set<string> {
+  const names = new Set(['localhost', hostname().toLowerCase()]);
+  if (isIP(host) === 0) names.add(host.toLowerCase());
+  for (const origin of [...(issuer ? [issuer] : []), ...origins]) {
+    try {
+      names.add(new URL(origin).hostname.toLowerCase());
+    } catch {
+      // An allowed origin that is no URL names no host; the Origin check compares it as given.
+    }
+  }
+  return names;
+}
+
+/** The trusted proxies as given (a list item may hold several, comma-separated), each checked. */
+function trustedProxies(given: string[]): string[] {
+  const addresses = given
+    .flatMap((item) => item.split(','))
+    .map((item) => item.trim())
+    .filter(Boolean);
+  for (const address of addresses) {
+    const [ip, bits, extra] = address.split('/');
+    const version = isIP(ip!);
+    const validBits =
+      bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 6 ? 128 : 32));
+    if (address !== 'loopback' && (version === 0 || !validBits || extra !== undefined))
+      throw new Error(
+        `--trusted-proxy ${address} is not an IP address or CIDR range: give the address the proxy connects from, e.g. 10.0.0.5, 10.0.0.0/8 or loopback`,
+      );
+  }
+  return addresses;
+}
+
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const host = options.host ?? SETTINGS.host.defaultValue;
+  const proxies = trustedProxies(options.trustedProxies ?? []);
   const configuredIssuer = options.oauthIssuer ? issuerOrigin(options.oauthIssuer) : undefined;
   const registration = options.oauthRegistration ?? SETTINGS.oauthRegistration.defaultValue;
   const logger =
@@ -218,8 +261,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       },
       pino.destination(2),
     );
-  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openSqliteStore(join(options.dataDir, DATABASE_FILE));
+  const store = await openStore(options);
   const eventBufferLimits = {
     events: options.eventBufferEvents ?? SETTINGS.eventBufferEvents.defaultValue,
     bytes: options.eventBufferBytes ?? SETTINGS.eventBufferBytes.defaultValue,
@@ -252,12 +294,21 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       shardTokens: new ShardTokens(Buffer.from(secret, 'hex'), broker.nodeId),
       limits: {
         maxBodyBytes,
+        maxJsonDepth: options.maxJsonDepth ?? SETTINGS.maxJsonDepth.defaultValue,
         maxPollWaitMs,
         defaultPollWaitMs: Math.min(DEFAULT_POLL_WAIT_MS, maxPollWaitMs),
         eventBuffer: eventBufferLimits,
+        connections: {
+          headersTimeoutMs: options.headersTimeoutMs ?? SETTINGS.headersTimeoutMs.defaultValue,
+          bodyTimeoutMs: options.bodyTimeoutMs ?? SETTINGS.bodyTimeoutMs.defaultValue,
+          keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? SETTINGS.keepAliveTimeoutMs.defaultValue,
+          maxPerAddress: options.maxConnectionsPerAddress ?? SETTINGS.maxConnectionsPerAddress.defaultValue,
+        },
       },
       operatorOrganizationId: operatorOrganization!.id,
       allowedOrigins,
+      trustedProxies: proxies,
+      serviceNames: serviceNames(host, configuredIssuer, allowedOrigins),
       oauth: {
         issuer: configuredIssuer ?? '',
         lifetimes: {

@@ -10,7 +10,7 @@ import { clusterSkip, startCluster } from '../test/support/cluster.ts';
 import { startClient, waitReady } from '../test/support/client-process.ts';
 import { createRuntime, keyWith } from '../test/support/management-api.ts';
 import { startSystem } from '../test/support/system.ts';
-import { measure, type Result } from './measure.ts';
+import { percentile } from './report.ts';
 
 const { values } = parseArgs({
   options: { calls: { type: 'string', default: '2000' }, warmup: { type: 'string', default: '200' } },
@@ -18,10 +18,51 @@ const { values } = parseArgs({
 const CALLS = Number(values.calls);
 const WARMUP = Number(values.warmup);
 
-const skip = clusterSkip();
+const skip = await clusterSkip();
 if (skip) {
   console.error(`bench:cluster ${skip}`);
   process.exit(1);
+}
+
+interface Result {
+  p50: number;
+  p99: number;
+  throughput: number;
+}
+
+/**
+ * `calls` calls of add(5, 3) by `concurrency` workers, after `warmup` calls; workers take the clients in
+ * turn, so calls spread over every client (one per service node, say).
+ */
+async function measure(
+  clients: McpClient[],
+  concurrency: number,
+  calls: number,
+  warmup: number,
+): Promise<Result> {
+  const call = (client: McpClient) => client.callTool({ name: 'add', arguments: { a: 5, b: 3 } });
+  for (let i = 0; i < warmup; i++) await call(clients[i % clients.length]!);
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      const client = clients[worker % clients.length]!;
+      while (next++ < calls) {
+        const t0 = performance.now();
+        const result = await call(client);
+        latencies.push(performance.now() - t0);
+        if ((result.content as { text: string }[])[0]?.text !== '5 + 3 = 8') throw new Error('wrong answer');
+      }
+    }),
+  );
+  const elapsed = performance.now() - started;
+  latencies.sort((a, b) => a - b);
+  return {
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    throughput: (calls / elapsed) * 1000,
+  };
 }
 
 async function connect(url: URL, key: string): Promise<McpClient> {

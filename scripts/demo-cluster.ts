@@ -6,7 +6,7 @@
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Redis } from 'ioredis';
-import { startCluster, type Cluster } from '../test/support/cluster.ts';
+import { clusterSkip, startCluster, type Cluster } from '../test/support/cluster.ts';
 import { startClient, waitReady } from '../test/support/client-process.ts';
 import { api } from '../test/support/management-api.ts';
 import { operator } from '../test/support/operator.ts';
@@ -41,11 +41,13 @@ export async function runClusterDemo(once: boolean): Promise<never> {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
   try {
+    const skip = await clusterSkip();
+    if (skip) throw new Error(`the cluster demo ${skip}`);
     cluster = await startCluster({ redisUrl: await machineRedis() });
     const [a, b, c] = ['A', 'B', 'C'].map((name) => cluster!.node(name));
     const owner = { url: a!.url, ownerKey: cluster.ownerKey };
     say(
-      `1. Three tunnel-service nodes share one store and Redis ${cluster.redisUrl} (keys under ${cluster.keyPrefix}):`,
+      `1. Three tunnel-service nodes share PostgreSQL database ${cluster.databaseUrl} (fresh) and Redis ${cluster.redisUrl} (keys under ${cluster.keyPrefix}):`,
     );
     for (const node of cluster.nodes) say(`     node ${node.name}  ${node.url}  (${node.nodeId})`);
 

@@ -12,7 +12,7 @@ import { api, createRuntime, type Runtime } from '../support/management-api.ts';
 import { postJsonRpc } from '../support/mcp-callers.ts';
 import { FEATURES_SERVER } from '../support/mcp-servers.ts';
 
-const skip = clusterSkip() || haproxySkip();
+const skip = (await clusterSkip()) || haproxySkip();
 let cluster: Cluster;
 let balancer: LoadBalancer;
 let runtime: Runtime;

@@ -19,7 +19,7 @@ import { connectSdk, postJsonRpc } from '../support/mcp-callers.ts';
 import { CHANGING_SERVER, FEATURES_SERVER } from '../support/mcp-servers.ts';
 import { readEvents } from '../support/sse.ts';
 
-const skip = clusterSkip();
+const skip = await clusterSkip();
 let cluster: Cluster;
 let runtime: Runtime;
 let client: TunnelClient;

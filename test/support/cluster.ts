@@ -1,18 +1,17 @@
 // A tunnel-service cluster on this machine: three nodes (the real CLI, each on a port of its own) sharing
-// one store and a Redis under a fresh key prefix: one the harness starts itself, which can be killed and
+// a fresh PostgreSQL database on the machine's server (dropped at the end) and a Redis under a fresh key
+// prefix: one the harness starts itself, which can be killed and
 // started again (empty), or a running one whose keys under that prefix are deleted at the end. Nodes can
 // be killed (-9) and started again on their port.
-import { mkdtempSync, rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createTestDatabase, postgresSkip } from './postgres.ts';
 import { freePort } from './processes.ts';
 import { freshKeyPrefix, redisSkip, startTestRedis, type TestRedis } from './redis.ts';
 import { startService, type Service } from './service-process.ts';
 
 /** A reason to skip cluster tests, or false (under CI=true what they need is mandatory). */
-export function clusterSkip(): string | false {
-  return redisSkip();
+export async function clusterSkip(): Promise<string | false> {
+  return redisSkip() || (await postgresSkip());
 }
 
 export interface ClusterNode {
@@ -32,6 +31,8 @@ export interface Cluster extends AsyncDisposable {
   node(name: string): ClusterNode;
   /** The owner key of the operator's organization (written by the first node on its first start). */
   ownerKey: string;
+  /** The fresh PostgreSQL database of the run. */
+  databaseUrl: string;
   redisUrl: string;
   /** The Redis the harness started; undefined when it was given one. */
   redis: TestRedis | undefined;
@@ -65,18 +66,18 @@ async function deleteKeys(url: string, prefix: string): Promise<void> {
 const NAMES = 'ABCDEFGH';
 
 /**
- * Starts Redis and the nodes. The first node creates the store (and the owner); the others start once it
- * listens. The store is one SQLite data directory all nodes open.
+ * Starts Redis, a fresh database and the nodes. The first node migrates the store and creates the owner;
+ * the others start once it listens.
  */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const redis = options.redisUrl ? undefined : await startTestRedis();
   const redisUrl = options.redisUrl ?? redis!.url;
   const keyPrefix = freshKeyPrefix();
-  const dataDir = mkdtempSync(join(tmpdir(), 'mcp-tunnel-cluster-'));
+  const database = await createTestDatabase();
   const nodes = new Map<string, ClusterNode>();
   const launch = async (name: string, port: number): Promise<ClusterNode> => {
     const service = await startService({
-      dataDir,
+      databaseUrl: database.url,
       port,
       extraArgs: ['--redis-url', redisUrl, '--redis-key-prefix', keyPrefix, ...(options.extraArgs ?? [])],
     });
@@ -102,7 +103,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     await Promise.allSettled([...nodes.values()].map((node) => node.service.stop()));
     if (redis) await redis.stop();
     else await deleteKeys(redisUrl, keyPrefix);
-    rmSync(dataDir, { recursive: true, force: true });
+    await database.drop();
   };
   try {
     const names = [...NAMES.slice(0, options.nodes ?? 3)];
@@ -120,6 +121,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       },
       node,
       ownerKey: first.service.ownerKey,
+      databaseUrl: database.url,
       redisUrl,
       redis,
       keyPrefix,

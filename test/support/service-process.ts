@@ -43,11 +43,14 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     ],
     options.env,
   );
-  // A service that never said it listens is stopped, not left running behind the failure.
-  const [, url] = await proc.waitFor(/tunnel-service listening on (http:\/\/\S+)/).catch(async (error) => {
-    await proc.stop();
-    throw error;
-  });
+  // A service that never said it listens is stopped, not left running behind the failure. A loaded
+  // machine can take well over 15 s to start one (as benchmarks and cluster tests start several).
+  const [, url] = await proc
+    .waitFor(/tunnel-service listening on (http:\/\/\S+)/, 60_000)
+    .catch(async (error) => {
+      await proc.stop();
+      throw error;
+    });
   const ownerKey = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '';
   const stop = async () => {
     await proc.stop();

@@ -28,3 +28,35 @@ export interface SignInLimiter {
   /** Counts one failed attempt for the email, when there is one, from the address. */
   recordFailure(email: string | null, ip: string): Promise<void>;
 }
+
+/** One failed attempt from an address: the email it named (null for none), and when (epoch ms). */
+export interface SignInFailure {
+  email: string | null;
+  at: number;
+}
+
+/**
+ * Seconds until `email` may try again from the address whose failures within the window are `fromIp`
+ * (oldest first), by the rules of SignInLimits; 0 when it may now.
+ */
+export function signInWait(
+  fromIp: readonly SignInFailure[],
+  email: string | null,
+  { maxFailures, windowMs, firstDelayMs }: SignInLimits,
+  now: number,
+): number {
+  const waits: number[] = [];
+  const pair = email === null ? [] : fromIp.filter((f) => f.email === email);
+  if (pair.length >= maxFailures) {
+    const delay = Math.min(windowMs, firstDelayMs * 2 ** (pair.length - maxFailures));
+    waits.push(pair[pair.length - 1]!.at + delay - now);
+  }
+  // Each email guessed counts once, at its latest failure; each invitation token tried counts alone.
+  const latest = new Map<string, number>();
+  fromIp.forEach((f, index) => latest.set(f.email ?? `#${index}`, f.at));
+  const guesses = [...latest.values()].sort((a, b) => a - b);
+  // The guess that must age out for the count to drop under the limit.
+  if (guesses.length >= maxFailures) waits.push(guesses[guesses.length - maxFailures]! + windowMs - now);
+  const wait = Math.max(0, ...waits);
+  return wait === 0 ? 0 : Math.max(1, Math.ceil(wait / 1000));
+}

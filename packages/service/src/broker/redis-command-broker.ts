@@ -18,18 +18,19 @@ import { shardTokenNode } from './shard-token.ts';
 
 /**
  * Keys (all under the key prefix):
- *   cmd:<request id>        hash: a pending command (json, tunnel, channel, token, seq, deadline, ext);
- *                           it exists exactly while the command is pending
+ *   cmd:<request id>        hash: a pending command (json, tunnel, channel, token, seq, deadline, ext,
+ *                           and holder: the client instance that took it); it exists exactly while the
+ *                           command is pending
+ *   held:<tunnel>:<client>  set: the request ids the client instance holds
  *   q:<tunnel>:<channel>    sorted set: request ids waiting for a poller, by enqueue order (seq)
  *   qc:<tunnel>             set: the channels of the tunnel with a queue
  *   seq                     the enqueue counter
  *   pres:<tunnel>           sorted set: `<node>|<client instance>` scored by the time it stops counting
  *   clients:<tunnel>        hash: client instance → its ClientPresence (JSON)
- *   held:<tunnel>:<instance> set: request ids the client instance took (the cmd hash names its holder)
- *   drops:<tunnel>          sorted set: client instances whose poll was dropped, by when they are gone
- *   cred:<credential>       set: `<tunnel>\n<instance>` of the clients that polled with the credential
+ *   dropped:<tunnel>        hash: client instance → when its last poll was dropped (ms), until it polls again
+ *   cred:<credential>       set: `<tunnel>|<client instance>` polling with that credential
  * Channels: wake:<tunnel> (a command was queued; the message is its channel), node:<node id> (responses
- * for the callers that node holds, and failures), left:<tunnel> (a client instance departed: its polls end).
+ * and failures for the callers that node holds), gone:<tunnel> (a client instance departed).
  */
 
 /** Sets `key` to expire at `at` (ms) unless it already lives longer. */
@@ -57,12 +58,11 @@ redis.call('PUBLISH', ARGV[9], ARGV[4])
 return seq
 `);
 
-// KEYS: channels. ARGV: prefix, tunnel, limit, now, channel count (-1: every channel), taker instance,
-// channels..., extensions... Returns the json of the commands taken, oldest first; the taker holds them.
+// KEYS: channels. ARGV: prefix, tunnel, limit, now, client instance, channel count (-1: every channel),
+// channels..., extensions... Returns the json of the commands taken, oldest first; the client holds them.
 const TAKE = new RedisScript(`${EXTEND}
 local prefix, tunnel = ARGV[1], ARGV[2]
-local limit, now, n = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local instance = ARGV[6]
+local limit, now, instance, n = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
 local channels = {}
 if n < 0 then
   channels = redis.call('SMEMBERS', KEYS[1])
@@ -118,9 +118,9 @@ local prefix, now = ARGV[1], tonumber(ARGV[2])
 for i = 3, #ARGV do
   local key = prefix .. 'cmd:' .. ARGV[i]
   local cmd = redis.call('HMGET', key, 'tunnel', 'channel', 'seq', 'deadline', 'holder')
-  if cmd[1] and cmd[5] then
-    redis.call('HDEL', key, 'holder')
+  if cmd[5] then
     redis.call('SREM', prefix .. 'held:' .. cmd[1] .. ':' .. cmd[5], ARGV[i])
+    redis.call('HDEL', key, 'holder')
   end
   if cmd[1] and tonumber(cmd[4]) > now then
     local queue = prefix .. 'q:' .. cmd[1] .. ':' .. cmd[2]
@@ -138,12 +138,13 @@ end
 // KEYS: cmd. ARGV: prefix, tunnel, token, terminal (1/0), node channel, message, request id.
 // Publishes to the caller's node; a command whose node no longer listens is over.
 const DELIVER = new RedisScript(`
-local cmd = redis.call('HMGET', KEYS[1], 'tunnel', 'token', 'channel')
+local cmd = redis.call('HMGET', KEYS[1], 'tunnel', 'token', 'channel', 'holder')
 if cmd[1] ~= ARGV[2] or cmd[2] ~= ARGV[3] then return 0 end
 local heard = redis.call('PUBLISH', ARGV[5], ARGV[6])
 if heard == 0 or ARGV[4] == '1' then
   redis.call('DEL', KEYS[1])
   redis.call('ZREM', ARGV[1] .. 'q:' .. ARGV[2] .. ':' .. cmd[3], ARGV[7])
+  if cmd[4] then redis.call('SREM', ARGV[1] .. 'held:' .. ARGV[2] .. ':' .. cmd[4], ARGV[7]) end
 end
 if heard == 0 then return 0 end
 return 1
@@ -151,77 +152,79 @@ return 1
 
 // KEYS: cmd. ARGV: prefix, tunnel, request id.
 const ABANDON = new RedisScript(`
-local cmd = redis.call('HMGET', KEYS[1], 'tunnel', 'channel')
+local cmd = redis.call('HMGET', KEYS[1], 'tunnel', 'channel', 'holder')
 if cmd[1] ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', ARGV[1] .. 'q:' .. ARGV[2] .. ':' .. cmd[2], ARGV[3])
+if cmd[3] then redis.call('SREM', ARGV[1] .. 'held:' .. ARGV[2] .. ':' .. cmd[3], ARGV[3]) end
 return 1
 `);
 
-// ARGV: prefix, tunnel, instance, reason, now, only if dropped (1/0). A client instance departs: it is
-// unlisted, what it holds fails (reason), and when no client of the tunnel is left the queue fails as
-// offline. Failures go to the node holding each caller. With 'only if dropped', nothing happens unless the
-// instance's drop is still recorded and due (it did not poll again).
-const DEPART = new RedisScript(`
+// ARGV: prefix, tunnel, client instance, reason, now, dropped at (the departure happens only if the client's
+// poll dropped then and it has not polled since; '' for none), released request ids...
+// A departure (see TunnelPresence): released commands go back to their queue, the client's other held
+// commands fail, it is no longer present, and if no client is left the queued commands fail as offline.
+// Each failure is published to the node holding its caller; the departure on gone:<tunnel>.
+const DEPART = new RedisScript(`${EXTEND}
 local prefix, tunnel, instance, reason, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
-local drops = prefix .. 'drops:' .. tunnel
-if ARGV[6] == '1' then
-  local due = redis.call('ZSCORE', drops, instance)
-  if not due or tonumber(due) > now then return 0 end
+local dropped = prefix .. 'dropped:' .. tunnel
+if ARGV[6] ~= '' and redis.call('HGET', dropped, instance) ~= ARGV[6] then return 0 end
+local held = prefix .. 'held:' .. tunnel .. ':' .. instance
+local qc = prefix .. 'qc:' .. tunnel
+local failed = {}
+for i = 7, #ARGV do
+  local key = prefix .. 'cmd:' .. ARGV[i]
+  local cmd = redis.call('HMGET', key, 'tunnel', 'holder', 'channel', 'seq')
+  if cmd[1] == tunnel and cmd[2] == instance then
+    local queue = prefix .. 'q:' .. tunnel .. ':' .. cmd[3]
+    local at = redis.call('PEXPIRETIME', key)
+    redis.call('HDEL', key, 'holder')
+    redis.call('SREM', held, ARGV[i])
+    redis.call('ZADD', queue, cmd[4], ARGV[i])
+    redis.call('SADD', qc, cmd[3])
+    extend(queue, at)
+    extend(qc, at)
+  end
 end
-redis.call('ZREM', drops, instance)
+for _, id in ipairs(redis.call('SMEMBERS', held)) do
+  local key = prefix .. 'cmd:' .. id
+  local cmd = redis.call('HMGET', key, 'tunnel', 'holder', 'token', 'channel')
+  if cmd[1] == tunnel and cmd[2] == instance then
+    redis.call('DEL', key)
+    redis.call('ZREM', prefix .. 'q:' .. tunnel .. ':' .. cmd[4], id)
+    failed[#failed + 1] = { id, cmd[3], reason }
+  end
+end
+redis.call('DEL', held)
 local pres = prefix .. 'pres:' .. tunnel
 for _, member in ipairs(redis.call('ZRANGE', pres, 0, -1)) do
   if string.match(member, '^[^|]*|(.*)$') == instance then redis.call('ZREM', pres, member) end
 end
 redis.call('HDEL', prefix .. 'clients:' .. tunnel, instance)
-local function fail(id, why)
-  local key = prefix .. 'cmd:' .. id
-  local token = redis.call('HGET', key, 'token')
-  if not token then return end
-  redis.call('DEL', key)
-  local node = string.match(token, '^(.*)%.')
-  if node then
-    redis.call('PUBLISH', prefix .. 'node:' .. node, cjson.encode({ requestId = id, failed = why }))
-  end
-end
-local held = prefix .. 'held:' .. tunnel .. ':' .. instance
-for _, id in ipairs(redis.call('SMEMBERS', held)) do
-  if redis.call('HGET', prefix .. 'cmd:' .. id, 'holder') == instance then fail(id, reason) end
-end
-redis.call('DEL', held)
-if redis.call('ZCOUNT', pres, '(' .. now, '+inf') == 0 then
-  local channels = prefix .. 'qc:' .. tunnel
-  for _, channel in ipairs(redis.call('SMEMBERS', channels)) do
+redis.call('HDEL', dropped, instance)
+if redis.call('ZCOUNT', pres, '(' .. ARGV[5], '+inf') == 0 then
+  for _, channel in ipairs(redis.call('SMEMBERS', qc)) do
     local queue = prefix .. 'q:' .. tunnel .. ':' .. channel
-    for _, id in ipairs(redis.call('ZRANGE', queue, 0, -1)) do fail(id, 'tunnel_offline') end
+    for _, id in ipairs(redis.call('ZRANGE', queue, 0, -1)) do
+      local key = prefix .. 'cmd:' .. id
+      local token = redis.call('HGET', key, 'token')
+      if token then
+        redis.call('DEL', key)
+        failed[#failed + 1] = { id, token, 'tunnel_offline' }
+      end
+    end
     redis.call('DEL', queue)
   end
-  redis.call('DEL', channels)
+  redis.call('DEL', qc)
+elseif #ARGV > 6 then
+  redis.call('PUBLISH', prefix .. 'wake:' .. tunnel, '')
 end
-redis.call('PUBLISH', prefix .. 'left:' .. tunnel, instance)
+for _, failure in ipairs(failed) do
+  local node = string.match(failure[2], '^(.*)%.')
+  redis.call('PUBLISH', prefix .. 'node:' .. node, cjson.encode({ requestId = failure[1], failed = failure[3] }))
+end
+redis.call('PUBLISH', prefix .. 'gone:' .. tunnel, instance)
 return 1
-`);
-
-// ARGV: prefix, tunnel, instance, request ids... Puts back at the head of their queue the commands the
-// instance holds among those named (it never started them).
-const RELEASE = new RedisScript(`${EXTEND}
-local prefix, tunnel, instance = ARGV[1], ARGV[2], ARGV[3]
-for i = 4, #ARGV do
-  local key = prefix .. 'cmd:' .. ARGV[i]
-  local cmd = redis.call('HMGET', key, 'tunnel', 'channel', 'seq', 'holder')
-  if cmd[1] == tunnel and cmd[4] == instance then
-    redis.call('HDEL', key, 'holder')
-    redis.call('SREM', prefix .. 'held:' .. tunnel .. ':' .. instance, ARGV[i])
-    local queue = prefix .. 'q:' .. tunnel .. ':' .. cmd[2]
-    local channels = prefix .. 'qc:' .. tunnel
-    local at = redis.call('PEXPIRETIME', key)
-    redis.call('ZADD', queue, cmd[3], ARGV[i])
-    redis.call('SADD', channels, cmd[2])
-    extend(queue, at)
-    extend(channels, at)
-  end
-end
 `);
 
 // KEYS: pres, clients. ARGV: now. Forgets clients gone longer than the window; returns the rest (JSON).
@@ -245,9 +248,10 @@ return redis.call('HMGET', KEYS[2], unpack(order))
 /** A pending record outlives its command's deadline by this much, so a late response finds it expired, not gone. */
 const PENDING_GRACE_MS = 5000;
 
-/** A response on its way to the node holding the caller, or the failure of its command. */
-type Routed =
-  { requestId: string; payload: TunnelResponsePayload } | { requestId: string; failed: CommandFailure };
+/** A response, or why none will come, on its way to the node holding the caller. */
+type Routed = { requestId: string } & (
+  { payload: TunnelResponsePayload; failed?: undefined } | { failed: CommandFailure; payload?: undefined }
+);
 
 interface Waiter {
   limit: number;
@@ -283,8 +287,8 @@ export class RedisCommandBroker implements CommandBroker {
   readonly #presenceWindowMs: number;
   readonly #droppedPollGraceMs: number;
   readonly #maxPollWaitMs: number;
-  /** Timers of the drops this node recorded: each checks, when due, whether its client came back. */
-  readonly #dropTimers = new Set<NodeJS.Timeout>();
+  /** Departures to check when a dropped poll's grace ends, by tunnel and client instance. */
+  readonly #graceTimers = new Map<string, NodeJS.Timeout>();
   /** The callers this node holds, by request id. */
   readonly #pending = new Map<string, { tunnelId: string; listener: ResponseListener }>();
   readonly #waiters = new Map<string, Waiter[]>();
@@ -314,11 +318,14 @@ export class RedisCommandBroker implements CommandBroker {
 
   async #subscribe(): Promise<void> {
     const wake = `${this.#prefix}wake:`;
-    const left = `${this.#prefix}left:`;
+    const gone = `${this.#prefix}gone:`;
     const own = `${this.#prefix}node:${this.nodeId}`;
     this.#subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => {
       if (channel.startsWith(wake)) this.#serve(channel.slice(wake.length));
-      else if (channel.startsWith(left)) this.#endPollsOf(channel.slice(left.length), message);
+      // A departed client's open polls end, on every node.
+      else if (channel.startsWith(gone))
+        for (const waiter of [...(this.#waiters.get(channel.slice(gone.length)) ?? [])])
+          if (waiter.instanceId === message) waiter.finish([]);
     });
     this.#subscriber.on('message', (channel: string, message: string) => {
       if (channel === own) this.#route(JSON.parse(message) as Routed);
@@ -337,7 +344,7 @@ export class RedisCommandBroker implements CommandBroker {
       if (!this.#closed) this.#subscribed = true;
     });
     await viaRedis(async () => {
-      await this.#subscriber.psubscribe(`${wake}*`, `${left}*`);
+      await this.#subscriber.psubscribe(`${wake}*`, `${gone}*`);
       await this.#subscriber.subscribe(own);
     });
     this.#subscribed = true;
@@ -446,6 +453,8 @@ export class RedisCommandBroker implements CommandBroker {
 
   async pollStarted(tunnelId: string, client: PollingClient): Promise<void> {
     const polls = `${tunnelId}\n${client.instanceId}`;
+    clearTimeout(this.#graceTimers.get(polls));
+    this.#graceTimers.delete(polls);
     this.#openPolls.set(polls, (this.#openPolls.get(polls) ?? 0) + 1);
     const until = Date.now() + this.#maxPollWaitMs + this.#presenceWindowMs;
     const presence: ClientPresence = { ...client, lastPollAt: new Date().toISOString() };
@@ -454,10 +463,10 @@ export class RedisCommandBroker implements CommandBroker {
         .multi()
         .zadd(this.#key('pres', tunnelId), until, `${this.nodeId}|${client.instanceId}`)
         .hset(this.#key('clients', tunnelId), client.instanceId, JSON.stringify(presence))
+        .hdel(this.#key('dropped', tunnelId), client.instanceId)
+        .sadd(this.#key('cred', client.credential), `${tunnelId}|${client.instanceId}`)
         .pexpireat(this.#key('pres', tunnelId), until)
         .pexpireat(this.#key('clients', tunnelId), until)
-        .zrem(this.#key('drops', tunnelId), client.instanceId)
-        .sadd(this.#key('cred', client.credential), `${tunnelId}\n${client.instanceId}`)
         .pexpireat(this.#key('cred', client.credential), until)
         .exec(),
     );
@@ -477,55 +486,56 @@ export class RedisCommandBroker implements CommandBroker {
     const open = (this.#openPolls.get(polls) ?? 1) - 1;
     if (open > 0) return void this.#openPolls.set(polls, open);
     this.#openPolls.delete(polls);
-    if (ending === 'dropped') {
-      const due = Date.now() + this.#droppedPollGraceMs;
-      await viaRedis(() => this.#redis.zadd(this.#key('drops', tunnelId), due, client.instanceId));
-      const timer = setTimeout(() => {
-        this.#dropTimers.delete(timer);
-        void this.#depart(tunnelId, client.instanceId, 'client_gone', true).catch(() => {});
-      }, this.#droppedPollGraceMs);
-      this.#dropTimers.add(timer);
-    }
+    const now = Date.now();
     // Only this node's entry for the client: a poll it holds on another node keeps it present there.
-    await viaRedis(() =>
-      this.#redis.zadd(
+    const ended = this.#redis
+      .multi()
+      .zadd(
         this.#key('pres', tunnelId),
         'XX',
-        Date.now() + this.#presenceWindowMs,
+        now + this.#presenceWindowMs,
         `${this.nodeId}|${client.instanceId}`,
-      ),
-    );
+      );
+    if (ending === 'dropped') ended.hset(this.#key('dropped', tunnelId), client.instanceId, now);
+    await viaRedis(() => ended.exec());
+    if (ending !== 'dropped') return;
+    // Gone unless it polls again (on any node) within the grace.
+    const timer = setTimeout(() => {
+      this.#graceTimers.delete(polls);
+      void this.#depart(tunnelId, client.instanceId, 'client_gone', [], String(now)).catch(() => {});
+    }, this.#droppedPollGraceMs);
+    timer.unref();
+    this.#graceTimers.set(polls, timer);
   }
 
   async clientLeft(tunnelId: string, instanceId: string, released: readonly string[]): Promise<void> {
-    if (released.length > 0)
-      await viaRedis(() => RELEASE.run(this.#redis, [], [this.#prefix, tunnelId, instanceId, ...released]));
-    await this.#depart(tunnelId, instanceId, 'client_gone', false);
-    await viaRedis(() => this.#redis.publish(this.#key('wake', tunnelId), ''));
+    await this.#depart(tunnelId, instanceId, 'client_gone', released);
   }
 
   async credentialRevoked(credential: string): Promise<void> {
-    const clients = await viaRedis(() => this.#redis.smembers(this.#key('cred', credential)));
-    for (const member of clients) {
-      const [tunnelId, instanceId] = member.split('\n') as [string, string];
-      await this.#depart(tunnelId, instanceId, 'credential_revoked', false);
+    const key = this.#key('cred', credential);
+    const clients = await viaRedis(() => this.#redis.smembers(key));
+    for (const entry of clients) {
+      const at = entry.indexOf('|');
+      await this.#depart(entry.slice(0, at), entry.slice(at + 1), 'credential_revoked');
     }
+    await viaRedis(() => this.#redis.del(key));
   }
 
-  #depart(tunnelId: string, instanceId: string, reason: CommandFailure, onlyIfDropped: boolean) {
+  #depart(
+    tunnelId: string,
+    instanceId: string,
+    reason: CommandFailure,
+    released: readonly string[] = [],
+    droppedAt = '',
+  ): Promise<unknown> {
     return viaRedis(() =>
       DEPART.run(
         this.#redis,
         [],
-        [this.#prefix, tunnelId, instanceId, reason, Date.now(), onlyIfDropped ? 1 : 0],
+        [this.#prefix, tunnelId, instanceId, reason, Date.now(), droppedAt, ...released],
       ),
     );
-  }
-
-  /** A client instance departed: its polls held on this node end now. */
-  #endPollsOf(tunnelId: string, instanceId: string): void {
-    for (const waiter of [...(this.#waiters.get(tunnelId) ?? [])])
-      if (waiter.instanceId === instanceId) waiter.finish([]);
   }
 
   async isOnline(tunnelId: string): Promise<boolean> {
@@ -545,7 +555,7 @@ export class RedisCommandBroker implements CommandBroker {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const timer of this.#dropTimers) clearTimeout(timer);
+    for (const timer of this.#graceTimers.values()) clearTimeout(timer);
     this.#releaseWaiters();
     const pending = [...this.#pending];
     this.#failCallers();
@@ -576,8 +586,8 @@ export class RedisCommandBroker implements CommandBroker {
         tunnelId,
         filter.limit,
         Date.now(),
-        channels ? channels.length : -1,
         filter.instanceId,
+        channels ? channels.length : -1,
         ...(channels ?? []),
         ...filter.extensions,
       ],
@@ -616,7 +626,7 @@ export class RedisCommandBroker implements CommandBroker {
   #route(routed: Routed): void {
     const pending = this.#pending.get(routed.requestId);
     if (!pending) return;
-    if ('failed' in routed) {
+    if (routed.failed !== undefined) {
       this.#pending.delete(routed.requestId);
       return pending.listener.onFailed(routed.failed);
     }

@@ -26,7 +26,7 @@ import { shardTokenNode } from './shard-token.ts';
  *   pres:<tunnel>           sorted set: `<node>|<client instance>` scored by the time it stops counting
  *   clients:<tunnel>        hash: client instance → its ClientPresence (JSON)
  *   held:<tunnel>:<instance> set: request ids the client instance took (the cmd hash names its holder)
- *   drops:<tunnel>          sorted set: client instances whose poll was dropped, by when they are gone
+ *   polled:<tunnel>         hash: client instance → the sequence number of its latest poll (pollseq)
  *   cred:<credential>       set: `<tunnel>\n<instance>` of the clients that polled with the credential
  * Channels: wake:<tunnel> (a command was queued; the message is its channel), node:<node id> (responses
  * for the callers that node holds, and failures), left:<tunnel> (a client instance departed: its polls end).
@@ -158,18 +158,24 @@ redis.call('ZREM', ARGV[1] .. 'q:' .. ARGV[2] .. ':' .. cmd[2], ARGV[3])
 return 1
 `);
 
-// ARGV: prefix, tunnel, instance, reason, now, only if dropped (1/0). A client instance departs: it is
-// unlisted, what it holds fails (reason), and when no client of the tunnel is left the queue fails as
-// offline. Failures go to the node holding each caller. With 'only if dropped', nothing happens unless the
-// instance's drop is still recorded and due (it did not poll again).
+// KEYS: pollseq, polled. ARGV: instance, expire at. Numbers a poll; the instance's latest is kept.
+const POLL_STARTED = new RedisScript(`${EXTEND}
+local seq = redis.call('INCR', KEYS[1])
+redis.call('HSET', KEYS[2], ARGV[1], seq)
+extend(KEYS[2], tonumber(ARGV[2]))
+return seq
+`);
+
+// ARGV: prefix, tunnel, instance, reason, now, dropped poll ('' for none). A client instance departs: it
+// is unlisted, what it holds fails (reason), and when no client of the tunnel is left the queue fails as
+// offline. Failures go to the node holding each caller. For a dropped poll, nothing happens when the
+// instance has polled again since (on any node).
 const DEPART = new RedisScript(`
 local prefix, tunnel, instance, reason, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
-local drops = prefix .. 'drops:' .. tunnel
-if ARGV[6] == '1' then
-  local due = redis.call('ZSCORE', drops, instance)
-  if not due or tonumber(due) > now then return 0 end
+if ARGV[6] ~= '' then
+  local last = tonumber(redis.call('HGET', prefix .. 'polled:' .. tunnel, instance) or '0')
+  if last > tonumber(ARGV[6]) then return 0 end
 end
-redis.call('ZREM', drops, instance)
 local pres = prefix .. 'pres:' .. tunnel
 for _, member in ipairs(redis.call('ZRANGE', pres, 0, -1)) do
   if string.match(member, '^[^|]*|(.*)$') == instance then redis.call('ZREM', pres, member) end
@@ -285,6 +291,8 @@ export class RedisCommandBroker implements CommandBroker {
   readonly #maxPollWaitMs: number;
   /** Timers of the drops this node recorded: each checks, when due, whether its client came back. */
   readonly #dropTimers = new Set<NodeJS.Timeout>();
+  /** The number of the latest poll started on this node per tunnel and client instance. */
+  readonly #pollSeq = new Map<string, number>();
   /** The callers this node holds, by request id. */
   readonly #pending = new Map<string, { tunnelId: string; listener: ResponseListener }>();
   readonly #waiters = new Map<string, Waiter[]>();
@@ -456,13 +464,20 @@ export class RedisCommandBroker implements CommandBroker {
         .hset(this.#key('clients', tunnelId), client.instanceId, JSON.stringify(presence))
         .pexpireat(this.#key('pres', tunnelId), until)
         .pexpireat(this.#key('clients', tunnelId), until)
-        .zrem(this.#key('drops', tunnelId), client.instanceId)
         .sadd(this.#key('cred', client.credential), `${tunnelId}\n${client.instanceId}`)
         .pexpireat(this.#key('cred', client.credential), until)
         .exec(),
     );
     try {
       await started;
+      const seq = (await viaRedis(() =>
+        POLL_STARTED.run(
+          this.#redis,
+          [this.#key('pollseq'), this.#key('polled', tunnelId)],
+          [client.instanceId, until],
+        ),
+      )) as number;
+      this.#pollSeq.set(polls, Math.max(seq, this.#pollSeq.get(polls) ?? 0));
     } catch (error) {
       // A poll refused here never ends: it must not keep counting as open.
       const open = this.#openPolls.get(polls)! - 1;
@@ -477,12 +492,12 @@ export class RedisCommandBroker implements CommandBroker {
     const open = (this.#openPolls.get(polls) ?? 1) - 1;
     if (open > 0) return void this.#openPolls.set(polls, open);
     this.#openPolls.delete(polls);
-    if (ending === 'dropped') {
-      const due = Date.now() + this.#droppedPollGraceMs;
-      await viaRedis(() => this.#redis.zadd(this.#key('drops', tunnelId), due, client.instanceId));
+    const seq = this.#pollSeq.get(polls);
+    this.#pollSeq.delete(polls);
+    if (ending === 'dropped' && seq !== undefined) {
       const timer = setTimeout(() => {
         this.#dropTimers.delete(timer);
-        void this.#depart(tunnelId, client.instanceId, 'client_gone', true).catch(() => {});
+        void this.#depart(tunnelId, client.instanceId, 'client_gone', seq).catch(() => {});
       }, this.#droppedPollGraceMs);
       this.#dropTimers.add(timer);
     }
@@ -500,7 +515,7 @@ export class RedisCommandBroker implements CommandBroker {
   async clientLeft(tunnelId: string, instanceId: string, released: readonly string[]): Promise<void> {
     if (released.length > 0)
       await viaRedis(() => RELEASE.run(this.#redis, [], [this.#prefix, tunnelId, instanceId, ...released]));
-    await this.#depart(tunnelId, instanceId, 'client_gone', false);
+    await this.#depart(tunnelId, instanceId, 'client_gone');
     await viaRedis(() => this.#redis.publish(this.#key('wake', tunnelId), ''));
   }
 
@@ -508,16 +523,17 @@ export class RedisCommandBroker implements CommandBroker {
     const clients = await viaRedis(() => this.#redis.smembers(this.#key('cred', credential)));
     for (const member of clients) {
       const [tunnelId, instanceId] = member.split('\n') as [string, string];
-      await this.#depart(tunnelId, instanceId, 'credential_revoked', false);
+      await this.#depart(tunnelId, instanceId, 'credential_revoked');
     }
   }
 
-  #depart(tunnelId: string, instanceId: string, reason: CommandFailure, onlyIfDropped: boolean) {
+  /** A departure; `droppedPoll`, the number of a dropped poll, makes it depend on no poll since. */
+  #depart(tunnelId: string, instanceId: string, reason: CommandFailure, droppedPoll?: number) {
     return viaRedis(() =>
       DEPART.run(
         this.#redis,
         [],
-        [this.#prefix, tunnelId, instanceId, reason, Date.now(), onlyIfDropped ? 1 : 0],
+        [this.#prefix, tunnelId, instanceId, reason, Date.now(), droppedPoll ?? ''],
       ),
     );
   }

@@ -128,6 +128,9 @@ function pollEnding(request: FastifyRequest, reply: FastifyReply): Promise<PollE
     const answered = () => end('answered');
     socket.once('close', dropped);
     reply.raw.once('finish', () => {
+      // A connection meant to close after this answer (a proxy speaking HTTP/1.0 or `Connection: close`
+      // to the service) says nothing about the client when it does.
+      if (!reply.raw.shouldKeepAlive) return answered();
       settle = setTimeout(answered, ANSWER_SETTLE_MS);
       settling.set(socket, answered);
     });

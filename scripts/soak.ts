@@ -56,7 +56,7 @@ const client = await startTunnelClient(
     mcp: {
       commands: [{ channel: 'main', command: `"${process.execPath}" "${FIXTURE}"` }],
       max_concurrent_requests: 10,
-      startup_wait_timeout: '5s',
+      server_wait_timeout: '5s',
     },
   }),
   { servers: { memory: memoryServer() }, logger: createLogger({ level: 'warn', format: 'json' }, sink) },

@@ -211,12 +211,12 @@ test(
         const check = exitOf(['healthcheck', 'run', service]);
         return { ok: check.code === 0, seen: check.out };
       }, 30_000);
-      // The client is up but cannot reach its tunnel service: its check reaches /readyz and says not ready
-      // (exit 1), which is not the "no ops server" answer (exit 2).
+      // The client is up but cannot reach its tunnel service: its check reaches /readyz, which answers 503
+      // with the reason, and exits 2 as Go's does when health is not ok.
       await until(() => {
         const check = exitOf(['exec', client, '/usr/local/bin/tunnel-client', 'health', '--port', '8080']);
         return {
-          ok: check.code === 1 && /unreachable|not ready/i.test(check.out),
+          ok: check.code === 2 && /Healthz: PASS[^\n]*\nReadyz: FAIL \|[^\n]*HTTP 503/.test(check.out),
           seen: `${check.code} ${check.out}`,
         };
       }, 30_000);

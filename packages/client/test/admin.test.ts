@@ -81,7 +81,7 @@ test('create, list, get, update and delete a tunnel', { timeout: 90_000 }, async
   assert.equal((JSON.parse(updated.output) as TunnelJson).description, 'Payments MCP');
 
   const unconfirmed = await admin(['delete', tunnel.id, ...base]);
-  assert.equal(unconfirmed.code, 2);
+  assert.equal(unconfirmed.code, 1);
   assert.match(unconfirmed.output, /delete removes tunnel .* for good.*--confirm/);
   assert.equal((await admin(['get', tunnel.id, ...base])).code, 0, 'the tunnel is still there');
 
@@ -111,11 +111,11 @@ test('API errors show the HTTP status and the service message', { timeout: 60_00
   assert.match(runtimeKey.output, /HTTP 403 \[tunnel_management_permission_required\]/);
 
   const noName = await admin(['create', ...base]);
-  assert.equal(noName.code, 2);
+  assert.equal(noName.code, 1);
   assert.match(noName.output, /create needs --name/);
 
   const badId = await admin(['get', 'tunnel_nope', ...base]);
-  assert.equal(badId.code, 2);
+  assert.equal(badId.code, 1);
   assert.match(badId.output, /tunnel id "tunnel_nope" is malformed/);
 });
 
@@ -129,7 +129,7 @@ test(
     const literal = await admin(['list', ...base, '--admin-key', 'mcpt_literal_secret'], {
       OPENAI_ADMIN_KEY: '',
     });
-    assert.equal(literal.code, 2);
+    assert.equal(literal.code, 1);
     assert.match(
       literal.output,
       /--admin-key takes a reference, "env:NAME" or "file:\/path", never the key itself/,
@@ -153,11 +153,11 @@ test(
     const unset = await admin(['list', ...base, '--admin-key', 'env:NOT_SET_ANYWHERE'], {
       OPENAI_ADMIN_KEY: '',
     });
-    assert.equal(unset.code, 2);
+    assert.equal(unset.code, 1);
     assert.match(unset.output, /NOT_SET_ANYWHERE, which is not set/);
 
     const none = await admin(['list', ...base], { OPENAI_ADMIN_KEY: '' });
-    assert.equal(none.code, 2);
+    assert.equal(none.code, 1);
     assert.match(none.output, /no admin key: export OPENAI_ADMIN_KEY=/);
   },
 );
@@ -216,7 +216,7 @@ test(
       OPENAI_ADMIN_KEY: '',
       CONTROL_PLANE_API_KEY: runtime.runtimeKey,
     });
-    assert.equal(listWithRuntimeKey.code, 2, 'only get falls back to the runtime key');
+    assert.equal(listWithRuntimeKey.code, 1, 'only get falls back to the runtime key');
     assert.match(listWithRuntimeKey.output, /no admin key/);
   },
 );

@@ -129,7 +129,7 @@ test(
         dir,
       ]);
       assert.notEqual(bad.code, 0);
-      assert.match(bad.output, /tunnel_ABC.*32 lowercase hex/);
+      assert.match(bad.output, /tunnel_ABC.*32 lowercase letters or digits/);
       assert.ok(!existsSync(join(dir, 'x.yaml')));
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -147,7 +147,7 @@ test(
     });
     assert.notEqual(code, 0);
     assert.match(output, /tunnel_123/);
-    assert.match(output, /tunnel_ followed by 32 lowercase hex/);
+    assert.match(output, /tunnel_ followed by 32 lowercase letters or digits/);
   },
 );
 

@@ -28,7 +28,9 @@ test('defaults fill what the profile leaves out', () => {
   assert.deepEqual(config.log, { level: 'info', format: 'json', file: undefined });
   assert.equal(config.controlPlane.pollDeadlineGuardrailMs, 5000);
   assert.equal(config.mcp.connectionMaxTtlMs, 600_000);
-  assert.equal(config.mcp.startupWaitMs, 10_000);
+  // Go's meaning: no wait before the first poll unless asked; a request still waits 10s for its server.
+  assert.equal(config.mcp.startupWaitMs, 0);
+  assert.equal(config.mcp.serverWaitMs, 10_000);
   assert.equal(config.controlPlane.pollChannels, undefined);
   assert.deepEqual(config.warnings, []);
   assert.deepEqual(config.mcp.commands, [
@@ -149,7 +151,7 @@ test('errors name the key and the fix', () => {
     ],
     [
       profile({ control_plane: { tunnel_id: 'tunnel_123', api_key: 'env:X' } }),
-      /tunnel_123.*32 lowercase hex/,
+      /tunnel_123.*32 lowercase letters or digits/,
     ],
     [
       { mcp: {} },

@@ -137,7 +137,7 @@ test(
       { CONTROL_PLANE_API_KEY: 'mcpt_not_a_real_key' },
       60_000,
     );
-    assert.equal(wrong.code, 1, wrong.output);
+    assert.equal(wrong.code, 2, wrong.output);
     assert.match(wrong.output, /^PASS {2}config/m);
     assert.match(
       wrong.output,
@@ -153,7 +153,7 @@ test(
 
 test('a key without Tunnels Read fails tunnel_read only', { timeout: 60_000 }, async () => {
   const { code, status, check } = await doctor('good', await keyWith(service, ['tunnel.use']));
-  assert.equal(code, 1);
+  assert.equal(code, 2);
   assert.equal(status.tunnel_access, 'pass');
   assert.equal(status.tunnel_read, 'fail');
   assert.match(check('tunnel_read').reason, /lacks Tunnels Read.*403/);
@@ -169,7 +169,7 @@ test(
   },
   async () => {
     const { code, status, check } = await doctor('good', await keyWith(service, ['tunnel.read']));
-    assert.equal(code, 1);
+    assert.equal(code, 2);
     assert.equal(status.tunnel_read, 'pass');
     assert.equal(status.tunnel_use, 'fail');
     assert.match(check('tunnel_use').reason, /lacks Tunnels Use.*tunnel_use_forbidden/);
@@ -178,7 +178,7 @@ test(
 
 test('a wrong key fails tunnel_access with the service message', { timeout: 60_000 }, async () => {
   const { code, status, check } = await doctor('good', 'mcpt_wrong');
-  assert.equal(code, 1);
+  assert.equal(code, 2);
   assert.equal(status.control_plane, 'pass');
   assert.equal(status.tunnel_access, 'fail');
   assert.match(check('tunnel_access').reason, /401|invalid_api_key/);
@@ -196,7 +196,7 @@ test(
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     await addProfile('unreachable', `http://127.0.0.1:${port}`, STUB);
     const { code, status, check } = await doctor('unreachable', runtime.runtimeKey);
-    assert.equal(code, 1);
+    assert.equal(code, 2);
     assert.equal(status.control_plane, 'fail');
     assert.match(check('control_plane').reason, /did not answer \(ECONNREFUSED\)/);
     assert.match(check('control_plane').fix!, /base_url/);
@@ -212,7 +212,7 @@ test('a broken MCP command fails mcp_main with what it printed', { timeout: 60_0
     '--mcp.startup-wait-timeout',
     '3s',
   ]);
-  assert.equal(code, 1);
+  assert.equal(code, 2);
   assert.equal(status.tunnel_use, 'pass');
   assert.equal(status.mcp_main, 'fail');
   assert.match(check('mcp_main').reason, /did not answer initialize/);
@@ -227,7 +227,7 @@ test(
   },
   async () => {
     const noKey = await doctor('good', undefined, ['--control-plane.tunnel-id', 'tunnel_123']);
-    assert.equal(noKey.code, 1);
+    assert.equal(noKey.code, 2);
     assert.equal(noKey.status.config, 'pass');
     assert.equal(noKey.status.tunnel_id, 'fail');
     assert.match(noKey.check('tunnel_id').reason, /tunnel_123.*32 lowercase hex/);
@@ -251,7 +251,7 @@ test(
       { CONTROL_PLANE_API_KEY: runtime.runtimeKey },
       60_000,
     );
-    assert.equal(viaConfig.code, 1, viaConfig.output);
+    assert.equal(viaConfig.code, 2, viaConfig.output);
     const configReport = JSON.parse(viaConfig.output) as Report & { config_file: string };
     assert.equal(configReport.config_file, join(dir, 'good.yaml'));
     assert.deepEqual(
@@ -265,7 +265,7 @@ test(
     try {
       const port = (busy.address() as { port: number }).port;
       const result = await doctor('good', runtime.runtimeKey, ['--health.listen-addr', `127.0.0.1:${port}`]);
-      assert.equal(result.code, 1);
+      assert.equal(result.code, 2);
       assert.equal(result.status.ops_listen, 'fail');
       assert.match(result.check('ops_listen').reason, /EADDRINUSE/);
     } finally {
@@ -326,7 +326,7 @@ test(
         MCP_UPSTREAM_HTTP_PROXY: proxy.url,
         MCP_UPSTREAM_CA_BUNDLE: '',
       });
-      assert.equal(noCa.code, 1);
+      assert.equal(noCa.code, 2);
       assert.equal(noCa.status.config, 'fail');
       assert.match(noCa.check('config').reason, /ca_bundle .*MCP_UPSTREAM_CA_BUNDLE, which is not set/);
     } finally {

@@ -283,7 +283,7 @@ describe('a refused key', { skip: !contract, timeout: 30_000 }, () => {
     );
     try {
       await eventually(() => client.status.controlPlane.state === 'unauthorized', 10_000, 'the refusal');
-      const ready = await fetch(`${client.opsUrl}/readyz`);
+      const ready = await fetch(`${client.opsUrl}/readyz`, { headers: { accept: 'application/json' } });
       assert.equal(ready.status, 503);
       const body = (await ready.json()) as { ready: boolean; reasons: string[] };
       assert.equal(body.ready, false);

@@ -12,7 +12,6 @@ import { eventually } from '../../../test/support/eventually.ts';
 import type { Client } from '../../../test/support/client-process.ts';
 import { connectSdk } from '../../../test/support/mcp-callers.ts';
 import { startSystem, type System } from '../../../test/support/system.ts';
-import { opsUrlFrom } from '../src/cli/health.ts';
 
 const STUB = `"${process.execPath}" "${CLIENT_BIN}" dev mcp-stub`;
 
@@ -74,86 +73,139 @@ test(
   },
 );
 
-test('health: 0 and a summary when ready, via --url-file or --port', { timeout: 60_000 }, async () => {
-  const urlFile = join(client.profileDir, 'ops.url');
-  writeFileSync(urlFile, `${client.opsUrl}\n`);
-  const viaFile = await runCli([CLIENT_BIN, 'health', '--url-file', urlFile]);
-  assert.equal(viaFile.code, 0, viaFile.output);
-  assert.match(viaFile.output, /state: +ready \(HTTP 200\)/);
+test(
+  'health: 0 and Result: OK when live and ready, via --url-file, --url or --port',
+  { timeout: 60_000 },
+  async () => {
+    const urlFile = join(client.profileDir, 'ops.url');
+    writeFileSync(urlFile, `${client.opsUrl}\n`);
+    const viaFile = await runCli([CLIENT_BIN, 'health', '--url-file', urlFile]);
+    assert.equal(viaFile.code, 0, viaFile.output);
+    assert.match(
+      viaFile.output,
+      new RegExp(`Healthz: PASS \\| ${client.opsUrl}/healthz \\| HTTP 200 \\| live\n`),
+    );
+    assert.match(viaFile.output, /Readyz: PASS \| \S+\/readyz \| HTTP 200 \| ready\n/);
+    assert.match(viaFile.output, /Result: OK$/);
 
-  const viaUrl = await runCli([CLIENT_BIN, 'health', '--url', `${client.opsUrl}/readyz`]);
-  assert.equal(viaUrl.code, 0, viaUrl.output);
-  assert.match(viaUrl.output, new RegExp(`ops server: +${client.opsUrl}\n`));
+    const viaUrl = await runCli([CLIENT_BIN, 'health', '--url', `${client.opsUrl}/readyz`]);
+    assert.equal(viaUrl.code, 0, viaUrl.output);
+    assert.match(viaUrl.output, new RegExp(`Base URL: ${client.opsUrl}\n`));
 
-  const port = new URL(client.opsUrl).port;
-  const viaPort = await runCli([CLIENT_BIN, 'health', '--port', port, '--host', '127.0.0.1', '--json']);
-  assert.equal(viaPort.code, 0, viaPort.output);
-  assert.deepEqual(JSON.parse(viaPort.output), {
-    ops_url: client.opsUrl,
-    state: 'ready',
-    http_status: 200,
-    reasons: [],
-    error: null,
-  });
-});
-
-test('health: 1 with the reasons when not ready, 2 when unreachable', { timeout: 90_000 }, async () => {
-  const profiles = mkdtempSync(join(tmpdir(), 'tc-health-'));
-  const urlFile = join(profiles, 'ops.url');
-  const unready = startProcess(
-    [
+    const port = new URL(client.opsUrl).port;
+    const viaPort = await runCli([
       CLIENT_BIN,
-      'run',
-      '--mcp-command',
-      STUB,
-      '--control-plane.base-url',
-      service.url,
-      '--control-plane.tunnel-id',
-      runtime.tunnelId,
-      '--health.listen-addr',
-      '127.0.0.1:0',
-      '--health.url-file',
-      urlFile,
-    ],
-    { CONTROL_PLANE_API_KEY: 'mcpt_revoked_or_wrong' },
-  );
-  try {
-    await unready.waitFor(/tunnel-client starting/, 20_000);
-    let result = { code: null as number | null, output: '' };
-    await eventually(
-      async () => {
-        result = await runCli([CLIENT_BIN, 'health', '--url-file', urlFile, '--json']);
-        return JSON.parse(result.output).reasons.some((r: string) => /unauthorized/.test(r));
-      },
-      40_000,
-      () => `health to report the refused key; it said: ${result.output}`,
-      200,
+      'health',
+      '--port',
+      port,
+      '--pid',
+      String(client.proc.child.pid),
+      '--require-control-plane-poll',
+      '--json',
+    ]);
+    assert.equal(viaPort.code, 0, viaPort.output);
+    const report = JSON.parse(viaPort.output);
+    assert.equal(report.result, 'ok');
+    assert.deepEqual(report.locator, {
+      kind: 'port',
+      port: Number(port),
+      resolved_base_url: `http://127.0.0.1:${port}`,
+    });
+    assert.deepEqual(report.healthz, {
+      url: `http://127.0.0.1:${port}/healthz`,
+      status: 200,
+      ok: true,
+      body: 'live',
+    });
+    assert.equal(report.readyz.body, 'ready');
+    assert.equal(report.process.running, true);
+    assert.equal(report.control_plane_poll.ok, true);
+    assert.ok(report.control_plane_poll.value > 0);
+  },
+);
+
+test(
+  'health: 2 with the reason when not ready or unreachable, 1 on a usage error',
+  { timeout: 90_000 },
+  async () => {
+    const profiles = mkdtempSync(join(tmpdir(), 'tc-health-'));
+    const urlFile = join(profiles, 'ops.url');
+    const unready = startProcess(
+      [
+        CLIENT_BIN,
+        'run',
+        '--mcp-command',
+        STUB,
+        '--control-plane.base-url',
+        service.url,
+        '--control-plane.tunnel-id',
+        runtime.tunnelId,
+        '--health.listen-addr',
+        '127.0.0.1:0',
+        '--health.url-file',
+        urlFile,
+      ],
+      { CONTROL_PLANE_API_KEY: 'mcpt_revoked_or_wrong' },
     );
-    assert.equal(result.code, 1, result.output);
-    const report = JSON.parse(result.output) as { state: string; http_status: number; reasons: string[] };
-    assert.equal(report.state, 'not_ready');
-    assert.equal(report.http_status, 503);
-    assert.ok(
-      report.reasons.some((r) => /control plane unauthorized/.test(r)),
-      result.output,
-    );
+    try {
+      await unready.waitFor(/tunnel-client starting/, 20_000);
+      let result = { code: null as number | null, output: '' };
+      await eventually(
+        async () => {
+          result = await runCli([CLIENT_BIN, 'health', '--url-file', urlFile, '--json']);
+          return JSON.parse(result.output).readyz.reasons.some((r: string) => /unauthorized/.test(r));
+        },
+        40_000,
+        () => `health to report the refused key; it said: ${result.output}`,
+        200,
+      );
+      assert.equal(result.code, 2, result.output);
+      const report = JSON.parse(result.output);
+      assert.equal(report.result, 'fail');
+      assert.equal(report.healthz.ok, true);
+      assert.equal(report.readyz.status, 503);
+      assert.match(report.readyz.body, /control plane unauthorized/);
 
-    const text = await runCli([CLIENT_BIN, 'health', '--url-file', urlFile]);
-    assert.equal(text.code, 1);
-    assert.match(text.output, /state: +not ready \(HTTP 503\)\nreason: +control plane unauthorized/);
-  } finally {
-    await unready.stop();
-    rmSync(profiles, { recursive: true, force: true });
-  }
+      const text = await runCli([
+        CLIENT_BIN,
+        'health',
+        '--url-file',
+        urlFile,
+        '--require-control-plane-poll',
+      ]);
+      assert.equal(text.code, 2);
+      assert.match(text.output, /Readyz: FAIL \| \S+ \| HTTP 503 \| [^\n]*control plane unauthorized/);
+      assert.match(
+        text.output,
+        /Control-plane poll: FAIL \| \S+\/metrics \| no successful control-plane poll observed/,
+      );
+      assert.match(text.output, /Result: FAIL$/);
+    } finally {
+      await unready.stop();
+      rmSync(profiles, { recursive: true, force: true });
+    }
 
-  const port = String(await freePort());
-  const unreachable = await runCli([CLIENT_BIN, 'health', '--port', port]);
-  assert.equal(unreachable.code, 2, unreachable.output);
-  assert.match(unreachable.output, /state: +unreachable \(ECONNREFUSED\)/);
+    const port = String(await freePort());
+    const unreachable = await runCli([CLIENT_BIN, 'health', '--port', port]);
+    assert.equal(unreachable.code, 2, unreachable.output);
+    assert.match(unreachable.output, /Healthz: FAIL \| \S+ \| ECONNREFUSED/);
 
-  const usage = await runCli([CLIENT_BIN, 'health', '--port', port, '--url', 'http://127.0.0.1:1']);
-  assert.equal(usage.code, 2);
-  assert.match(usage.output, /only one of --url URL, --url-file FILE or --port N/);
-  // Without a flag, the client's default ops address (probing it here would depend on this machine).
-  assert.equal(opsUrlFrom({}), 'http://127.0.0.1:8080');
-});
+    const gone = await runCli([
+      CLIENT_BIN,
+      'health',
+      '--port',
+      port,
+      '--pid-file',
+      join(profiles, 'none.pid'),
+    ]);
+    assert.equal(gone.code, 2);
+    assert.match(gone.output, /Process: FAIL \| pid_file=\S+none\.pid \| read \S+: ENOENT/);
+
+    const usage = await runCli([CLIENT_BIN, 'health', '--port', port, '--url', 'http://127.0.0.1:1']);
+    assert.equal(usage.code, 1);
+    assert.match(usage.output, /choose at most one of --url, --url-file, or --port/);
+    // Without any of them, the client's default ops address (probing it here would depend on this machine).
+    const byDefault = await runCli([CLIENT_BIN, 'health', '--json', '--host', '127.0.0.1']);
+    assert.match(byDefault.output, /"resolved_base_url": "http:\/\/127\.0\.0\.1:8080"/);
+  },
+);

@@ -56,7 +56,7 @@ test(
     assert.match(enterprise.output, /NO_PROXY is not consulted/);
 
     const unknown = await cli(['profiles', 'samples', 'show', 'sample_nope']);
-    assert.equal(unknown.code, 2);
+    assert.equal(unknown.code, 1);
     assert.match(unknown.output, /unknown sample "sample_nope": choose one of sample_mcp_stdio_local/);
   },
 );
@@ -144,13 +144,13 @@ test(
     assert.equal(readFileSync(join(profiles, 'copy.yaml'), 'utf8'), readFileSync(source, 'utf8'));
 
     const again = await cli(['profiles', 'add', 'copy', '--from-file', source, '--profile-dir', profiles]);
-    assert.equal(again.code, 2);
+    assert.equal(again.code, 1);
     assert.match(again.output, /already exists .*pass --force to overwrite it/);
 
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, `control_plane:\n  tunnel_id: "${TUNNEL_ID}"\n  polltimeout: 5s\n`);
     const refused = await cli(['profiles', 'add', 'bad', '--from-file', bad, '--profile-dir', profiles]);
-    assert.equal(refused.code, 2);
+    assert.equal(refused.code, 1);
     assert.match(refused.output, /unknown key "control_plane.polltimeout" in .*bad\.yaml/);
     assert.ok(!existsSync(join(profiles, 'bad.yaml')));
 
@@ -164,11 +164,11 @@ test(
       profiles,
       '--force',
     ]);
-    assert.equal(forcedBad.code, 2, 'even --force does not save an invalid profile');
+    assert.equal(forcedBad.code, 1, 'even --force does not save an invalid profile');
     assert.equal(readFileSync(join(profiles, 'copy.yaml'), 'utf8'), readFileSync(source, 'utf8'));
 
     const both = await cli(['profiles', 'add', 'y', '--profile-dir', profiles]);
-    assert.equal(both.code, 2);
+    assert.equal(both.code, 1);
     assert.match(both.output, /exactly one of --sample NAME or --from-file PATH/);
   }),
 );
@@ -219,7 +219,7 @@ test(
       VISUAL: '',
       TEST_EDIT: 'fail',
     });
-    assert.equal(failed.code, 2);
+    assert.equal(failed.code, 1);
     assert.match(failed.output, /the editor .* failed \(exit status 1\); .* is unchanged/);
 
     const valid = await cli(['profiles', 'edit', 'p', '--profile-dir', dir], {
@@ -233,7 +233,7 @@ test(
     assert.deepEqual(readdirSync(dir), ['p.yaml']);
 
     const noEditor = await cli(['profiles', 'edit', 'p', '--profile-dir', dir], { EDITOR: '', VISUAL: '' });
-    assert.equal(noEditor.code, 2);
+    assert.equal(noEditor.code, 1);
     assert.match(noEditor.output, /set VISUAL or EDITOR/);
   }),
 );
@@ -262,7 +262,7 @@ test(
       cli(['help', 'health']),
       cli(['--help']),
     ]);
-    assert.equal(unknown.code, 2);
+    assert.equal(unknown.code, 1);
     assert.match(
       unknown.output,
       /unknown help topic "nope": the topics are quickstart, samples, doctor, troubleshooting/,

@@ -192,7 +192,7 @@ test(
 );
 
 test(
-  'stdio binding: mcp.startup_wait_timeout bounds how long a request waits for a restarting child',
+  'stdio binding: mcp.server_wait_timeout bounds how long a request waits for a restarting child',
   { timeout: 30_000 },
   async () => {
     for (const [startupWaitMs, expectAnswer] of [

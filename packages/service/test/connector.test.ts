@@ -281,6 +281,56 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
     });
   });
 
+  test("a GET under another name than the service's is refused: DNS rebinding sends no Origin", async () => {
+    const get = (url: URL, host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = httpRequest(
+          url,
+          { headers: { host, authorization: `Bearer ${t.ownerKey}`, accept: 'text/event-stream' } },
+          (response) => {
+            let body = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk: string) => (body += chunk));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+          },
+        );
+        request.on('error', reject);
+        request.end();
+      });
+    const port = new URL(t.url).port;
+    const rebound = await get(connector, `rebound.attacker.example:${port}`);
+    assert.equal(rebound.status, 403);
+    const error = (JSON.parse(rebound.body) as { error: { message: string } }).error;
+    assert.match(error.message, /rebound\.attacker\.example/);
+    assert.match(error.message, /--oauth-issuer|--allowed-origin/, 'the refusal says how to add a name');
+    // The service's own names and any address get past the check (this tunnel has no standalone stream: 405).
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, '10.9.8.7:1234', `[::1]:${port}`])
+      assert.equal((await get(connector, host)).status, 405, host);
+
+    const named = await startServiceWithTunnel({ oauthIssuer: 'https://tunnels.example.com' });
+    try {
+      const url = new URL(`/v1/mcp/${named.runtime.tunnelId}`, named.t.url);
+      const key = named.t.ownerKey;
+      const status = (host: string) =>
+        new Promise<number>((resolve, reject) => {
+          const request = httpRequest(
+            url,
+            { headers: { host, authorization: `Bearer ${key}` } },
+            (response) => {
+              response.resume();
+              resolve(response.statusCode ?? 0);
+            },
+          );
+          request.on('error', reject);
+          request.end();
+        });
+      assert.equal(await status('tunnels.example.com'), 405, 'the public name the issuer gives');
+      assert.equal(await status('other.example.com'), 403);
+    } finally {
+      await named.t.stop();
+    }
+  });
+
   test('a key without Tunnels Use is refused with 403', async () => {
     const readOnly = await keyWith(t, ['tunnel.read']);
     const response = await post(INIT, {}, connector, readOnly);

@@ -22,7 +22,7 @@ export interface Connector {
   /** Whether a closed connection is opened again (a process that exited is restarted). */
   restarts: boolean;
   onRestart?: () => void;
-  /** How long a request waits for a starting or restarting server (mcp.startup_wait_timeout). */
+  /** How long a request waits for a starting or restarting server (mcp.server_wait_timeout). */
   startupWaitMs?: number;
 }
 

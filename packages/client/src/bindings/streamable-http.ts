@@ -66,6 +66,8 @@ function requestHeaders(
 export interface HttpBindingOptions {
   /** Static headers for this server's origin only (values already resolved). */
   extraHeaders?: Record<string, string>;
+  /** Headers on the readiness probe only (mcp.discovery_extra_headers), over extraHeaders. */
+  probeHeaders?: Record<string, string>;
   /** Where the connections come from (proxy, CA, client certificate, maximum age). */
   agent?: RenewingAgent;
   /** The largest answer body read (mcp.max_message_bytes). */
@@ -106,6 +108,7 @@ export class HttpBinding implements Binding {
   private readonly url: string;
   private readonly log: Logger;
   private readonly extraHeaders: Record<string, string>;
+  private readonly probeHeaders: Record<string, string[]>;
   private readonly agent: RenewingAgent;
   private readonly maxBodyBytes: number;
   private readonly life: ServerLifecycle;
@@ -125,6 +128,9 @@ export class HttpBinding implements Binding {
       retryMaxMs: PROBE_RETRY_MAX_MS,
     });
     this.extraHeaders = options.extraHeaders ?? {};
+    this.probeHeaders = Object.fromEntries(
+      Object.entries(options.probeHeaders ?? {}).map(([name, value]) => [name, [value]]),
+    );
     this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
     this.agent =
       options.agent ??
@@ -439,7 +445,7 @@ export class HttpBinding implements Binding {
     try {
       const reply = await this.send({
         message: initializeRequest(),
-        headers: {},
+        headers: this.probeHeaders,
         sessionId: undefined,
         signal,
         onMessage: () => {},
@@ -447,7 +453,11 @@ export class HttpBinding implements Binding {
       if (!reply.message?.result) return `the MCP server refused initialize (HTTP ${reply.status})`;
       const session = reply.headers[HEADER.mcpSessionId]?.[0];
       if (session)
-        await this.terminateSession(session, { [HEADER.mcpSessionId]: [session] }, signal).catch(() => {});
+        await this.terminateSession(
+          session,
+          { ...this.probeHeaders, [HEADER.mcpSessionId]: [session] },
+          signal,
+        ).catch(() => {});
       return undefined;
     } catch (error) {
       // A server that asks its callers to sign in is up: each caller brings its own token (public tunnels).

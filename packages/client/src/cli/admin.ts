@@ -2,13 +2,19 @@
 // or of this project's tunnel-service, with an admin key that never appears on the command line.
 import { Command, Option } from 'commander';
 import type { Dispatcher } from 'undici';
-import { isTunnelId, TUNNEL_ID_SHAPE } from '@mcp-tunnel/protocol';
 import { ConfigError } from '../config/errors.ts';
 import { parseSecretReference, resolveSecretReference } from '../config/secrets.ts';
-import { API_KEY_ENV, proxyEnv, resolveConfig, type ClientConfig } from '../config/schema.ts';
+import {
+  API_KEY_ENV,
+  TUNNEL_ID_FORM_TEXT,
+  isWellFormedTunnelId,
+  proxyEnv,
+  resolveConfig,
+  type ClientConfig,
+} from '../config/schema.ts';
 import { findProfile, readProfile } from '../config/profiles.ts';
 import { CLIENT_NAME, CLIENT_VERSION } from '../base/version.ts';
-import { EXIT_FAILED, EXIT_USAGE, fail, guarded } from './exit.ts';
+import { fail, guarded } from './exit.ts';
 import { table } from './profiles.ts';
 
 export const ADMIN_KEY_ENV = 'OPENAI_ADMIN_KEY';
@@ -145,8 +151,8 @@ async function call(t: Target, method: 'GET' | 'POST' | 'DELETE', path: string, 
 }
 
 function tunnelPath(id: string): string {
-  if (!isTunnelId(id))
-    throw new ConfigError(`tunnel id "${id}" is malformed: a tunnel id is ${TUNNEL_ID_SHAPE}`);
+  if (!isWellFormedTunnelId(id))
+    throw new ConfigError(`tunnel id "${id}" is malformed: a tunnel id is ${TUNNEL_ID_FORM_TEXT}`);
   return `/v1/tunnels/${id}`;
 }
 
@@ -236,7 +242,6 @@ async function perform(action: string, id: string | undefined, opts: AdminOption
       if (!opts.confirm)
         fail(
           `delete removes tunnel ${id} for good: clients polling it stop working and MCP callers get errors. Run it again with --confirm to delete it.`,
-          EXIT_USAGE,
         );
       return show(await call(await target(opts, env, false), 'DELETE', path));
     }
@@ -287,7 +292,7 @@ export function adminCommand(): Command {
       try {
         process.stdout.write(await perform(action, id, opts));
       } catch (error) {
-        if (error instanceof ApiError) fail(error.message, EXIT_FAILED);
+        if (error instanceof ApiError) fail(error.message);
         throw error;
       }
     });

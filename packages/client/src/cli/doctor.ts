@@ -17,6 +17,7 @@ import { readProfile } from '../config/profiles.ts';
 import {
   API_KEY_ENV,
   apiKeyOf,
+  controlPlaneHeaders,
   resolveConfig,
   tunnelIdOf,
   type ClientConfig,
@@ -204,7 +205,7 @@ async function checkControlPlane(checks: Checks, config: ClientConfig): Promise<
     apiKey: cp.apiKey,
     instanceId: `doctor-${randomUUID()}`,
     serverInfo: undefined,
-    extraHeaders: cp.extraHeaders,
+    extraHeaders: controlPlaneHeaders(cp),
     pollChannels: undefined,
     pollDeadlineGuardrailMs: cp.pollDeadlineGuardrailMs,
     agent: createOutboundAgent(cp.outbound, new URL(cp.baseUrl)),
@@ -339,7 +340,7 @@ async function checkMainServer(checks: Checks, config: ClientConfig): Promise<vo
     main.kind === 'stdio'
       ? `command ${JSON.stringify(config.mcp.commands.find((c) => c.channel === MAIN_CHANNEL)?.command)}`
       : `URL ${config.mcp.serverUrls.find((u) => u.channel === MAIN_CHANNEL)?.url}`;
-  const waitMs = config.mcp.startupWaitMs + 5000;
+  const waitMs = config.mcp.serverWaitMs + 5000;
   try {
     await main.start();
     const initialize: JsonRpcMessage = {

@@ -2,10 +2,9 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { invocation } from './invocation.ts';
 import { parse } from 'yaml';
-import { TUNNEL_ID_SHAPE, isTunnelId } from '@mcp-tunnel/protocol';
 import { ConfigError } from '../config/errors.ts';
 import { checkProfileName, profileWriteDir } from '../config/profiles.ts';
-import { API_KEY_ENV, validateProfile } from '../config/schema.ts';
+import { API_KEY_ENV, TUNNEL_ID_FORM_TEXT, isWellFormedTunnelId, validateProfile } from '../config/schema.ts';
 
 export const SAMPLES = [
   'sample_mcp_stdio_local',
@@ -143,9 +142,9 @@ export function sampleProfile(options: InitOptions): { sample: Sample; profile: 
     throw new ConfigError(`unknown sample "${options.sample}": choose one of ${SAMPLES.join(', ')}`);
   const sample = options.sample as Sample;
   const profile = checkProfileName(options.profile);
-  if (!isTunnelId(options.tunnelId))
+  if (!isWellFormedTunnelId(options.tunnelId))
     throw new ConfigError(
-      `--tunnel-id "${options.tunnelId}" is malformed: a tunnel id is ${TUNNEL_ID_SHAPE}`,
+      `--tunnel-id "${options.tunnelId}" is malformed: a tunnel id is ${TUNNEL_ID_FORM_TEXT}`,
     );
   checkUrl(options.baseUrl, '--base-url');
   if (sample === 'sample_mcp_stdio_local' && !options.mcpCommand?.trim())

@@ -1,8 +1,10 @@
 import { Command, Option } from 'commander';
+import { IGNORED_SETTINGS } from '../config/go-only.ts';
+import { parseSecretReference } from '../config/secrets.ts';
 import { API_KEY_ENV, SETTINGS } from '../config/schema.ts';
 import { CLIENT_VERSION } from '../base/version.ts';
 import { adminCommand } from './admin.ts';
-import { EXIT_FAILED, EXIT_USAGE, fail, guarded } from './exit.ts';
+import { EXIT_NOT_OK, fail, guarded } from './exit.ts';
 import { GUIDES, GUIDE_TOPICS } from './guides.ts';
 import { invocation, serviceInvocation } from './invocation.ts';
 import { healthCommand } from './health.ts';
@@ -11,14 +13,35 @@ import { devCommand } from './dev.ts';
 import { profilesCommand } from './profiles.ts';
 import type { RunSource } from './run.ts';
 
-const API_KEY_FLAGS = ['--control-plane.api-key', '--api-key'];
+/** Flags that name the runtime key; they take only a reference to it. `--api-key` never existed in Go. */
+const API_KEY_FLAGS = ['--control-plane.api-key', '--control-plane-api-key', '--api-key'];
 
-function refuseKeyInArgv(argv: string[]): void {
-  for (const arg of argv)
-    if (API_KEY_FLAGS.some((flag) => arg === flag || arg.startsWith(`${flag}=`)))
-      fail(
-        `the API key is never taken from the command line (it would be visible to every user of this machine): export ${API_KEY_ENV}=<key>, or set control_plane.api_key: "env:NAME" or "file:/path" in the profile`,
-      );
+/** Refuses a key written on the command line (every user of the machine can read argv) before it is used. */
+export function refuseKeyInArgv(argv: string[]): void {
+  argv.forEach((arg, i) => {
+    const flag = API_KEY_FLAGS.find((f) => arg === f || arg.startsWith(`${f}=`));
+    if (!flag) return;
+    const value = arg === flag ? argv[i + 1] : arg.slice(flag.length + 1);
+    if (flag !== '--api-key' && value !== undefined && parseSecretReference(value)) return;
+    fail(
+      `the API key is never taken from the command line (it would be visible to every user of this machine): pass --control-plane.api-key env:NAME or file:/path, export ${API_KEY_ENV}=<key>, or set control_plane.api_key: "env:NAME" or "file:/path" in the profile`,
+    );
+  });
+}
+
+/** One commander option for a flag name; aliases are hidden from help. */
+function settingOption(
+  flag: string,
+  kind: 'boolean' | 'value',
+  repeatable: boolean,
+  help: string,
+  hidden: boolean,
+): Option {
+  // A boolean flag given alone means true (--allow-remote-ui); it also takes true or false.
+  const option = new Option(`${flag} ${kind === 'boolean' ? '[value]' : '<value>'}`, help);
+  if (repeatable) option.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
+  if (hidden) option.hideHelp();
+  return option;
 }
 
 /**
@@ -34,28 +57,58 @@ function addConfigOptions(command: Command): (opts: Record<string, unknown>) => 
     .option('--profile-file <path>', 'profile file path')
     .option('--config <path>', 'configuration file path (same format as a profile)')
     .option('--profile-dir <dir>', 'profile directory to look in');
-  const settingByAttribute = new Map<string, string>();
+  // Attribute names of each setting's flags, the main name first: it wins over an alias given too.
+  const attributesByKey = new Map<string, { attributes: string[]; repeatable: boolean }>();
+  const add = (key: string, option: Option, repeatable: boolean) => {
+    const entry = attributesByKey.get(key) ?? { attributes: [], repeatable };
+    entry.attributes.push(option.attributeName());
+    attributesByKey.set(key, entry);
+    command.addOption(option);
+  };
   for (const setting of SETTINGS) {
     if (!setting.flag) continue;
     const repeat = setting.repeatable ? ', repeatable' : '';
-    // A boolean flag given alone means true (--allow-remote-ui); it also takes true or false.
-    const value = setting.type === 'boolean' ? '[value]' : '<value>';
-    const option = new Option(`${setting.flag} ${value}`, `${setting.help} [env ${setting.env}${repeat}]`);
-    option.helpGroup('Settings:');
+    const kind = setting.type === 'boolean' ? 'boolean' : 'value';
+    const repeatable = setting.repeatable === true;
+    const main = settingOption(
+      setting.flag,
+      kind,
+      repeatable,
+      `${setting.help} [env ${setting.env}${repeat}]`,
+      false,
+    );
+    main.helpGroup('Settings:');
     // Shown in help only: leaving the value unset lets the environment and the profile apply.
-    if (setting.defaultValue !== undefined) option.default(undefined, String(setting.defaultValue));
-    if (setting.repeatable) option.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
-    settingByAttribute.set(option.attributeName(), setting.key);
-    command.addOption(option);
+    if (setting.defaultValue !== undefined) main.default(undefined, String(setting.defaultValue));
+    add(setting.key, main, repeatable);
+    for (const alias of setting.flagAliases ?? [])
+      add(setting.key, settingOption(alias, kind, repeatable, setting.help, true), repeatable);
   }
+  // Go's flags for features this client lacks: accepted, and reported as ignored at start.
+  for (const setting of IGNORED_SETTINGS)
+    if (setting.flag)
+      add(
+        setting.key,
+        settingOption(
+          setting.flag,
+          setting.type === 'boolean' ? 'boolean' : 'value',
+          setting.type === 'list',
+          `ignored: ${setting.reason}`,
+          true,
+        ),
+        setting.type === 'list',
+      );
   command.addHelpText(
     'after',
-    `\nThe API key is read from ${API_KEY_ENV} or from control_plane.api_key ("env:NAME" or "file:/path"); never from a flag.`,
+    `\nThe API key is read from ${API_KEY_ENV}, control_plane.api_key or OPENAI_API_KEY; on the command line only as --control-plane.api-key env:NAME or file:/path.`,
   );
   return (opts) => {
     const flags: Record<string, unknown> = {};
-    for (const [attribute, key] of settingByAttribute)
-      if (opts[attribute] !== undefined) flags[key] = opts[attribute];
+    for (const [key, { attributes, repeatable }] of attributesByKey) {
+      const given = attributes.map((a) => opts[a]).filter((v) => v !== undefined);
+      if (given.length === 0) continue;
+      flags[key] = repeatable ? given.flat() : given[0];
+    }
     return {
       source: {
         profile: opts.profile as string | undefined,
@@ -66,6 +119,14 @@ function addConfigOptions(command: Command): (opts: Record<string, unknown>) => 
       flags,
     };
   };
+}
+
+/** The profile source and setting flags `run` takes from these arguments (after the command name). */
+export function runArguments(args: string[]): { source: RunSource; flags: Record<string, unknown> } {
+  const command = new Command('run').exitOverride();
+  const pick = addConfigOptions(command);
+  command.parse(args, { from: 'user' });
+  return pick(command.opts());
 }
 
 function helpCommand(program: Command): Command {
@@ -82,7 +143,7 @@ function helpCommand(program: Command): Command {
       }
       const command = program.commands.find((c) => c.name() === topic);
       if (command) return command.outputHelp();
-      fail(`unknown help topic "${topic}": the topics are ${topics} (or a command name)`, EXIT_USAGE);
+      fail(`unknown help topic "${topic}": the topics are ${topics} (or a command name)`);
     });
 }
 
@@ -153,7 +214,7 @@ export function buildProgram(): Command {
       process.stdout.write(
         opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report, opts.explain === true),
       );
-      process.exitCode = report.ok ? 0 : EXIT_FAILED;
+      process.exitCode = report.ok ? 0 : EXIT_NOT_OK;
     }),
   );
 

@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { splitCommandLine } from '../bindings/command-line.ts';
 import { ConfigError } from '../config/errors.ts';
 import { findProfile, profileSearchDirs } from '../config/profiles.ts';
-import { EXIT_FAILED, guarded } from './exit.ts';
+import { EXIT_ERROR, guarded } from './exit.ts';
 import {
   SAMPLES,
   SAMPLE_GUIDES,
@@ -262,7 +262,7 @@ export function profilesCommand(): Command {
         const { profileDir } = self.optsWithGlobals<{ profileDir?: string }>();
         const { outcome, message } = editProfile(name, profileDir, process.env);
         (outcome === 'rejected' ? process.stderr : process.stdout).write(message);
-        if (outcome === 'rejected') process.exitCode = EXIT_FAILED;
+        if (outcome === 'rejected') process.exitCode = EXIT_ERROR;
       }),
     );
   return command;

@@ -1,17 +1,18 @@
-import {
-  CHANNEL_NAME_SHAPE,
-  MAIN_CHANNEL,
-  TUNNEL_ID_SHAPE,
-  isChannelName,
-  isTunnelId,
-  parseConfigDuration,
-} from '@mcp-tunnel/protocol';
+import { CHANNEL_NAME_SHAPE, MAIN_CHANNEL, isChannelName, parseConfigDuration } from '@mcp-tunnel/protocol';
 import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError } from './errors.ts';
+import { IGNORED_SECRET_ENVS, IGNORED_SECTIONS, ignoredNotices, ignoredReason } from './go-only.ts';
 import { parseSecretReference, resolveSecretReference, type SecretReference } from './secrets.ts';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
-export type LogFormat = 'json' | 'text';
+/** `json`: Go's slog JSON shape; `struct-text`: Go's slog key=value lines; `text`: one readable line per record. */
+export type LogFormat = 'json' | 'struct-text' | 'text';
+export const LOG_FORMATS: readonly LogFormat[] = ['json', 'struct-text', 'text'];
+
+/** Tunnel ids as Go's client accepts them; the service mints the hex subset. */
+export const TUNNEL_ID_FORM = /^tunnel_[a-z0-9]{32}$/;
+export const TUNNEL_ID_FORM_TEXT = 'tunnel_ followed by 32 lowercase letters or digits';
+export const isWellFormedTunnelId = (value: string): boolean => TUNNEL_ID_FORM.test(value);
 
 /** `shared`: one child for every caller session; `per_session`: one child per MCP session. */
 export type SessionMode = 'shared' | 'per_session';
@@ -25,6 +26,8 @@ export interface CommandEntry {
 export interface ServerUrlEntry {
   channel: string;
   url: string;
+  /** Dial the URL's host over this Unix socket instead of TCP. */
+  unixSocket?: string;
   /** This channel's own proxy, overriding mcp.http_proxy and http_proxy. */
   httpProxy?: string;
   /** This channel's own client certificate (PEM paths), overriding mcp.client_cert/client_key. */
@@ -61,10 +64,19 @@ export interface ClientConfig {
     maxQueuedRequests: number;
     /** Static headers on every tunnel API request (values already resolved). */
     extraHeaders: Record<string, string>;
+    /** Sent as OpenAI-Organization on tunnel API requests. */
+    organizationId: string | undefined;
     outbound: OutboundConfig;
   };
-  health: { listenAddr: string; urlFile: string | undefined };
-  adminUi: { openBrowser: boolean; allowRemote: boolean; capturePayloads: boolean };
+  /** unixSocket, when set, replaces listenAddr: the ops server binds no TCP port. */
+  health: { listenAddr: string; unixSocket: string | undefined; urlFile: string | undefined };
+  adminUi: {
+    openBrowser: boolean;
+    allowRemote: boolean;
+    capturePayloads: boolean;
+    /** Log lines the console keeps for its view and export. */
+    logBufferEvents: number;
+  };
   log: { level: LogLevel; format: LogFormat; file: string | undefined };
   process: { pidFile: string | undefined };
   mcp: {
@@ -73,11 +85,15 @@ export interface ClientConfig {
     maxConcurrentRequests: number;
     /** Static headers sent only to the MCP server origin (values already resolved). */
     extraHeaders: Record<string, string>;
+    /** Headers for the client's own probe of an HTTP MCP server; they override extraHeaders there. */
+    discoveryExtraHeaders: Record<string, string>;
     /** An upstream HTTP connection is not reused once it is this old. */
     connectionMaxTtlMs: number;
     /** Undici's headers and body timeouts on connections to HTTP MCP servers. */
     requestTimeoutMs: number;
     /** How long a request waits for a starting or restarting MCP server before it fails. */
+    serverWaitMs: number;
+    /** Before the first poll, wait up to this long for the main HTTP MCP server to accept a connection (0: no wait). */
     startupWaitMs: number;
     /** A per_session child whose session sent nothing for this long is stopped. */
     sessionIdleTimeoutMs: number;
@@ -114,7 +130,13 @@ export interface Setting {
     | 'secret'
     | 'address';
   env?: string;
+  /** Other environment variables read when `env` is unset (older or other clients' names). */
+  envAliases?: string[];
   flag?: string;
+  /** Hidden flag names with the same meaning (Go's hidden aliases, our earlier names). */
+  flagAliases?: string[];
+  /** Other profile keys with the same meaning. */
+  keyAliases?: string[];
   /** Takes a value more than once on the command line. */
   repeatable?: boolean;
   help: string;
@@ -122,6 +144,8 @@ export interface Setting {
 }
 
 export const API_KEY_ENV = 'CONTROL_PLANE_API_KEY';
+/** Read for the runtime key when CONTROL_PLANE_API_KEY and the profile give none, as Go's client does. */
+export const API_KEY_FALLBACK_ENV = 'OPENAI_API_KEY';
 
 export const SETTINGS: readonly Setting[] = [
   {
@@ -143,6 +167,7 @@ export const SETTINGS: readonly Setting[] = [
     type: 'url',
     env: 'CONTROL_PLANE_BASE_URL',
     flag: '--control-plane.base-url',
+    flagAliases: ['--control-plane-base-url'],
     help: 'tunnel service base URL',
     defaultValue: 'https://api.openai.com',
   },
@@ -151,6 +176,7 @@ export const SETTINGS: readonly Setting[] = [
     type: 'string',
     env: 'CONTROL_PLANE_URL_PATH',
     flag: '--control-plane.url-path',
+    flagAliases: ['--control-plane-url-path'],
     help: 'path prefix added to the base URL before the /v1/... routes (for a service behind a gateway)',
   },
   {
@@ -158,13 +184,24 @@ export const SETTINGS: readonly Setting[] = [
     type: 'string',
     env: 'CONTROL_PLANE_TUNNEL_ID',
     flag: '--control-plane.tunnel-id',
-    help: `tunnel id (${TUNNEL_ID_SHAPE})`,
+    flagAliases: ['--control-plane-tunnel-id'],
+    help: `tunnel id (${TUNNEL_ID_FORM_TEXT})`,
   },
   {
     key: 'control_plane.api_key',
     type: 'secret',
     env: API_KEY_ENV,
-    help: 'runtime API key (Tunnels Read + Use); environment or env:/file: reference, never a flag',
+    envAliases: [API_KEY_FALLBACK_ENV],
+    flag: '--control-plane.api-key',
+    flagAliases: ['--control-plane-api-key'],
+    help: `runtime API key (Tunnels Read + Use): ${API_KEY_ENV}, else the profile, else ${API_KEY_FALLBACK_ENV}; on the command line only as env:NAME or file:/path, never the key itself`,
+  },
+  {
+    key: 'control_plane.organization_id',
+    type: 'string',
+    env: 'CONTROL_PLANE_ORGANIZATION_ID',
+    flag: '--control-plane.organization-id',
+    help: 'organization the tunnel belongs to, sent as the OpenAI-Organization header on tunnel service requests',
   },
   {
     key: 'control_plane.extra_headers',
@@ -194,7 +231,8 @@ export const SETTINGS: readonly Setting[] = [
     key: 'control_plane.poll_channels',
     type: 'list',
     env: 'CONTROL_PLANE_POLL_CHANNELS',
-    flag: '--control-plane.poll-channels',
+    flag: '--control-plane.poll-channel',
+    flagAliases: ['--control-plane.poll-channels'],
     repeatable: true,
     help: 'only poll for these channels (comma-separated); default: every channel',
   },
@@ -202,7 +240,8 @@ export const SETTINGS: readonly Setting[] = [
     key: 'control_plane.max_inflight_requests',
     type: 'integer',
     env: 'CONTROL_PLANE_MAX_INFLIGHT_REQUESTS',
-    flag: '--control-plane.max-inflight-requests',
+    flag: '--control-plane.max-inflight',
+    flagAliases: ['--control-plane.max-inflight-requests'],
     help: 'local queue capacity for received commands (1 to 10000); no poll while it is full',
     defaultValue: 20,
   },
@@ -218,13 +257,15 @@ export const SETTINGS: readonly Setting[] = [
     type: 'path',
     env: 'CONTROL_PLANE_CLIENT_CERT',
     flag: '--control-plane.client-cert',
-    help: 'PEM client certificate for mTLS to the tunnel service (with client_key)',
+    flagAliases: ['--control-plane-client-cert'],
+    help: 'PEM client certificate for mTLS to the tunnel service (with client_key); a path, file:/path or env:NAME',
   },
   {
     key: 'control_plane.client_key',
     type: 'path',
     env: 'CONTROL_PLANE_CLIENT_KEY',
     flag: '--control-plane.client-key',
+    flagAliases: ['--control-plane-client-key'],
     help: 'PEM private key of control_plane.client_cert',
   },
   {
@@ -232,28 +273,40 @@ export const SETTINGS: readonly Setting[] = [
     type: 'address',
     env: 'HEALTH_LISTEN_ADDR',
     flag: '--health.listen-addr',
+    flagAliases: ['--health-listen-addr'],
     help: 'ops server address (health, readiness, metrics, /ui); port 0 picks a free port',
     defaultValue: '127.0.0.1:8080',
+  },
+  {
+    key: 'health.unix_socket',
+    type: 'path',
+    env: 'HEALTH_UNIX_SOCKET',
+    flag: '--health.unix-socket',
+    flagAliases: ['--health-unix-socket'],
+    help: 'serve the ops server on this Unix socket instead of a TCP port (health.listen_addr is then not used)',
   },
   {
     key: 'health.url_file',
     type: 'path',
     env: 'HEALTH_URL_FILE',
     flag: '--health.url-file',
+    flagAliases: ['--health-url-file'],
     help: 'file that receives the ops server base URL once it listens',
   },
   {
     key: 'admin_ui.open_browser',
     type: 'boolean',
     env: 'OPEN_WEB_UI',
-    flag: '--admin-ui.open-browser',
+    flag: '--open-web-ui',
+    flagAliases: ['--admin-ui.open-browser'],
     help: 'open the /ui console in a browser at start-up',
     defaultValue: false,
   },
   {
     key: 'admin_ui.allow_remote',
     type: 'boolean',
-    env: 'ADMIN_UI_ALLOW_REMOTE',
+    env: 'ALLOW_REMOTE_UI',
+    envAliases: ['ADMIN_UI_ALLOW_REMOTE'],
     flag: '--allow-remote-ui',
     help: 'let callers on other machines use the /ui console and /api (it answers loopback callers only otherwise)',
     defaultValue: false,
@@ -262,16 +315,27 @@ export const SETTINGS: readonly Setting[] = [
     key: 'admin_ui.capture_payloads',
     type: 'boolean',
     env: 'ADMIN_UI_CAPTURE_PAYLOADS',
+    envAliases: ['HARPOON_CAPTURE_PAYLOADS'],
     flag: '--admin-ui.capture-payloads',
+    flagAliases: ['--harpoon.capture-payloads'],
+    keyAliases: ['harpoon.capture_payloads'],
     help: 'keep redacted request and response bodies of recent MCP calls for the console (metadata only otherwise); can be switched in the console',
     defaultValue: false,
+  },
+  {
+    key: 'admin_ui.log_buffer_events',
+    type: 'integer',
+    env: 'ADMIN_UI_LOG_BUFFER_EVENTS',
+    flag: '--admin-ui.log-buffer-events',
+    help: 'recent log lines the console keeps for its log view and support export (1 to 100000)',
+    defaultValue: 2000,
   },
   {
     key: 'log.level',
     type: 'choice',
     env: 'LOG_LEVEL',
     flag: '--log.level',
-    help: 'trace, debug, info, warn or error',
+    help: 'debug, info, warn or error (also trace)',
     defaultValue: 'info',
   },
   {
@@ -279,7 +343,7 @@ export const SETTINGS: readonly Setting[] = [
     type: 'choice',
     env: 'LOG_FORMAT',
     flag: '--log.format',
-    help: 'json or text',
+    help: 'json (Go slog JSON: level, RFC 3339 time, msg), struct-text (Go slog key=value lines) or text (one readable line)',
     defaultValue: 'json',
   },
   {
@@ -293,14 +357,16 @@ export const SETTINGS: readonly Setting[] = [
     key: 'process.pid_file',
     type: 'path',
     env: 'PID_FILE',
-    flag: '--process.pid-file',
+    flag: '--pid.file',
+    flagAliases: ['--process.pid-file'],
     help: 'file that receives the process id while the client runs (removed at exit)',
   },
   {
     key: 'mcp.commands',
     type: 'list',
     env: 'MCP_COMMAND',
-    flag: '--mcp-command',
+    flag: '--mcp.command',
+    flagAliases: ['--mcp-command'],
     repeatable: true,
     help: 'stdio MCP server command for channel main, or "channel=NAME,command=CMD[,session-mode=per_session]"; session_mode shared (default) runs one child for all sessions, per_session one child per MCP session',
   },
@@ -308,17 +374,28 @@ export const SETTINGS: readonly Setting[] = [
     key: 'mcp.server_urls',
     type: 'list',
     env: 'MCP_SERVER_URL',
-    flag: '--mcp-server-url',
+    flag: '--mcp.server-url',
+    flagAliases: ['--mcp-server-url'],
     repeatable: true,
-    help: 'Streamable HTTP MCP server URL for channel main, or "channel=NAME,url=URL[,http-proxy=URL][,client-cert=PATH,client-key=PATH]"',
+    help: 'Streamable HTTP MCP server URL for channel main, or "channel=NAME,url=URL[,unix-socket=PATH][,http-proxy=URL][,client-cert=PATH,client-key=PATH]"',
   },
   {
     key: 'mcp.extra_headers',
     type: 'headers',
     env: 'MCP_EXTRA_HEADERS',
     flag: '--mcp.extra-headers',
+    flagAliases: ['--mcp-extra-headers'],
     repeatable: true,
     help: 'static headers sent only to the MCP server origin ("Name: value"; values may be env:NAME or file:/path)',
+  },
+  {
+    key: 'mcp.discovery_extra_headers',
+    type: 'headers',
+    env: 'MCP_DISCOVERY_EXTRA_HEADERS',
+    flag: '--mcp.discovery-extra-headers',
+    flagAliases: ['--mcp-discovery-extra-headers'],
+    repeatable: true,
+    help: "static headers on the client's own readiness probe of an HTTP MCP server, over mcp.extra_headers (values may be env:NAME or file:/path)",
   },
   {
     key: 'mcp.max_concurrent_requests',
@@ -333,6 +410,14 @@ export const SETTINGS: readonly Setting[] = [
     type: 'duration',
     env: 'MCP_STARTUP_WAIT_TIMEOUT',
     flag: '--mcp.startup-wait-timeout',
+    help: 'before the first poll, wait up to this long for the main HTTP MCP server to accept a connection (0s: no wait); polling starts anyway when it expires',
+    defaultValue: '0s',
+  },
+  {
+    key: 'mcp.server_wait_timeout',
+    type: 'duration',
+    env: 'MCP_SERVER_WAIT_TIMEOUT',
+    flag: '--mcp.server-wait-timeout',
     help: 'how long a request waits for a starting or restarting MCP server before it fails',
     defaultValue: '10s',
   },
@@ -400,11 +485,12 @@ export const SETTINGS: readonly Setting[] = [
 ];
 
 const SETTING_BY_KEY = new Map(SETTINGS.map((s) => [s.key, s]));
+const KEY_BY_ALIAS = new Map(SETTINGS.flatMap((s) => (s.keyAliases ?? []).map((a) => [a, s.key] as const)));
 /** Keys accepted in a profile besides the settings; the entries of the two lists are checked separately. */
 const PROFILE_ONLY_KEYS = new Set(['config_version']);
 const ENTRY_KEYS: Record<string, string[]> = {
   'mcp.commands': ['channel', 'command', 'session_mode'],
-  'mcp.server_urls': ['channel', 'url', 'http_proxy', 'client_cert', 'client_key'],
+  'mcp.server_urls': ['channel', 'url', 'unix_socket', 'http_proxy', 'client_cert', 'client_key'],
 };
 
 export interface ConfigSources {
@@ -432,12 +518,19 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Flattens a profile to setting keys, refusing keys the schema does not know. */
-function flattenProfile(data: unknown, where: string): Map<string, unknown> {
+/**
+ * Flattens a profile to setting keys. Keys of Go's client that this one does not act on are collected in
+ * `ignored` (reported at start); a key neither client knows is refused, so a typo never passes silently.
+ */
+function flattenProfile(data: unknown, where: string, ignored: string[] = []): Map<string, unknown> {
   const out = new Map<string, unknown>();
   if (data === null || data === undefined) return out;
   if (!isPlainObject(data)) throw new ConfigError(`${where} must be a YAML mapping of settings`);
-  const sections = new Set(SETTINGS.filter((s) => s.key.includes('.')).map((s) => s.key.split('.')[0]!));
+  const sections = new Set([
+    ...SETTINGS.filter((s) => s.key.includes('.')).map((s) => s.key.split('.')[0]!),
+    ...IGNORED_SECTIONS,
+    'proxy',
+  ]);
   const topLevel = SETTINGS.filter((s) => !s.key.includes('.')).map((s) => s.key);
   for (const [top, value] of Object.entries(data)) {
     if (PROFILE_ONLY_KEYS.has(top)) {
@@ -453,13 +546,17 @@ function flattenProfile(data: unknown, where: string): Map<string, unknown> {
     if (value === null || value === undefined) continue;
     if (!isPlainObject(value)) throw new ConfigError(`${top} in ${where} must be a mapping of settings`);
     for (const [leaf, leafValue] of Object.entries(value)) {
-      const key = `${top}.${leaf}`;
-      if (!SETTING_BY_KEY.has(key))
-        throw unknownKey(
-          key,
-          where,
-          SETTINGS.filter((s) => s.key.startsWith(`${top}.`)).map((s) => s.key),
-        );
+      const key = KEY_BY_ALIAS.get(`${top}.${leaf}`) ?? `${top}.${leaf}`;
+      if (!SETTING_BY_KEY.has(key)) {
+        if (ignoredReason(key) === undefined)
+          throw unknownKey(
+            key,
+            where,
+            SETTINGS.filter((s) => s.key.startsWith(`${top}.`)).map((s) => s.key),
+          );
+        if (leafValue !== null && leafValue !== undefined) ignored.push(key);
+        continue;
+      }
       if (leafValue !== null && leafValue !== undefined) out.set(key, leafValue);
     }
   }
@@ -473,32 +570,55 @@ function unknownKey(key: string, where: string, known: string[]): ConfigError {
 }
 
 /**
- * Settings whose profile value may be `env:NAME`: a proxy or CA bundle that differs per machine is then
- * named once in the environment while the profile stays the same everywhere.
+ * Settings whose value, in any layer, may be `env:NAME`: a proxy that differs per machine is then named
+ * once in the environment while the profile and the scripts stay the same everywhere.
  */
-const ENV_REFERENCE_KEYS = new Set(['http_proxy', 'control_plane.http_proxy', 'mcp.http_proxy', 'ca_bundle']);
+const ENV_REFERENCE_KEYS = new Set(['http_proxy', 'control_plane.http_proxy', 'mcp.http_proxy']);
+/** Path settings, which take `env:NAME` (the variable holds the path) and `file:/path` (the path itself) as Go does. */
+const PATH_REFERENCE_KEYS = new Set([
+  'ca_bundle',
+  'control_plane.client_cert',
+  'control_plane.client_key',
+  'mcp.client_cert',
+  'mcp.client_key',
+]);
 
-function choose(setting: Setting, sources: ConfigSources, profile: Map<string, unknown>): Chosen | undefined {
+function layerValue(
+  setting: Setting,
+  sources: ConfigSources,
+  profile: Map<string, unknown>,
+): Chosen | undefined {
   const flag = sources.flags?.[setting.key];
   if (flag !== undefined && setting.flag) return { value: flag, origin: setting.flag, layer: 'flag' };
-  const env = setting.env ? sources.env?.[setting.env] : undefined;
-  if (env !== undefined && env.trim() !== '') return { value: env, origin: setting.env!, layer: 'env' };
+  for (const name of [setting.env, ...(setting.envAliases ?? [])]) {
+    const env = name ? sources.env?.[name] : undefined;
+    if (env !== undefined && env.trim() !== '') return { value: env, origin: name!, layer: 'env' };
+  }
   if (profile.has(setting.key)) {
     const where = sources.file?.path ? ` in ${sources.file.path}` : ' in the profile';
-    const value = profile.get(setting.key);
-    const ref = typeof value === 'string' ? parseSecretReference(value) : undefined;
-    if (ref && ENV_REFERENCE_KEYS.has(setting.key)) {
-      const origin = `${setting.key}${where} (${ref.kind}:${ref.target})`;
-      if (ref.kind !== 'env')
-        throw new ConfigError(`${origin}: write the value itself or "env:NAME"; file: is not accepted here`);
-      if (sources.checkOnly && !sources.env?.[ref.target]?.trim()) return undefined;
-      return { value: resolveSecretReference(origin, ref, sources.env ?? {}), origin, layer: 'file' };
-    }
-    return { value, origin: `${setting.key}${where}`, layer: 'file' };
+    return { value: profile.get(setting.key), origin: `${setting.key}${where}`, layer: 'file' };
   }
   if (setting.defaultValue !== undefined)
     return { value: setting.defaultValue, origin: `${setting.key} default`, layer: 'default' };
   return undefined;
+}
+
+function choose(setting: Setting, sources: ConfigSources, profile: Map<string, unknown>): Chosen | undefined {
+  const chosen = layerValue(setting, sources, profile);
+  const takesPath = PATH_REFERENCE_KEYS.has(setting.key);
+  if (!chosen || typeof chosen.value !== 'string' || !(takesPath || ENV_REFERENCE_KEYS.has(setting.key)))
+    return chosen;
+  const ref = parseSecretReference(chosen.value);
+  if (!ref) return chosen;
+  const origin = `${chosen.origin} (${ref.kind}:${ref.target})`;
+  if (ref.kind === 'file') {
+    if (!takesPath)
+      throw new ConfigError(`${origin}: write the value itself or "env:NAME"; file: is not accepted here`);
+    if (!ref.target) throw new ConfigError(`${origin}: file: needs a path, e.g. file:/etc/ssl/ca.pem`);
+    return { ...chosen, value: ref.target, origin };
+  }
+  if (sources.checkOnly && !sources.env?.[ref.target]?.trim()) return undefined;
+  return { ...chosen, value: resolveSecretReference(origin, ref, sources.env ?? {}), origin };
 }
 
 function problem(chosen: Chosen, message: string): ConfigError {
@@ -572,7 +692,12 @@ type RawEntry = { channel: string; value: string; options: Record<string, string
 /** Entry options written as `key=value` in the string form, and their profile spelling. */
 const ENTRY_OPTIONS: Record<EntryField, Record<string, string>> = {
   command: { 'session-mode': 'session_mode' },
-  url: { 'http-proxy': 'http_proxy', 'client-cert': 'client_cert', 'client-key': 'client_key' },
+  url: {
+    'unix-socket': 'unix_socket',
+    'http-proxy': 'http_proxy',
+    'client-cert': 'client_cert',
+    'client-key': 'client_key',
+  },
 };
 
 /** Parses `channel=NAME,url=URL,http-proxy=...` (or a bare value for channel main). */
@@ -646,7 +771,7 @@ function headerMap(
     const texts = Array.isArray(chosen.value) ? chosen.value.map(String) : [String(chosen.value)];
     pairs = [];
     for (const text of texts)
-      for (const item of text.split(';')) {
+      for (const item of text.split(HEADER_SEPARATOR)) {
         if (!item.trim()) continue;
         const colon = item.indexOf(':');
         if (colon <= 0)
@@ -667,6 +792,8 @@ function headerMap(
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Entries are separated by ";" (ours) or by "," before the next "Name:" (Go's "Key: Value, Key2: Value2"). */
+const HEADER_SEPARATOR = /;|,(?=\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+\s*:)/;
 
 /** Resolves a reference, or in check-only mode accepts it when its variable or file is not there yet. */
 function resolveReference(
@@ -687,11 +814,20 @@ function resolveApiKey(
   warnings: string[],
 ): string {
   const env = sources.env ?? {};
-  const fromEnv = env[API_KEY_ENV]?.trim();
-  if (fromEnv) {
-    secretEnvNames.push(API_KEY_ENV);
-    return fromEnv;
+  // Secret-holding variables are withheld from spawned servers whether or not they are the one used.
+  for (const name of [API_KEY_ENV, API_KEY_FALLBACK_ENV]) if (env[name]?.trim()) secretEnvNames.push(name);
+  const flag = sources.flags?.['control_plane.api_key'];
+  if (flag !== undefined) {
+    const ref = typeof flag === 'string' ? parseSecretReference(flag) : undefined;
+    if (!ref)
+      throw new ConfigError(
+        `--control-plane.api-key takes env:NAME or file:/path, never the key itself (it would be visible to every user of this machine)`,
+      );
+    if (ref.kind === 'env') secretEnvNames.push(ref.target);
+    return resolveReference('--control-plane.api-key', ref, env, sources.checkOnly);
   }
+  const fromEnv = env[API_KEY_ENV]?.trim();
+  if (fromEnv) return fromEnv;
   const raw = profile.get('control_plane.api_key');
   if (raw !== undefined) {
     const where = `control_plane.api_key${sources.file?.path ? ` in ${sources.file.path}` : ''}`;
@@ -707,9 +843,11 @@ function resolveApiKey(
     if (ref.kind === 'env') secretEnvNames.push(ref.target);
     return resolveReference(where, ref, env, sources.checkOnly);
   }
+  const fallback = env[API_KEY_FALLBACK_ENV]?.trim();
+  if (fallback) return fallback;
   if (sources.checkOnly) return '';
   throw new ConfigError(
-    `no API key: export ${API_KEY_ENV}=<runtime key with Tunnels Read + Use>, or set control_plane.api_key: "env:NAME" or "file:/path" in the profile`,
+    `no API key: export ${API_KEY_ENV}=<runtime key with Tunnels Read + Use> (or ${API_KEY_FALLBACK_ENV}), pass --control-plane.api-key env:NAME or file:/path, or set control_plane.api_key: "env:NAME" or "file:/path" in the profile`,
   );
 }
 
@@ -786,14 +924,15 @@ export function proxyEnv(env: NodeJS.ProcessEnv): OutboundConfig['proxyEnv'] {
 /** Merges flags > environment > profile > defaults, validates, and returns the configuration. */
 export function resolveConfig(sources: ConfigSources): ClientConfig {
   const where = sources.file?.path ?? 'the profile';
-  const profile = flattenProfile(sources.file?.data, where);
+  const ignoredKeys: string[] = [];
+  const profile = flattenProfile(sources.file?.data, where, ignoredKeys);
   const env = sources.env ?? {};
   const get = (key: string) => choose(SETTING_BY_KEY.get(key)!, sources, profile);
 
   const tunnel = required('control_plane.tunnel_id', sources, profile);
   const tunnelId = asString(tunnel);
-  if (!isTunnelId(tunnelId))
-    throw problem(tunnel, `tunnel id "${tunnelId}" is malformed: a tunnel id is ${TUNNEL_ID_SHAPE}`);
+  if (!isWellFormedTunnelId(tunnelId))
+    throw problem(tunnel, `tunnel id "${tunnelId}" is malformed: a tunnel id is ${TUNNEL_ID_FORM_TEXT}`);
 
   const base = get('control_plane.base_url')!;
   const baseUrl = asHttpUrl(base, 'base URL').replace(/\/+$/, '');
@@ -842,6 +981,20 @@ export function resolveConfig(sources: ConfigSources): ClientConfig {
           e.options[key] === undefined
             ? undefined
             : { ...urlsChosen, value: e.options[key], origin: `${urlsChosen.origin} (channel ${e.channel})` };
+        if (e.options.unix_socket) {
+          if (e.options.http_proxy)
+            throw problem(
+              urlsChosen,
+              `channel ${e.channel}: unix_socket and http_proxy cannot be combined (the socket is dialled directly)`,
+            );
+          const socket = option('unix_socket')!;
+          const ref = parseSecretReference(e.options.unix_socket);
+          entry.unixSocket = ref
+            ? ref.kind === 'file'
+              ? ref.target
+              : resolveReference(socket.origin, ref, env, sources.checkOnly) || undefined
+            : e.options.unix_socket;
+        }
         if (e.options.http_proxy) entry.httpProxy = asProxyUrl(option('http_proxy'));
         const cert = clientCertificate(
           option('client_cert'),
@@ -881,10 +1034,16 @@ export function resolveConfig(sources: ConfigSources): ClientConfig {
     if (pollChannels.length === 0) throw problem(pollChannelsChosen, 'name at least one channel');
   }
 
-  const secretEnvNames: string[] = [];
-  const warnings: string[] = [];
+  const secretEnvNames: string[] = IGNORED_SECRET_ENVS.filter((name) => env[name]?.trim());
+  const warnings: string[] = ignoredNotices(
+    sources.flags,
+    env,
+    ignoredKeys.map((key) => ({ key, where })),
+  );
   const apiKey = resolveApiKey(sources, profile, secretEnvNames, warnings);
   const urlFile = get('health.url_file');
+  const unixSocket = get('health.unix_socket');
+  const organization = get('control_plane.organization_id');
   const logFile = get('log.file');
   const pidFile = get('process.pid_file');
 
@@ -906,6 +1065,7 @@ export function resolveConfig(sources: ConfigSources): ClientConfig {
       pollChannels,
       maxQueuedRequests: asInteger(get('control_plane.max_inflight_requests')!, 1, 10_000),
       extraHeaders: headerMap(get('control_plane.extra_headers'), env, secretEnvNames, sources.checkOnly),
+      organizationId: organization ? asString(organization) : undefined,
       outbound: {
         httpProxy: asProxyUrl(get('control_plane.http_proxy')) ?? globalProxy,
         caBundle,
@@ -921,12 +1081,14 @@ export function resolveConfig(sources: ConfigSources): ClientConfig {
     },
     health: {
       listenAddr: checkListenAddr(get('health.listen_addr')!),
+      unixSocket: unixSocket ? asString(unixSocket) : undefined,
       urlFile: urlFile ? asString(urlFile) : undefined,
     },
     adminUi: {
       openBrowser: asBoolean(get('admin_ui.open_browser')!),
       allowRemote: asBoolean(get('admin_ui.allow_remote')!),
       capturePayloads: asBoolean(get('admin_ui.capture_payloads')!),
+      logBufferEvents: asInteger(get('admin_ui.log_buffer_events')!, 1, 100_000),
     },
     log: {
       level: asChoice(get('log.level')!, [
@@ -938,7 +1100,7 @@ export function resolveConfig(sources: ConfigSources): ClientConfig {
         'fatal',
         'silent',
       ] as const),
-      format: asChoice(get('log.format')!, ['json', 'text'] as const),
+      format: asChoice(get('log.format')!, LOG_FORMATS),
       file: logFile ? asString(logFile) : undefined,
     },
     process: { pidFile: pidFile ? asString(pidFile) : undefined },
@@ -947,8 +1109,15 @@ export function resolveConfig(sources: ConfigSources): ClientConfig {
       serverUrls,
       maxConcurrentRequests: asInteger(get('mcp.max_concurrent_requests')!, 1, 1000),
       extraHeaders: headerMap(get('mcp.extra_headers'), env, secretEnvNames, sources.checkOnly),
+      discoveryExtraHeaders: headerMap(
+        get('mcp.discovery_extra_headers'),
+        env,
+        secretEnvNames,
+        sources.checkOnly,
+      ),
       connectionMaxTtlMs: asDuration(get('mcp.connection_max_ttl')!, 1, 24 * 3_600_000, '1ms to 24h'),
       requestTimeoutMs: asDuration(get('mcp.request_timeout')!, 1, 24 * 3_600_000, '1ms to 24h'),
+      serverWaitMs: asDuration(get('mcp.server_wait_timeout')!, 0, 600_000, '0s to 10m'),
       startupWaitMs: asDuration(get('mcp.startup_wait_timeout')!, 0, 600_000, '0s to 10m'),
       sessionIdleTimeoutMs: asDuration(get('mcp.session_idle_timeout')!, 1000, 24 * 3_600_000, '1s to 24h'),
       maxSessionProcesses: asInteger(get('mcp.max_session_processes')!, 1, 1000),
@@ -996,6 +1165,12 @@ export function defineConfig(
  */
 export function validateProfile(data: unknown, path: string, env: NodeJS.ProcessEnv = process.env): void {
   resolveConfig({ file: { data, path }, env, checkOnly: true });
+}
+
+/** The static headers of every tunnel API request: extra_headers, and the organization when one is set. */
+export function controlPlaneHeaders(controlPlane: ClientConfig['controlPlane']): Record<string, string> {
+  const { extraHeaders, organizationId } = controlPlane;
+  return organizationId ? { ...extraHeaders, 'OpenAI-Organization': organizationId } : extraHeaders;
 }
 
 /** The tunnel id the sources give, and where it came from, before any other check (for doctor). */

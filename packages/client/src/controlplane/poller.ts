@@ -127,6 +127,7 @@ export class Poller {
       return;
     }
     this.record(commands ? 'commands' : 'empty', 'connected', 'polling');
+    this.options.metrics.lastSuccessfulPoll.set(Date.now() / 1000);
     if (!this.started) {
       this.started = true;
       this.options.onFirstSuccess();

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { levelNumber, recordTime } from './log-record.ts';
 
 /** One log line as the console shows it. */
 export interface LogEntry {
@@ -25,7 +26,7 @@ export class LogBuffer {
     this.capacity = capacity;
   }
 
-  /** Takes what pino writes: one or more newline-terminated JSON records. */
+  /** Takes what the logger writes: one or more newline-terminated JSON records. */
   write(chunk: string): void {
     for (const line of chunk.split('\n')) {
       if (!line) continue;
@@ -37,8 +38,8 @@ export class LogBuffer {
       }
       this.entries.push({
         seq: ++this.seq,
-        time: typeof record.time === 'number' ? record.time : Date.now(),
-        level: typeof record.level === 'number' ? record.level : 30,
+        time: recordTime(record.time) ?? Date.now(),
+        level: levelNumber(record.level),
         msg: typeof record.msg === 'string' ? record.msg : line.slice(0, MAX_LINE),
         line: line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line,
       });

@@ -52,6 +52,12 @@ export class ClientMetrics {
     help: 'Commands being worked on by the MCP server',
     registers: [this.registry],
   });
+  /** Go's name, read by `tunnel-client health --require-control-plane-poll`: 0 until a poll succeeds. */
+  readonly lastSuccessfulPoll = new Gauge({
+    name: 'commands_poll_last_successful_timestamp_seconds',
+    help: 'Unix time of the last poll the tunnel service accepted (0: none yet)',
+    registers: [this.registry],
+  });
   readonly childRestarts = new Counter({
     name: 'tunnel_client_stdio_restarts_total',
     help: 'Restarts of stdio MCP server processes',

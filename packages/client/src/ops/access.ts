@@ -7,6 +7,8 @@ export interface AccessPolicy {
   allowRemote: boolean;
   /** The host the ops server listens on (health.listen_addr). */
   listenHost: string;
+  /** Served on a Unix socket (health.unix_socket): its file permissions decide who may connect. */
+  unixSocket?: boolean;
 }
 
 export function isLoopbackAddress(address: string | undefined): boolean {
@@ -71,7 +73,7 @@ export function checkAccess(
   policy: AccessPolicy,
   names = acceptedHosts(policy),
 ): Refusal | undefined {
-  if (!policy.allowRemote && !isLoopbackAddress(request.remoteAddress))
+  if (!policy.allowRemote && !policy.unixSocket && !isLoopbackAddress(request.remoteAddress))
     return {
       status: 403,
       error: `the console answers only on this machine (caller ${request.remoteAddress ?? 'unknown'}); set admin_ui.allow_remote (--allow-remote-ui) to let other machines use it`,

@@ -69,13 +69,15 @@ export function registerConsoleAssets(app: FastifyInstance): void {
   for (const [name, path] of Object.entries(vendorFiles())) files.set(`/ui/vendor/${name}`, load(path));
   const page = files.get('/ui/index.html')!;
   const csp = pagePolicy(page.body.toString('utf8'));
-  app.get('/ui', async (_request, reply) =>
-    reply
-      .type(page.type)
-      .header('cache-control', 'no-store')
-      .header('content-security-policy', csp)
-      .send(page.body),
-  );
+  // The console answers at / as well, as Go's client's UI does.
+  for (const path of ['/', '/ui'])
+    app.get(path, async (_request, reply) =>
+      reply
+        .type(page.type)
+        .header('cache-control', 'no-store')
+        .header('content-security-policy', csp)
+        .send(page.body),
+    );
   for (const [path, file] of files)
     app.get(path, async (_request, reply) =>
       reply

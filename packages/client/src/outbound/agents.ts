@@ -7,6 +7,8 @@ import type { OutboundConfig } from '../config/schema.ts';
 const ALWAYS_DIRECT = ['localhost', '127.0.0.1', '::1'];
 
 export interface OutboundOverrides {
+  /** Dial every connection over this Unix socket; proxies do not apply. */
+  unixSocket?: string;
   httpProxy?: string;
   clientCert?: string;
   clientKey?: string;
@@ -37,6 +39,8 @@ export function createOutboundAgent(
   agentOptions: Agent.Options = {},
 ): Dispatcher {
   const tls = tlsOptions(config, overrides);
+  if (overrides.unixSocket)
+    return new Agent({ ...agentOptions, connect: { ...tls, socketPath: overrides.unixSocket } });
   const proxyTls = { ca: tls.ca };
   const proxy = overrides.httpProxy ?? config.httpProxy;
   if (proxy) return new ProxyAgent({ ...agentOptions, uri: proxy, requestTls: tls, proxyTls });

@@ -7,19 +7,21 @@ import { HttpBinding } from '../bindings/streamable-http.ts';
 import { createMemoryBinding, type InProcessServer } from '../bindings/memory.ts';
 import { SessionProcessBudget } from '../bindings/per-session.ts';
 import { createStdioBinding } from '../bindings/stdio.ts';
+import { waitForListener } from '../bindings/listener-wait.ts';
 import { ConfigError } from '../config/errors.ts';
-import type { ClientConfig } from '../config/schema.ts';
+import { controlPlaneHeaders, type ClientConfig } from '../config/schema.ts';
 import { ControlPlaneApi, apiErrorText } from '../controlplane/api.ts';
 import { Poller, explainRefusal } from '../controlplane/poller.ts';
 import { Responder } from '../controlplane/responder.ts';
 import { createCommandHandler } from '../dispatch/handler.ts';
 import { CommandRouter } from '../dispatch/router.ts';
+import { ListenRelay } from '../dispatch/listens.ts';
 import { StreamRelay } from '../dispatch/streams.ts';
 import { WorkerPool } from '../dispatch/worker-pool.ts';
 import { LogLevelControl } from '../observability/log-buffer.ts';
 import { createLogger, logBufferOf, type Logger } from '../observability/logger.ts';
 import { ClientMetrics } from '../observability/metrics.ts';
-import { Redactor } from '../observability/redact.ts';
+import { isSecretName, Redactor } from '../observability/redact.ts';
 import { startOpsServer } from '../ops/server.ts';
 import { ClientStatus } from '../observability/status.ts';
 import { TrafficRecorder } from '../observability/traffic.ts';
@@ -74,7 +76,7 @@ export function createBindings(
           log,
           withheldEnv: config.secretEnvNames,
           onRestart: () => metrics.childRestarts.inc({ channel }),
-          startupWaitMs: config.mcp.startupWaitMs,
+          startupWaitMs: config.mcp.serverWaitMs,
           sessionMode,
           sessionIdleTimeoutMs: config.mcp.sessionIdleTimeoutMs,
           sessionBudget,
@@ -90,6 +92,7 @@ export function createBindings(
     add(
       new HttpBinding(entry.channel, entry.url, log, {
         extraHeaders: config.mcp.extraHeaders,
+        probeHeaders: config.mcp.discoveryExtraHeaders,
         maxBodyBytes: config.mcp.maxMessageBytes,
         agent: new RenewingAgent(
           () =>
@@ -103,7 +106,7 @@ export function createBindings(
       }),
     );
   for (const [channel, server] of Object.entries(options.servers ?? {}))
-    add(createMemoryBinding(channel, server, log, config.mcp.startupWaitMs));
+    add(createMemoryBinding(channel, server, log, config.mcp.serverWaitMs));
   if (bindings.size === 0)
     throw new ConfigError(
       'no MCP server is configured: pass --mcp-command or --mcp-server-url, set MCP_COMMAND or MCP_SERVER_URL, or set mcp.commands / mcp.server_urls in the profile',
@@ -113,6 +116,23 @@ export function createBindings(
       `no MCP server is configured for channel "main" (configured: ${[...bindings.keys()].join(', ')}): every tunnel needs one; give one entry channel main or leave its channel out`,
     );
   return bindings;
+}
+
+/**
+ * mcp.startup_wait_timeout: before the first poll, gives the main HTTP MCP server (a sidecar starting
+ * beside this client) that long to accept connections. Polling starts either way; readiness reports
+ * a server that is still not up.
+ */
+async function waitForMainServer(config: ClientConfig, log: Logger, signal: AbortSignal): Promise<void> {
+  const main = config.mcp.serverUrls.find((entry) => entry.channel === MAIN_CHANNEL);
+  const timeoutMs = config.mcp.startupWaitMs;
+  if (!main || timeoutMs <= 0) return;
+  const up = await waitForListener(main.url, main.unixSocket, timeoutMs, signal);
+  if (!up && !signal.aborted)
+    log.warn(
+      { wait_ms: timeoutMs },
+      'the main MCP server did not accept a connection within mcp.startup_wait_timeout; polling anyway',
+    );
 }
 
 /** Hands the URL to the desktop's opener (open, explorer, xdg-open); a headless machine just logs it. */
@@ -142,13 +162,34 @@ function openLogFile(path: string): WriteStream {
 }
 
 /** Every literal secret in the configuration, so the console can blank it wherever it appears. */
+/** Every secret this client was given, so that the console redacts it wherever it shows up. */
 function knownSecrets(config: ClientConfig): string[] {
+  const urls = [
+    config.controlPlane.outbound,
+    config.mcp.outbound,
+    ...config.mcp.serverUrls.map((entry) => ({ httpProxy: entry.httpProxy, proxyEnv: undefined })),
+  ].flatMap((outbound) => [outbound.httpProxy, outbound.proxyEnv?.httpProxy, outbound.proxyEnv?.httpsProxy]);
   return [
     config.controlPlane.apiKey,
     ...Object.values(config.controlPlane.extraHeaders),
     ...Object.values(config.mcp.extraHeaders),
     ...config.secretEnvNames.map((name) => process.env[name] ?? ''),
+    ...[...urls, ...config.mcp.serverUrls.map((entry) => entry.url)].flatMap(urlSecrets),
   ];
+}
+
+/** A URL's password and the values of its secret-looking query parameters (`?api_key=...`). */
+function urlSecrets(raw: string | undefined): string[] {
+  if (!raw) return [];
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return [];
+  }
+  const secrets = [...url.searchParams].filter(([name]) => isSecretName(name)).map(([, value]) => value);
+  if (url.password) secrets.push(url.password, decodeURIComponent(url.password));
+  return secrets;
 }
 
 /** Starts a tunnel-client in this process. Configuration errors throw ConfigError before anything starts. */
@@ -157,7 +198,11 @@ export async function startTunnelClient(
   options: TunnelClientOptions = {},
 ): Promise<TunnelClientHandle> {
   const log =
-    options.logger ?? createLogger(config.log, config.log.file ? openLogFile(config.log.file) : undefined);
+    options.logger ??
+    createLogger(
+      { ...config.log, bufferEvents: config.adminUi.logBufferEvents },
+      config.log.file ? openLogFile(config.log.file) : undefined,
+    );
   for (const warning of config.warnings) log.warn(warning);
   const levels = new LogLevelControl(log);
   const instanceId = randomUUID();
@@ -176,14 +221,18 @@ export async function startTunnelClient(
   try {
     ops = await startOpsServer({
       listenAddr: config.health.listenAddr,
+      unixSocket: config.health.unixSocket,
       urlFile: config.health.urlFile,
       allowRemote: config.adminUi.allowRemote,
       console: { status, metrics, traffic, logs: logBufferOf(log), levels, config, redactor, log },
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const { unixSocket, listenAddr } = config.health;
     throw new ConfigError(
-      `health.listen_addr ${config.health.listenAddr} cannot be used (${code}): choose another address, or 127.0.0.1:0 for a free port`,
+      unixSocket
+        ? `health.unix_socket ${unixSocket} cannot be used (${code}): check its directory exists and is writable`
+        : `health.listen_addr ${listenAddr} cannot be used (${code}): choose another address, or 127.0.0.1:0 for a free port`,
     );
   }
 
@@ -195,7 +244,7 @@ export async function startTunnelClient(
     apiKey: config.controlPlane.apiKey,
     instanceId,
     serverInfo: info.header,
-    extraHeaders: config.controlPlane.extraHeaders,
+    extraHeaders: controlPlaneHeaders(config.controlPlane),
     pollChannels: config.controlPlane.pollChannels,
     pollDeadlineGuardrailMs: config.controlPlane.pollDeadlineGuardrailMs,
     agent: createOutboundAgent(
@@ -210,10 +259,12 @@ export async function startTunnelClient(
   });
   const responder = new Responder(api, log, stopping.signal);
   const streams = new StreamRelay({ bindings, responder, log });
+  const work = createCommandHandler({ bindings, responder, metrics, log, traffic, streams });
+  const listens = new ListenRelay({ work, responder, log });
   const workers = new WorkerPool({
     capacity: config.controlPlane.maxQueuedRequests,
     concurrency: config.mcp.maxConcurrentRequests,
-    work: createCommandHandler({ bindings, responder, metrics, log, traffic, streams }),
+    work,
     expired: (received) => {
       metrics.commands.inc({ outcome: 'expired', channel: received.command.channel });
       traffic.begin(received.command).finish({ outcome: 'expired' });
@@ -224,7 +275,7 @@ export async function startTunnelClient(
       metrics.active.set(active);
     },
   });
-  const queue = new CommandRouter(workers, streams);
+  const queue = new CommandRouter(workers, streams, listens);
 
   const pidFile = config.process.pidFile;
   if (pidFile) {
@@ -284,10 +335,13 @@ export async function startTunnelClient(
       markStarted();
     },
   });
-  const polling = poller.run(stopping.signal).catch((error: unknown) => {
-    log.fatal({ err: error }, 'the poll loop stopped unexpectedly');
-  });
-  if (config.adminUi.openBrowser) (options.openBrowser ?? openWithDesktop)(`${ops.url}/ui`, log);
+  const polling = waitForMainServer(config, log, stopping.signal)
+    .then(() => poller.run(stopping.signal))
+    .catch((error: unknown) => {
+      log.fatal({ err: error }, 'the poll loop stopped unexpectedly');
+    });
+  if (config.adminUi.openBrowser && !config.health.unixSocket)
+    (options.openBrowser ?? openWithDesktop)(`${ops.url}/ui`, log);
 
   let stopped: Promise<void> | undefined;
   const opsServer = ops;
@@ -301,7 +355,22 @@ export async function startTunnelClient(
       stopped ??= (async () => {
         stopping.abort();
         await polling;
-        await queue.stop();
+        const unstarted = await queue.stop();
+        // The service counts this client gone at once and gives what it never started to another client.
+        await api.leave(unstarted).then(
+          (reply) => {
+            if (reply && reply.status !== 204)
+              log.warn(
+                { status: reply.status, reason: apiErrorText(reply.body) },
+                'the service refused the leave',
+              );
+          },
+          (error: unknown) =>
+            log.warn(
+              { code: (error as { code?: string }).code },
+              'could not tell the service this client is leaving',
+            ),
+        );
         await Promise.allSettled([...bindings.values()].map((b) => b.close()));
         await opsServer.close();
         await api.close();

@@ -195,7 +195,9 @@ describe('retries', { skip: !contract, timeout: 60_000 }, () => {
         body: { error: { message: 'no Use', type: 'invalid_request_error', code: 'tunnel_use_forbidden' } },
       });
       await eventually(() => client.status.controlPlane.state === 'forbidden', 10_000, 'the refusal');
-      const ready = (await (await fetch(`${client.opsUrl}/readyz`)).json()) as { reasons: string[] };
+      const ready = (await (
+        await fetch(`${client.opsUrl}/readyz`, { headers: { accept: 'application/json' } })
+      ).json()) as { reasons: string[] };
       assert.match(ready.reasons.join(' '), /lacks Tunnels Use/);
       assert.ok(logs.lines().some((l) => /lacks Tunnels Use/.test(String(l.msg))));
       const before = fake.requests.filter((r) => r.path.endsWith('/poll')).length;

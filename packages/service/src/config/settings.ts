@@ -71,6 +71,21 @@ export const SETTINGS = {
     help: 'where the database lives',
     defaultText: '$XDG_DATA_HOME/mcp-tunnel, else ~/.local/share/mcp-tunnel',
   },
+  databaseUrl: {
+    flag: '--database-url',
+    value: 'url',
+    env: 'TUNNEL_SERVICE_DATABASE_URL',
+    help: 'a PostgreSQL database (postgres://user@host:5432/name) that every node of a cluster shares, instead of the SQLite file in the data directory; give its password in PGPASSWORD or ~/.pgpass, or the whole URL in the environment variable, not on the command line',
+    defaultText: 'none: SQLite in the data directory',
+  },
+  databasePoolSize: {
+    flag: '--database-pool-size',
+    value: 'connections',
+    env: 'TUNNEL_SERVICE_DATABASE_POOL_SIZE',
+    help: 'the most PostgreSQL connections this node holds open',
+    defaultValue: 10,
+    parse: atLeastOne('connections'),
+  },
   ownerKeyFile: {
     flag: '--owner-key-file',
     value: 'path',
@@ -88,6 +103,14 @@ export const SETTINGS = {
     flag: '--allowed-origin',
     value: 'origin',
     help: 'an Origin allowed to call /v1/mcp besides the service itself (repeatable)',
+    repeatable: true,
+  },
+  trustedProxies: {
+    flag: '--trusted-proxy',
+    value: 'address',
+    env: 'TUNNEL_SERVICE_TRUSTED_PROXY',
+    help: "a TLS-terminating reverse proxy in front of the service: an IP address, a CIDR range or loopback (repeatable; the variable takes a comma-separated list). Only requests from it have X-Forwarded-For and X-Forwarded-Proto believed: the caller's address for sign-in limits and the audit log, and https for the Secure session cookie",
+    defaultText: 'none: the forwarded headers are ignored',
     repeatable: true,
   },
   maxBodyBytes: {
@@ -218,6 +241,20 @@ export const SETTINGS = {
     help: 'where Client ID Metadata Documents may be fetched from: public addresses only, or any (loopback and private too, for development)',
     defaultValue: 'public',
     choices: ['public', 'any'],
+  },
+  redisUrl: {
+    flag: '--redis-url',
+    value: 'url',
+    env: 'TUNNEL_SERVICE_REDIS_URL',
+    help: 'run as a node of a cluster: the Redis (redis:// or rediss://) that every node shares for command queues, tunnel presence, SSE resumption, the live traffic view and sign-in limits. Give a password through the environment variable, not the flag. Every node also needs the same store (docs/cluster.md)',
+    defaultText: 'none: all of it in this process',
+  },
+  redisKeyPrefix: {
+    flag: '--redis-key-prefix',
+    value: 'prefix',
+    env: 'TUNNEL_SERVICE_REDIS_KEY_PREFIX',
+    help: 'put before every Redis key and channel the service uses, so several services can share one Redis; every node of a cluster must use the same',
+    defaultValue: 'mcp-tunnel:',
   },
 } as const satisfies Record<string, Setting>;
 

@@ -38,6 +38,13 @@ export interface ServiceContext {
   operatorOrganizationId: string;
   /** Origins allowed to call the connector endpoint besides the service's own. */
   allowedOrigins: ReadonlySet<string>;
+  /**
+   * The host names callers reach the service by (lower case): localhost, the machine's name, the listen
+   * host, the OAuth issuer's and the allowed origins'. A GET to the connector under another name is refused.
+   */
+  serviceNames: ReadonlySet<string>;
+  /** Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; none by default. */
+  trustedProxies: readonly string[];
   /** The service as OAuth authorization server of its connector URLs. */
   oauth: OAuthSettings;
 }

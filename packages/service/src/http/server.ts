@@ -27,6 +27,8 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
     bodyLimit: context.limits.maxBodyBytes,
     return503OnClosing: true,
     ...serverTimeouts(context.limits.connections),
+    // Forwarded headers are anyone's to send: believed only from a proxy the operator named.
+    trustProxy: context.trustedProxies.length > 0 ? [...context.trustedProxies] : false,
   });
   limitConnectionsPerAddress(app.server, context.limits.connections.maxPerAddress, app.log);
 
@@ -40,6 +42,10 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
   app.addContentTypeParser(/^application\/[\w.+-]*\+json$/, { parseAs: 'string' }, parseJson);
 
+  // Every answer is meant as its declared type only: a browser must not sniff an API answer into a page.
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  });
   app.addHook('onRequest', (request) => authenticateRequest(context, request));
   const audit = auditHooks(context);
   app.addHook('onSend', audit.onSend);

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   CHANNEL_NAME_SHAPE,
   JSONRPC_SERVER_ERROR,
@@ -6,6 +6,7 @@ import {
   EXTENSIONS_HEADER,
   HEADER,
   KNOWN_EXTENSIONS,
+  MAX_RELEASED,
   parseExtensions,
   isChannelName,
   isUseProbe,
@@ -15,10 +16,11 @@ import {
   type TunnelResponsePayload,
 } from '@mcp-tunnel/protocol';
 import type { Principal } from '../auth/principal.ts';
-import type { PollingClient, QueuedCommand } from '../broker/command-broker.ts';
+import type { PollEnding, PollingClient, QueuedCommand } from '../broker/command-broker.ts';
 import { ApiRefusal, badRequest, describeIssues, forbidden, notFound } from './errors.ts';
 import { requireAny, visibleTunnel, type ServiceContext } from './context.ts';
-import { principalOf } from './request-principal.ts';
+import { credentialOf, principalOf } from './request-principal.ts';
+import { reauthenticate } from './authentication.ts';
 import { noteAudit } from './audit.ts';
 import { responseHeaderProblem } from './response-headers.ts';
 
@@ -89,7 +91,37 @@ function pollingClient(request: FastifyRequest, principal: Principal): PollingCl
     version: header(request, HEADER.clientVersion) ?? null,
     serverInfo: parsed?.ok ? parsed.value : null,
     extensions: [...parseExtensions(request.headers[EXTENSIONS_HEADER.toLowerCase()])],
+    credential: credentialOf(principal),
   };
+}
+
+/**
+ * How long a poll's connection is still watched after its answer was written: a client killed just as the
+ * answer went out never polls again, and its connection closing is the only sign of it.
+ */
+const ANSWER_SETTLE_MS = 1000;
+
+/**
+ * How a poll ends for presence: `dropped` when its connection closes before the answer is written or
+ * within ANSWER_SETTLE_MS after (the client hung up: it stopped, was killed, or its connection broke),
+ * else `answered`. A live client keeps its connection open for its next poll.
+ */
+function pollEnding(request: FastifyRequest, reply: FastifyReply): Promise<PollEnding> {
+  const socket = request.raw.socket;
+  if (socket.destroyed) return Promise.resolve('dropped');
+  return new Promise((resolve) => {
+    let settle: NodeJS.Timeout | undefined;
+    const end = (ending: PollEnding) => {
+      clearTimeout(settle);
+      socket.off('close', dropped);
+      resolve(ending);
+    };
+    const dropped = () => end('dropped');
+    socket.once('close', dropped);
+    reply.raw.once('finish', () => {
+      settle = setTimeout(() => end('answered'), ANSWER_SETTLE_MS);
+    });
+  });
 }
 
 /** A queued command as the wire carries it; its response_timeout is what is left until the caller's deadline. */
@@ -104,6 +136,49 @@ function wireCommand(command: QueuedCommand, now: number) {
     headers: command.headers,
     ...(command.jsonrpc ? { jsonrpc: command.jsonrpc } : {}),
   };
+}
+
+/**
+ * Checks the poll's key again before handing it work (it may have been revoked, or lost Tunnels Use, while
+ * the poll waited). If it no longer may poll, the commands go back to the queue for another client, every
+ * client using the key is gone (what they hold fails at once), and the poll gets the refusal.
+ */
+async function stillAllowed(
+  context: ServiceContext,
+  request: FastifyRequest,
+  tunnelId: string,
+  client: PollingClient,
+  commands: QueuedCommand[],
+): Promise<void> {
+  try {
+    const principal = await reauthenticate(context, request);
+    await visibleTunnel(context, principal, tunnelId);
+    requireUse(principal);
+  } catch (refusal) {
+    await context.broker.requeue(commands);
+    await context.broker.credentialRevoked(client.credential);
+    throw refusal;
+  }
+}
+
+/** The request ids a leaving client released (protocol extension `leave`). */
+function releasedOf(body: unknown): string[] {
+  if (body === undefined || body === null) return [];
+  const released = (body as { released?: unknown }).released;
+  if (
+    typeof body !== 'object' ||
+    Array.isArray(body) ||
+    (released !== undefined &&
+      (!Array.isArray(released) ||
+        released.length > MAX_RELEASED ||
+        released.some((id) => typeof id !== 'string' || id.length > 200)))
+  )
+    throw badRequest(
+      'invalid_request',
+      `The body of a leave is {"released": [request ids]}: at most ${MAX_RELEASED} ids of commands this client received and never started.`,
+      'released',
+    );
+  return (released as string[] | undefined) ?? [];
 }
 
 /**
@@ -160,18 +235,21 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
       const gone = new AbortController();
       reply.raw.once('close', () => gone.abort());
       await broker.pollStarted(tunnel.id, client);
-      let commands: QueuedCommand[];
-      try {
-        commands = await broker.take(tunnel.id, {
-          limit,
-          waitMs,
-          channels,
-          extensions: new Set(client.extensions),
-          signal: gone.signal,
-        });
-      } finally {
-        await broker.pollEnded(tunnel.id, client);
-      }
+      void pollEnding(request, reply).then((ending) =>
+        broker
+          .pollEnded(tunnel.id, client, ending)
+          .catch((error: unknown) => request.log.error({ err: error }, 'could not record the end of a poll')),
+      );
+      const commands = await broker.take(tunnel.id, {
+        limit,
+        waitMs,
+        channels,
+        extensions: new Set(client.extensions),
+        instanceId: client.instanceId,
+        credential: client.credential,
+        signal: gone.signal,
+      });
+      if (!gone.signal.aborted) await stillAllowed(context, request, tunnel.id, client, commands);
       if (commands.length === 0) return reply.status(204).send();
       // A poller that hung up never saw these: the next poller gets them.
       if (gone.signal.aborted) {
@@ -269,6 +347,24 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
         );
       const ack: TunnelResponseAck = { status: 'ok' };
       return ack;
+    },
+  );
+  // Protocol extension `leave`: a stopping client is gone at once (docs/protocol-extensions.md).
+  app.post<TunnelParams>(
+    '/v1/tunnels/:tunnel_id/leave',
+    { config: { action: 'tunnel.leave', auditRefusalsOnly: true } },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const tunnel = await visibleTunnel(context, principal, request.params.tunnel_id);
+      requireUse(principal);
+      const released = releasedOf(request.body);
+      const client = pollingClient(request, principal);
+      await broker.clientLeft(tunnel.id, client.instanceId, released);
+      request.log.info(
+        { tunnel_id: tunnel.id, instance_id: client.instanceId, released: released.length },
+        'tunnel-client left',
+      );
+      return reply.status(204).send();
     },
   );
 }

@@ -71,9 +71,12 @@ describe('slow connections', { timeout: 60_000 }, () => {
   });
 
   test('a flood from one address is bounded and cut off, and other callers are answered within a second', async () => {
-    const flood: Probe[] = [];
-    for (let i = 0; i < FLOOD; i++)
-      flood.push(await open(port, FLOOD_ADDRESS, i % 2 === 0 ? SLOW_HEADERS : SLOW_BODY));
+    // All at once, so they are open together well within the time limits.
+    const flood = await Promise.all(
+      Array.from({ length: FLOOD }, (_, i) =>
+        open(port, FLOOD_ADDRESS, i % 2 === 0 ? SLOW_HEADERS : SLOW_BODY),
+      ),
+    );
 
     for (let i = 0; i < 5; i++) {
       const started = performance.now();

@@ -26,6 +26,8 @@ export interface ClientOptions {
   profileDir?: string;
   /** More environment for `tunnel-client run`, e.g. MCP_COMMAND for several channels. */
   extraEnv?: NodeJS.ProcessEnv;
+  /** How long to wait for readiness: longer for a client that starts several children at once. */
+  readyTimeoutMs?: number;
 }
 
 /**

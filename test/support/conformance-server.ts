@@ -1,5 +1,7 @@
 // The conformance suite's reference MCP server: the tools, resources and prompts the
-// @modelcontextprotocol/conformance server scenarios call, over Streamable HTTP with stateful sessions.
+// @modelcontextprotocol/conformance server scenarios call, over Streamable HTTP: 2025-era requests with
+// stateful sessions (SDK v1), 2026-07-28 requests per request (SDK v2, test/support/conformance-modern.ts),
+// told apart as the SDK's own entry does (isLegacyRequest).
 //
 //   npx node test/support/conformance-server.ts <port>   (prints its URL)
 import { randomUUID } from 'node:crypto';
@@ -9,7 +11,10 @@ import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { createMcpHandler, isLegacyRequest } from '@modelcontextprotocol/server';
+import { toNodeHandler } from '@modelcontextprotocol/node';
 import { z } from 'zod';
+import { modernReference } from './conformance-modern.ts';
 
 // A 1x1 red PNG and a one-sample WAV: the smallest real files of each kind.
 const PNG =
@@ -284,11 +289,32 @@ function reference(): McpServer {
 }
 
 const transports = new Map<string, StreamableHTTPServerTransport>();
+const modern = toNodeHandler(createMcpHandler(modernReference, { legacy: 'reject' }));
+
+/** The JSON body of a POST (undefined when it is not JSON: the legacy transport then refuses it). */
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = req.method === 'POST' ? await readBody(req) : undefined;
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers))
+    if (typeof value === 'string') headers.set(name, value);
+  const probe = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+    method: req.method,
+    headers,
+  });
+  if (!(await isLegacyRequest(probe, body))) return modern(req, res, body);
   const sessionId = req.headers['mcp-session-id'];
   const known = typeof sessionId === 'string' ? transports.get(sessionId) : undefined;
-  if (known) return known.handleRequest(req, res);
+  if (known) return known.handleRequest(req, res, body);
   if (sessionId !== undefined) return void res.writeHead(404).end('unknown session');
   const transport = new StreamableHTTPServerTransport({
     sessionIdGenerator: randomUUID,
@@ -298,7 +324,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     if (transport.sessionId) transports.delete(transport.sessionId);
   };
   await reference().connect(transport);
-  await transport.handleRequest(req, res);
+  await transport.handleRequest(req, res, body);
 }
 
 const http = createServer((req, res) => {

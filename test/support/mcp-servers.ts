@@ -11,3 +11,7 @@ export const CALCULATOR_HTTP = at('../../examples/calculator/src/http-server.ts'
 export const FEATURES_SERVER = at('../e2e/fixtures/features-server.ts');
 /** test/fixtures/changing-server.ts: tools and resources that change, over stdio or (--http) Streamable HTTP. */
 export const CHANGING_SERVER = at('../fixtures/changing-server.ts');
+/** The notes server of examples/dual-era (SDK v2) over stdio: both eras, or 2026-07-28 only with --modern-only. */
+export const NOTES = at('../../examples/dual-era/src/server.ts');
+/** The same notes server over Streamable HTTP (`createMcpHandler`). */
+export const NOTES_HTTP = at('../../examples/dual-era/src/http-server.ts');

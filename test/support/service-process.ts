@@ -1,5 +1,6 @@
 // The real tunnel-service, started with its CLI as a child process on a loopback port, with a fresh data
-// directory (removed when it stops) unless one is given.
+// directory (removed when it stops) unless one is given, and on SQLite there unless given a database URL
+// (test/support/postgres.ts makes a fresh database; several services on one URL are the nodes of a cluster).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ export interface Service extends AsyncDisposable {
 export interface ServiceOptions {
   dataDir?: string;
   port?: number;
+  /** `--database-url`: the store is this PostgreSQL database instead of SQLite in the data directory. */
+  databaseUrl?: string;
   /** More `tunnel-service start` arguments, e.g. `--max-body-bytes N`. */
   extraArgs?: string[];
   /** More environment, e.g. NODE_EXTRA_CA_CERTS for a test CA. */
@@ -35,11 +38,16 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       dataDir,
       '--owner-key-file',
       keyFile,
+      ...(options.databaseUrl ? ['--database-url', options.databaseUrl] : []),
       ...(options.extraArgs ?? []),
     ],
     options.env,
   );
-  const [, url] = await proc.waitFor(/tunnel-service listening on (http:\/\/\S+)/);
+  // A service that never said it listens is stopped, not left running behind the failure.
+  const [, url] = await proc.waitFor(/tunnel-service listening on (http:\/\/\S+)/).catch(async (error) => {
+    await proc.stop();
+    throw error;
+  });
   const ownerKey = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '';
   const stop = async () => {
     await proc.stop();

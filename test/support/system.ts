@@ -25,7 +25,7 @@ export async function startTunnel(service: Service, options: TunnelOptions = {})
   const runtime = await createRuntime(service, options);
   const client = await startClient(service, runtime, options.client);
   try {
-    await waitReady(client.opsUrl);
+    await waitReady(client.opsUrl, options.client?.readyTimeoutMs);
   } catch (error) {
     await client.stop();
     throw error;

@@ -21,6 +21,7 @@ const contract = loadContract();
 if (!contract) console.log(CONTRACT_MISSING_NOTICE);
 const API_KEY = 'mcpt_console_test_key_0123456789';
 const HEADER_SECRET = 'static-header-secret-value';
+const INVITATION = 'mcpti_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG';
 
 interface Answer {
   status: number;
@@ -190,6 +191,9 @@ describe('the console API', { skip: !contract, timeout: 90_000 }, () => {
           note: `the key is ${API_KEY}`,
           header: 'Bearer abcdefghijklmnopqrstuvwxyz',
           password: 'hunter2hunter2',
+          invitation: `join with ${INVITATION}`,
+          pwd: 'other-name-password',
+          notes: 'the password for the db is prose-password-1',
           plain: 'forty-two',
         },
       },
@@ -213,8 +217,18 @@ describe('the console API', { skip: !contract, timeout: 90_000 }, () => {
       'caller-api-key',
       'hunter2hunter2',
       'abcdefghijklmnopqrstuvwxyz',
+      INVITATION,
+      'other-name-password',
+      'prose-password-1',
     ])
       assert.ok(!text.includes(secret), `${secret} is shown`);
+    // A call's target is the caller's text too: neither the list nor the export shows a secret in it.
+    await toolCall('tools', `lookup ${INVITATION}`, {});
+    const listed = await call(client.opsUrl, '/api/traffic');
+    assert.ok(listed.body.includes('lookup [redacted]'), 'the target is listed, redacted');
+    assert.ok(!listed.body.includes(INVITATION), 'the target is redacted in the list');
+    const exported = await call(client.opsUrl, '/api/logs/export?minutes=5');
+    assert.ok(!exported.body.includes(INVITATION), 'the target is redacted in the export');
     const detail = json<{
       payloads: {
         request: { headers: Record<string, string[]>; body: { params: { arguments: { value: unknown } } } };

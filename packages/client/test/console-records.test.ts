@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import type { PolledCommand } from '@mcp-tunnel/protocol';
+import { SECRET_PREFIX, SESSION_COOKIE, type PolledCommand } from '@mcp-tunnel/protocol';
 import { defineConfig, resolveConfig } from '../src/config/schema.ts';
 import { LogBuffer, LogLevelControl } from '../src/observability/log-buffer.ts';
 import { createLogger, logBufferOf } from '../src/observability/logger.ts';
@@ -51,6 +51,63 @@ test('the redactor blanks secret names, token-looking values and the configured 
   assert.equal(redactor.text('{"password":"hunter2"}'), `{"password":"${REDACTED}"}`);
   assert.equal(redactor.text('uses sk-abcdefghijklmnopqrst'), `uses ${REDACTED}`);
   assert.equal(redactor.text('the calculator adds 5 + 3'), 'the calculator adds 5 + 3');
+});
+
+test('the redactor blanks every secret tunnel-service mints, passwords under any name or in prose', () => {
+  const redactor = new Redactor([]);
+  const random = 'Q2hhbmdlIG1lIHBsZWFzZSBiZWZvcmUgeW91IHVzZSBpdA';
+  for (const prefix of Object.values(SECRET_PREFIX)) {
+    const secret = `${prefix}${random}`;
+    assert.equal(redactor.text(`join with ${secret} today`), `join with ${REDACTED} today`, prefix);
+    assert.equal(redactor.text(`"${secret}"`), `"${REDACTED}"`, prefix);
+  }
+  assert.equal(redactor.text(`sent ${SESSION_COOKIE}=${random}`), `sent ${SESSION_COOKIE}=${REDACTED}`);
+  assert.deepEqual(
+    redactor.value({ pw: 'a', pwd: 'b', pass: 'c', passcode: 'd', pin: '1234', db_pwd: 'e', Passwort: 'f' }),
+    {
+      pw: REDACTED,
+      pwd: REDACTED,
+      pass: REDACTED,
+      passcode: REDACTED,
+      pin: REDACTED,
+      db_pwd: REDACTED,
+      Passwort: REDACTED,
+    },
+  );
+  for (const [prose, shown] of [
+    ['my password is hunter2 and more', `my password is ${REDACTED} and more`],
+    ['the password for the db is s3cr3t!', `the password for the db is ${REDACTED}`],
+    ['Passphrase was "correct horse"', `Passphrase was "${REDACTED} horse"`],
+    ['pw: hunter2', `pw: ${REDACTED}`],
+    ['{"pin":"1234"}', `{"pin":"${REDACTED}"}`],
+  ])
+    assert.equal(redactor.text(prose!), shown, prose);
+  for (const ordinary of ['spinning wheels', 'bypass: true', 'compass = north', 'the pipeline is green'])
+    assert.equal(redactor.text(ordinary), ordinary);
+  assert.deepEqual(redactor.value({ bypass: 'x', spin: 'y' }), { bypass: 'x', spin: 'y' });
+});
+
+test('the traffic ring names the target of a call without the secrets in it', () => {
+  const traffic = new TrafficRecorder({ redactor: new Redactor(['configured-secret-1234']), capture: false });
+  const read = (uri: string): PolledCommand => ({
+    ...command(1, 'resources/read'),
+    jsonrpc: { jsonrpc: '2.0', id: 1, method: 'resources/read', params: { uri } },
+  });
+  const targets = [
+    'https://files.example.com/a.txt?token=abcdef123456',
+    'db://admin:hunter2@db.internal/x',
+    'invite/mcpti_Q2hhbmdlIG1lIHBsZWFzZSBiZWZvcmU',
+    'notes/configured-secret-1234',
+  ].map((uri) => {
+    traffic.begin(read(uri)).finish({ outcome: 'answered' });
+    return traffic.list().at(-1)!.target;
+  });
+  assert.deepEqual(targets, [
+    `https://files.example.com/a.txt?token=${REDACTED}`,
+    `db://${REDACTED}@db.internal/x`,
+    `invite/${REDACTED}`,
+    `notes/${REDACTED}`,
+  ]);
 });
 
 test('the traffic ring keeps the last calls only, and drops payloads when capture is turned off', () => {

@@ -174,6 +174,20 @@ describe(
       assert.ok(logs.lines().some((l) => l.request_id === 'req_future' && /skipped/.test(String(l.msg))));
     });
 
+    test('a response_timeout longer than a timer keeps is capped with a warning, not an instant expiry', async () => {
+      const id = service.enqueue({
+        response_timeout: '99999999999999999999h',
+        jsonrpc: call(6, 'add', { a: 3, b: 4 }),
+      });
+      const answer = await service.terminal(id);
+      assert.equal(
+        (answer.payload.resp_json?.result as { content: { text: string }[] }).content[0]!.text,
+        '3 + 4 = 7',
+      );
+      const warning = logs.lines().find((l) => l.request_id === id && /response_timeout/.test(String(l.msg)));
+      assert.match(String(warning?.msg), /longer than this client can keep \(2147483647ms, about 596h\)/);
+    });
+
     test('at the deadline the MCP call is cancelled and nothing is posted', async () => {
       const id = service.enqueue({
         response_timeout: '300ms',

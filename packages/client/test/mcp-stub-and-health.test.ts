@@ -201,8 +201,11 @@ test(
     assert.equal(gone.code, 2);
     assert.match(gone.output, /Process: FAIL \| pid_file=\S+none\.pid \| read \S+: ENOENT/);
 
-    const usage = await runCli([CLIENT_BIN, 'health']);
+    const usage = await runCli([CLIENT_BIN, 'health', '--port', port, '--url', 'http://127.0.0.1:1']);
     assert.equal(usage.code, 1);
-    assert.match(usage.output, /choose exactly one of --url, --url-file, or --port/);
+    assert.match(usage.output, /choose at most one of --url, --url-file, or --port/);
+    // Without any of them, the client's default ops address (probing it here would depend on this machine).
+    const byDefault = await runCli([CLIENT_BIN, 'health', '--json', '--host', '127.0.0.1']);
+    assert.match(byDefault.output, /"resolved_base_url": "http:\/\/127\.0\.0\.1:8080"/);
   },
 );

@@ -13,18 +13,24 @@ const UNIT_MS: Record<string, number> = {
   h: 3_600_000,
 };
 
+/** The longest delay a timer keeps (2^31-1 ms, about 596 h): Node fires a longer one at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export type ResponseTimeout =
   | { kind: 'none' } // absent, null or malformed: no deadline
   | { kind: 'expired' } // a valid zero: drop unseen
-  | { kind: 'deadline'; ms: number };
+  // `capped`: the value was longer than a timer keeps, and MAX_TIMER_MS is used instead.
+  | { kind: 'deadline'; ms: number; capped?: boolean };
 
 export function parseResponseTimeout(value: unknown): ResponseTimeout {
   if (typeof value !== 'string') return { kind: 'none' };
   const match = DURATION_PATTERN.exec(value);
   if (!match) return { kind: 'none' };
   const ms = Number(match[1]) * UNIT_MS[match[2]!]!;
-  if (!Number.isFinite(ms)) return { kind: 'none' };
+  // Too many digits to be a number at all: longer than any timer, like any other huge value.
+  if (!Number.isFinite(ms)) return { kind: 'deadline', ms: MAX_TIMER_MS, capped: true };
   if (ms === 0) return { kind: 'expired' };
+  if (ms > MAX_TIMER_MS) return { kind: 'deadline', ms: MAX_TIMER_MS, capped: true };
   return { kind: 'deadline', ms };
 }
 

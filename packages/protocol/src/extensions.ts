@@ -15,7 +15,31 @@ export const STANDALONE_STREAM = 'standalone-stream';
  */
 export const RESOURCE_METADATA = 'resource-metadata';
 
-export const KNOWN_EXTENSIONS = [STANDALONE_STREAM, RESOURCE_METADATA] as const;
+/**
+ * A tunnel-client that stops says so (`POST /v1/tunnels/{id}/leave`), so the service counts it gone at once
+ * and fails or re-delivers what it held, instead of waiting to notice it gone.
+ */
+export const LEAVE = 'leave';
+
+/** The body of a leave: the commands the client received but never started, for another client to take. */
+export interface LeaveRequest {
+  released: string[];
+}
+
+/** At most this many released request ids in one leave (a client holds at most its queue's capacity). */
+export const MAX_RELEASED = 1000;
+
+/**
+ * Lets a 2026-07-28 `subscriptions/listen` request live as long as its caller keeps it: the service gives
+ * such a command a deadline of hours instead of the tunnel's response_timeout. No new command or response
+ * type: it is a `jsonrpc` command, answered with `jsonrpc_notify` and a final `jsonrpc_response`.
+ */
+export const LISTEN_STREAM = 'listen-stream';
+
+/** The 2026-07-28 request that opens a stream of change notifications, answered only when it ends. */
+export const LISTEN_METHOD = 'subscriptions/listen';
+
+export const KNOWN_EXTENSIONS = [STANDALONE_STREAM, RESOURCE_METADATA, LEAVE, LISTEN_STREAM] as const;
 export type Extension = (typeof KNOWN_EXTENSIONS)[number];
 
 /** The known extensions a header value names (comma-separated tokens); unknown tokens are ignored. */

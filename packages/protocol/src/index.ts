@@ -10,3 +10,4 @@ export * from './headers.ts';
 export * from './permissions.ts';
 export * from './management.ts';
 export * from './extensions.ts';
+export * from './secrets.ts';

@@ -1,5 +1,10 @@
 import { z } from 'zod';
 import { PERMISSION_ATOMS } from './permissions.ts';
+import { parseConfigDuration } from './duration.ts';
+
+/** The longest response_timeout a tunnel may have: no caller waits longer than a day for one answer. */
+export const MAX_TUNNEL_RESPONSE_TIMEOUT = '24h';
+export const MAX_TUNNEL_RESPONSE_TIMEOUT_MS = 24 * 3_600_000;
 
 /**
  * A tunnel's command deadline, in the wire's `response_timeout` grammar (`30s`, `4500ms`, `2m`). The service's
@@ -10,6 +15,10 @@ export const TunnelResponseTimeoutSchema = z
   .regex(
     /^[1-9][0-9]*(ms|s|m|h)$/,
     'response_timeout must be a positive whole number and a unit of ms, s, m or h, e.g. "30s"',
+  )
+  .refine(
+    (value) => (parseConfigDuration(value) ?? Infinity) <= MAX_TUNNEL_RESPONSE_TIMEOUT_MS,
+    `response_timeout must be at most ${MAX_TUNNEL_RESPONSE_TIMEOUT} (${MAX_TUNNEL_RESPONSE_TIMEOUT_MS / 1000}s), e.g. "30s" or "10m"`,
   );
 
 /** `key`: callers of the connector endpoint need an API key with Tunnels Use. `public`: anyone with the URL. */

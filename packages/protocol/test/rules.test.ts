@@ -12,6 +12,8 @@ import {
   parseServerInfo,
   withoutAuthParam,
   TunnelFailureSchema,
+  MAX_TIMER_MS,
+  TunnelResponseTimeoutSchema,
 } from '../src/index.ts';
 
 test('response_timeout follows the exact grammar and fails open', () => {
@@ -38,6 +40,22 @@ test('response_timeout follows the exact grammar and fails open', () => {
     '30 s',
   ])
     assert.deepEqual(parseResponseTimeout(bad), { kind: 'none' }, String(bad));
+});
+
+test('a response_timeout longer than a timer keeps is capped there, not overflowed into an instant expiry', () => {
+  assert.deepEqual(parseResponseTimeout('596h'), { kind: 'deadline', ms: 596 * 3_600_000 });
+  for (const huge of ['597h', '2147483648ms', '99999999999999999999h', `${'9'.repeat(400)}h`])
+    assert.deepEqual(parseResponseTimeout(huge), { kind: 'deadline', ms: MAX_TIMER_MS, capped: true }, huge);
+});
+
+test('a tunnel response_timeout is at most 24h', () => {
+  assert.ok(TunnelResponseTimeoutSchema.safeParse('24h').success);
+  assert.ok(TunnelResponseTimeoutSchema.safeParse('86400000ms').success);
+  for (const long of ['25h', '86400001ms', '597h', '99999999999999999999h']) {
+    const parsed = TunnelResponseTimeoutSchema.safeParse(long);
+    assert.ok(!parsed.success, long);
+    assert.match(parsed.error.issues[0]!.message, /at most 24h/);
+  }
 });
 
 test('tunnel ids have one shape', () => {

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { createRuntime, keyWith, type Runtime } from '../../../test/support/management-api.ts';
 import {
   echoHandler,
@@ -101,6 +102,43 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
         { jsonrpc: '2.0', method: 'notifications/progress', params: { progress: 2 } },
         { jsonrpc: '2.0', id: 'sse', result: { done: true } },
       ]);
+    });
+  });
+
+  test('an SSE answer to a caller that sent Connection: close ends with the connection', async () => {
+    await withScriptedClient(t, runtime, echoHandler, async () => {
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/list' });
+      const { headers, text, socketClosed } = await new Promise<{
+        headers: IncomingHttpHeaders;
+        text: string;
+        socketClosed: Promise<void>;
+      }>((resolve, reject) => {
+        const request = httpRequest(connector, {
+          method: 'POST',
+          agent: false,
+          headers: {
+            authorization: `Bearer ${t.ownerKey}`,
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            connection: 'close',
+          },
+        });
+        request.on('error', reject);
+        request.on('socket', (socket) => {
+          const socketClosed = new Promise<void>((closed) => socket.once('close', () => closed()));
+          request.on('response', (response) => {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk: string) => (text += chunk));
+            response.on('end', () => resolve({ headers: response.headers, text, socketClosed }));
+          });
+        });
+        request.end(body);
+      });
+      assert.match(headers['content-type'] ?? '', /text\/event-stream/);
+      assert.deepEqual(sseMessages(text), [{ jsonrpc: '2.0', id: 5, result: { echoed: 'tools/list' } }]);
+      assert.equal(headers.connection, 'close');
+      await socketClosed;
     });
   });
 
@@ -241,6 +279,56 @@ describe('connector endpoint', { timeout: 30_000 }, () => {
       const own = await post(INIT, { origin: new URL(t.url).origin, accept: 'application/json' });
       assert.equal(own.status, 200);
     });
+  });
+
+  test("a GET under another name than the service's is refused: DNS rebinding sends no Origin", async () => {
+    const get = (url: URL, host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = httpRequest(
+          url,
+          { headers: { host, authorization: `Bearer ${t.ownerKey}`, accept: 'text/event-stream' } },
+          (response) => {
+            let body = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk: string) => (body += chunk));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+          },
+        );
+        request.on('error', reject);
+        request.end();
+      });
+    const port = new URL(t.url).port;
+    const rebound = await get(connector, `rebound.attacker.example:${port}`);
+    assert.equal(rebound.status, 403);
+    const error = (JSON.parse(rebound.body) as { error: { message: string } }).error;
+    assert.match(error.message, /rebound\.attacker\.example/);
+    assert.match(error.message, /--oauth-issuer|--allowed-origin/, 'the refusal says how to add a name');
+    // The service's own names and any address get past the check (this tunnel has no standalone stream: 405).
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, '10.9.8.7:1234', `[::1]:${port}`])
+      assert.equal((await get(connector, host)).status, 405, host);
+
+    const named = await startServiceWithTunnel({ oauthIssuer: 'https://tunnels.example.com' });
+    try {
+      const url = new URL(`/v1/mcp/${named.runtime.tunnelId}`, named.t.url);
+      const key = named.t.ownerKey;
+      const status = (host: string) =>
+        new Promise<number>((resolve, reject) => {
+          const request = httpRequest(
+            url,
+            { headers: { host, authorization: `Bearer ${key}` } },
+            (response) => {
+              response.resume();
+              resolve(response.statusCode ?? 0);
+            },
+          );
+          request.on('error', reject);
+          request.end();
+        });
+      assert.equal(await status('tunnels.example.com'), 405, 'the public name the issuer gives');
+      assert.equal(await status('other.example.com'), 403);
+    } finally {
+      await named.t.stop();
+    }
   });
 
   test('a key without Tunnels Use is refused with 403', async () => {

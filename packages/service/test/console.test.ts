@@ -37,6 +37,26 @@ test(
         // Not named after its content, so not cached for good.
         assert.equal(answer.headers.get('cache-control'), 'public, max-age=86400', path);
       }
+      // Every file of the console may run only the console's own code and may not be framed; nothing is sniffed.
+      for (const answer of [page, bundle, await fetch(new URL('/favicon.ico', service.url))]) {
+        const csp = answer.headers.get('content-security-policy') ?? '';
+        for (const directive of [
+          "default-src 'self'",
+          "script-src 'self'",
+          "object-src 'none'",
+          "base-uri 'none'",
+          "frame-ancestors 'none'",
+        ])
+          assert.ok(csp.includes(directive), `${answer.url}: ${directive} in ${csp}`);
+        assert.equal(answer.headers.get('x-frame-options'), 'DENY', answer.url);
+        assert.equal(answer.headers.get('x-content-type-options'), 'nosniff', answer.url);
+      }
+      const api = await fetch(new URL('/v1/tunnels', service.url));
+      assert.equal(
+        api.headers.get('x-content-type-options'),
+        'nosniff',
+        'API answers are not sniffed either',
+      );
       // The API still needs a key: the console's files are the only public paths.
       assert.equal((await fetch(new URL('/v1/tunnels', service.url))).status, 401);
     } finally {
@@ -51,5 +71,7 @@ test('without a built console, /console says to run npm run build', { timeout: 1
   const response = await app.inject({ method: 'GET', url: '/console/' });
   assert.equal(response.statusCode, 503);
   assert.match(response.body, /npm run build/);
+  assert.match(response.headers['content-security-policy'] as string, /frame-ancestors 'none'/);
+  assert.equal(response.headers['x-content-type-options'], 'nosniff');
   await app.close();
 });

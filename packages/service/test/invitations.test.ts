@@ -1,8 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { PERMISSION_ATOMS } from '@mcp-tunnel/protocol';
 import { hashInvitationToken } from '../src/auth/invitations.ts';
 import { startTestService, type TestService } from './support/service.ts';
-import { sessionCall, sessionFrom, setUpOwner, signIn } from './support/accounts.ts';
+import { createOrganization } from '../src/auth/bootstrap.ts';
+import {
+  OWNER_EMAIL,
+  OWNER_PASSWORD,
+  sessionCall,
+  sessionFrom,
+  setUpOwner,
+  signIn,
+} from './support/accounts.ts';
 
 const PASSWORD = 'a long enough password';
 
@@ -203,6 +212,132 @@ test(
       const revoked = keys.data.find((key) => key.id === account.api_key.id)!;
       assert.ok(revoked.revoked_at, 'listed as revoked');
       assert.equal(revoked.owner_name, 'bot', 'under the name the member had');
+    } finally {
+      await t.stop();
+    }
+  },
+);
+
+test(
+  'a member holding every atom in a custom role cannot make itself Owner nor remove an owner',
+  { timeout: 60_000 },
+  async () => {
+    const t = await startTestService();
+    try {
+      const owner = await setUpOwner(t);
+      const ownerId = owner.body.member.id;
+      const ownerRoleId = owner.body.member.role_ids[0];
+      const everything = await t.ok<{ id: string }>('POST', '/v1/roles', t.ownerKey, {
+        name: 'admins',
+        permissions: [...PERMISSION_ATOMS],
+      });
+      const invite = await sessionCall(t, owner, 'POST', '/v1/invitations', {
+        email: 'ivy@example.com',
+        role_ids: [everything.id],
+      });
+      const ivy = sessionFrom(
+        await sessionCall(t, undefined, 'POST', '/v1/auth/accept_invitation', {
+          token: invite.body.token,
+          name: 'Ivy',
+          password: PASSWORD,
+        }),
+      );
+      const ivyId = ivy.body.member.id;
+
+      const selfPromotion = await sessionCall(t, ivy, 'PATCH', `/v1/members/${ivyId}`, {
+        role_ids: [everything.id, ownerRoleId],
+      });
+      assert.equal(selfPromotion.status, 403);
+      assert.equal(selfPromotion.body.error.code, 'owner_required');
+      assert.match(selfPromotion.body.error.message, /Owner role/);
+      const asAccount = await sessionCall(t, ivy, 'POST', '/v1/service_accounts', {
+        name: 'backdoor',
+        role_ids: [ownerRoleId],
+      });
+      assert.equal(asAccount.status, 403);
+      const asInvitation = await sessionCall(t, ivy, 'POST', '/v1/invitations', {
+        email: 'ivy+owner@example.com',
+        role_ids: [ownerRoleId],
+      });
+      assert.equal(asInvitation.status, 403);
+      assert.equal((await sessionCall(t, ivy, 'DELETE', `/v1/members/${ownerId}`)).status, 403);
+      const demotion = await sessionCall(t, ivy, 'PATCH', `/v1/members/${ownerId}`, { role_ids: [] });
+      assert.equal(demotion.status, 403);
+
+      const members = await sessionCall(t, owner, 'GET', '/v1/members');
+      const roleIdsOf = (id: string) =>
+        members.body.data.find((m: { id: string }) => m.id === id).role_ids as string[];
+      assert.deepEqual(roleIdsOf(ivyId), [everything.id], 'Ivy is still no owner');
+      assert.deepEqual(roleIdsOf(ownerId), [ownerRoleId], 'the owner is still the owner');
+      // Everything short of ownership stays hers to do.
+      assert.equal((await sessionCall(t, ivy, 'POST', '/v1/tunnels', { name: 'allowed' })).status, 200);
+    } finally {
+      await t.stop();
+    }
+  },
+);
+
+test(
+  'an address that signs in to another organization is invited like any other, and gets a member of its own there',
+  { timeout: 60_000 },
+  async () => {
+    const t = await startTestService();
+    try {
+      const a = await setUpOwner(t);
+      const b = await createOrganization(t.service.store, 'Organization B');
+      const bOwner = sessionFrom(
+        await sessionCall(
+          t,
+          undefined,
+          'POST',
+          '/v1/auth/setup',
+          { email: 'b-owner@example.com', name: 'B owner', password: 'b owner password' },
+          { headers: { authorization: `Bearer ${b.ownerKey}` } },
+        ),
+      );
+      // The same answer for an address of organization A as for an address nobody uses.
+      const known = await sessionCall(t, bOwner, 'POST', '/v1/invitations', { email: OWNER_EMAIL });
+      const unknown = await sessionCall(t, bOwner, 'POST', '/v1/invitations', { email: 'new@example.com' });
+      assert.equal(known.status, 201, JSON.stringify(known.body));
+      assert.equal(unknown.status, 201);
+      assert.deepEqual(Object.keys(known.body).sort(), Object.keys(unknown.body).sort());
+      // An address of the caller's own organization is no secret to it.
+      const own = await sessionCall(t, bOwner, 'POST', '/v1/invitations', { email: 'b-owner@example.com' });
+      assert.equal(own.status, 409);
+      assert.equal(own.body.error.code, 'email_taken');
+
+      const accept = (password: string) =>
+        sessionCall(t, undefined, 'POST', '/v1/auth/accept_invitation', {
+          token: known.body.token,
+          name: 'Ada in B',
+          password,
+        });
+      // One address, one password per organization, so that a sign-in says which organization it means.
+      const samePassword = await accept(OWNER_PASSWORD);
+      assert.equal(samePassword.status, 409);
+      assert.equal(samePassword.body.error.code, 'password_in_use');
+      const inB = sessionFrom(await accept('another long password'));
+      assert.equal(inB.body.organization.id, b.organizationId);
+      assert.equal(inB.body.member.email, OWNER_EMAIL);
+
+      const signedInA = sessionFrom(await signIn(t, OWNER_EMAIL, OWNER_PASSWORD));
+      assert.equal(signedInA.body.member.id, a.body.member.id);
+      const signedInB = sessionFrom(await signIn(t, OWNER_EMAIL, 'another long password'));
+      assert.equal(signedInB.body.member.id, inB.body.member.id);
+      assert.equal((await signIn(t, OWNER_EMAIL, 'neither of the two')).status, 401);
+
+      // First-run setup of a third organization may use the address too.
+      const c = await createOrganization(t.service.store, 'Organization C');
+      const cSetup = await sessionCall(
+        t,
+        undefined,
+        'POST',
+        '/v1/auth/setup',
+        { email: OWNER_EMAIL, name: 'Ada in C', password: 'a third long password' },
+        { headers: { authorization: `Bearer ${c.ownerKey}` } },
+      );
+      assert.equal(cSetup.status, 200, JSON.stringify(cSetup.body));
+      assert.equal(cSetup.body.organization.id, c.organizationId);
     } finally {
       await t.stop();
     }

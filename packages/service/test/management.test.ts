@@ -61,6 +61,25 @@ describe('management API', { timeout: 30_000 }, () => {
     });
     assert.equal(badTimeout.status, 400);
     assert.equal(badTimeout.body.error.param, 'response_timeout');
+    // Longer than Node's timers keep (596h) would expire every call at once; the bound is far below that.
+    for (const long of ['25h', '597h', '99999999999999999999h']) {
+      const tooLong = await t.call('POST', '/v1/tunnels', t.ownerKey, { name: 'x', response_timeout: long });
+      assert.equal(tooLong.status, 400, long);
+      assert.equal(tooLong.body.error.param, 'response_timeout');
+      assert.match(tooLong.body.error.message, /at most 24h/);
+    }
+    const deep = await t.call(
+      'POST',
+      '/v1/tunnels',
+      t.ownerKey,
+      `{"name":"x","description":${'['.repeat(6000)}${']'.repeat(6000)}}`,
+    );
+    assert.equal(deep.status, 400);
+    assert.equal(deep.body.error.code, 'json_too_deep');
+    assert.match(
+      deep.body.error.message,
+      /6001 levels deep; this service accepts at most 128 \(tunnel-service --max-json-depth\)/,
+    );
     const unknownField = await t.call('POST', '/v1/tunnels', t.ownerKey, { name: 'x', colour: 'red' });
     assert.equal(unknownField.status, 400);
     assert.match(unknownField.body.error.message, /colour/);

@@ -1,7 +1,8 @@
 // Every management route × every kind of caller, each cell asserting allowed or refused. The cells come
 // from two tables: what each route needs (ROUTES) and who calls (role sets × key restrictions, plus a
 // signed-in browser per role set). A cell is allowed exactly when the caller's effective atoms (its key's
-// atoms intersected with its roles') satisfy the route.
+// atoms intersected with its roles') satisfy the route, and, for the routes that grant, take or remove
+// the built-in Owner role, the caller is an owner: holding every atom in a custom role is not enough.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PERMISSION_ATOMS, type PermissionAtom } from '@mcp-tunnel/protocol';
@@ -11,7 +12,7 @@ import { newId, nowIso } from '../src/store/ids.ts';
 import { startTestService, type Answer, type TestService } from './support/service.ts';
 import { sessionCall, sessionFrom, signIn, type BrowserSession } from './support/accounts.ts';
 
-type Need = { anyOf: PermissionAtom[] } | { allOf: PermissionAtom[] } | 'any';
+type Need = (({ anyOf: PermissionAtom[] } | { allOf: PermissionAtom[] }) & { owner?: true }) | 'any';
 
 interface Prepared {
   path: string;
@@ -30,19 +31,22 @@ interface RouteCase {
 interface Caller {
   label: string;
   atoms: Set<PermissionAtom>;
+  owner: boolean;
   call: (method: string, path: string, body?: unknown) => Promise<Answer>;
 }
 
-const satisfies = (need: Need, atoms: Set<PermissionAtom>) =>
+const satisfies = (need: Need, caller: Caller) =>
   need === 'any'
     ? true
-    : 'anyOf' in need
-      ? need.anyOf.some((atom) => atoms.has(atom))
-      : need.allOf.every((atom) => atoms.has(atom));
+    : (!need.owner || caller.owner) &&
+      ('anyOf' in need
+        ? need.anyOf.some((atom) => caller.atoms.has(atom))
+        : need.allOf.every((atom) => caller.atoms.has(atom)));
 
-/** The role sets of the matrix: owner, none, each single atom, and Tunnels Manage + Use. */
+/** The role sets of the matrix: owner, every atom in a custom role, none, each single atom, and Tunnels Manage + Use. */
 const ROLE_SETS: { label: string; atoms: PermissionAtom[]; owner?: true }[] = [
   { label: 'owner', atoms: [...PERMISSION_ATOMS], owner: true },
+  { label: 'every atom, not owner', atoms: [...PERMISSION_ATOMS] },
   { label: 'no role', atoms: [] },
   ...PERMISSION_ATOMS.map((atom) => ({ label: atom, atoms: [atom] })),
   { label: 'tunnel.write+tunnel.use', atoms: ['tunnel.write', 'tunnel.use'] },
@@ -81,14 +85,14 @@ before(async () => {
   const tunnel = async () => (await byOwner('POST', '/v1/tunnels', { name: unique('tunnel') })).id!;
   const role = async () =>
     (await byOwner('POST', '/v1/roles', { name: unique('role'), permissions: ['tunnel.read'] })).id!;
-  const bareMember = async () => {
+  const bareMember = async (roleIds: string[] = []) => {
     const id = newId('sa');
     await store.members.create({
       id,
       organization_id: orgId,
       kind: 'service_account',
       name: unique('target'),
-      role_ids: [],
+      role_ids: roleIds,
       created_at: nowIso(),
       email: null,
       password_hash: null,
@@ -227,6 +231,50 @@ before(async () => {
       needs: { anyOf: ['member.write'] },
       ok: 204,
       prepare: async () => ({ path: `/v1/members/${await bareMember()}` }),
+    },
+    {
+      method: 'PATCH',
+      route: '/v1/members/{id} granting Owner',
+      needs: { allOf: [...PERMISSION_ATOMS], owner: true },
+      ok: 200,
+      prepare: async () => ({ path: `/v1/members/${await bareMember()}`, body: { role_ids: [ownerRoleId] } }),
+    },
+    {
+      method: 'PATCH',
+      route: '/v1/members/{an owner} taking Owner',
+      needs: { anyOf: ['member.write'], owner: true },
+      ok: 200,
+      prepare: async () => ({
+        path: `/v1/members/${await bareMember([ownerRoleId])}`,
+        body: { role_ids: [] },
+      }),
+    },
+    {
+      method: 'DELETE',
+      route: '/v1/members/{an owner}',
+      needs: { anyOf: ['member.write'], owner: true },
+      ok: 204,
+      prepare: async () => ({ path: `/v1/members/${await bareMember([ownerRoleId])}` }),
+    },
+    {
+      method: 'POST',
+      route: '/v1/service_accounts holding Owner',
+      needs: { allOf: [...PERMISSION_ATOMS], owner: true },
+      ok: 200,
+      prepare: async () => ({
+        path: '/v1/service_accounts',
+        body: { name: unique('sa'), role_ids: [ownerRoleId] },
+      }),
+    },
+    {
+      method: 'POST',
+      route: '/v1/invitations to Owner',
+      needs: { allOf: [...PERMISSION_ATOMS], owner: true },
+      ok: 201,
+      prepare: async () => ({
+        path: '/v1/invitations',
+        body: { email: `${unique('o')}@example.com`, role_ids: [ownerRoleId] },
+      }),
     },
     {
       method: 'POST',
@@ -381,6 +429,7 @@ before(async () => {
       callers.push({
         label: `${set.label} / ${variant.label}`,
         atoms,
+        owner: !!set.owner,
         call: (method, path, body) => t.call(method, path, secret.secret, body),
       });
     }
@@ -388,6 +437,7 @@ before(async () => {
     callers.push({
       label: `${set.label} / signed-in browser`,
       atoms: new Set(set.atoms),
+      owner: !!set.owner,
       call: (method, path, body) => sessionCall(t, session, method, path, body),
     });
   }
@@ -404,7 +454,7 @@ describe('permission matrix', { timeout: 300_000 }, () => {
     let allowed = 0;
     for (const route of routes) {
       for (const caller of callers) {
-        const expectAllowed = satisfies(route.needs, caller.atoms);
+        const expectAllowed = satisfies(route.needs, caller);
         const { path, body } = await route.prepare();
         const answer = await caller.call(route.method, path, body);
         cells += 1;

@@ -4,7 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { USE_PROBE_REQUEST_PREFIX } from '@mcp-tunnel/protocol';
 import { createRuntime, keyWith, type Runtime } from '../../../test/support/management-api.ts';
 import { postJsonRpc } from '../../../test/support/mcp-callers.ts';
-import { poll, respond, waitOnline, type WireCommand } from '../../../test/support/scripted-tunnel-client.ts';
+import {
+  CLIENT_HEADERS,
+  poll,
+  respond,
+  waitOnline,
+  type WireCommand,
+} from '../../../test/support/scripted-tunnel-client.ts';
 import { startServiceWithTunnel, type TestService } from './support/service.ts';
 
 let t: TestService;
@@ -274,5 +280,52 @@ describe('tunnel API', { timeout: 30_000 }, () => {
       });
     assert.equal((await onMain).status, 200);
     assert.equal((await onOther).status, 200);
+  });
+
+  test('a client that leaves is gone at once: what it held fails with 502, what it released with 503', async () => {
+    const own = await createRuntime(t);
+    const connector = new URL(`/v1/mcp/${own.tunnelId}`, t.url);
+    const taken: { command: WireCommand; caller: Promise<Response> }[] = [];
+    for (const id of ['held', 'released']) {
+      const polled = poll(t.url, own, 'limit=1&timeout_ms=5000');
+      await waitOnline(t, own);
+      const caller = postJsonRpc(
+        connector,
+        t.ownerKey,
+        { jsonrpc: '2.0', id, method: 'ping' },
+        {
+          accept: 'application/json',
+        },
+      );
+      const answer = await polled;
+      assert.equal(answer.status, 200);
+      taken.push({ command: answer.body.commands[0] as WireCommand, caller });
+    }
+    const leave = (body: string) =>
+      fetch(new URL(`/v1/tunnels/${own.tunnelId}/leave`, t.url), {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${own.runtimeKey}`,
+          'content-type': 'application/json',
+          ...CLIENT_HEADERS,
+        },
+        body,
+      });
+    const refused = await leave('{"released": "req_1"}');
+    assert.equal(refused.status, 400);
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /released/);
+
+    const left = await leave(JSON.stringify({ released: [taken[1]!.command.request_id] }));
+    assert.equal(left.status, 204);
+    const tunnel = await t.ok<{ online: boolean }>('GET', `/v1/tunnels/${own.tunnelId}`, own.runtimeKey);
+    assert.equal(tunnel.online, false, 'offline at once');
+    const [held, released] = await Promise.all(taken.map(({ caller }) => caller));
+    assert.equal(held!.status, 502);
+    assert.match(
+      ((await held!.json()) as { error: { message: string } }).error.message,
+      /stopped or was lost/,
+    );
+    assert.equal(released!.status, 503, 'no other client to take it: the tunnel is offline');
+    assert.match(((await released!.json()) as { error: { message: string } }).error.message, /offline/);
   });
 });

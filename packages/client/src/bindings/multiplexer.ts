@@ -30,6 +30,22 @@ const SESSION_NOTIFICATIONS = new Set([
   'notifications/resources/updated',
 ]);
 
+/**
+ * A 2026-07-28 `subscriptions/listen` stream names its request id in the `_meta` of every notification it
+ * carries and of its closing result: that id is rewritten here like any other and must be restored.
+ */
+const SUBSCRIPTION_ID = 'io.modelcontextprotocol/subscriptionId';
+
+/** `message` with the subscription id in its params' (or result's) `_meta` set to `id`. */
+function withSubscriptionId(
+  message: JsonRpcMessage,
+  member: 'params' | 'result',
+  id: JsonRpcId,
+): JsonRpcMessage {
+  const body = message[member] as Params;
+  return { ...message, [member]: { ...body, _meta: { ...body._meta, [SUBSCRIPTION_ID]: id } } };
+}
+
 function callerKey(sessionId: string | undefined, id: unknown): string {
   return `${sessionId ?? ''}\u0000${JSON.stringify(id)}`;
 }
@@ -144,6 +160,8 @@ export class Multiplexer {
       const params = message.params as Params | undefined;
       const id = this.byCaller.get(callerKey(sessionId, params?.requestId));
       if (id === undefined) return true; // nothing in flight under that id: the cancellation has nothing to do
+      // Callers without a session (the 2026-07-28 era) can use the same id: cancel only an unambiguous one.
+      if (sessionId === undefined && this.sessionlessWith(params?.requestId) > 1) return true;
       outgoing = { ...message, params: { ...params, requestId: id } };
       cancelled = this.pending.get(id);
     } else if (jsonRpcKind(message) === 'response') {
@@ -201,15 +219,21 @@ export class Multiplexer {
         this.log.debug({ id: message.id }, 'dropped an answer for a request no caller waits for');
         return;
       }
-      pending.resolve({ ...message, id: pending.callerId });
+      let answer: JsonRpcMessage = { ...message, id: pending.callerId };
+      if ((message.result as Params | undefined)?._meta?.[SUBSCRIPTION_ID] === message.id)
+        answer = withSubscriptionId(answer, 'result', pending.callerId);
+      pending.resolve(answer);
       return;
     }
+    const params = message.params as Params | undefined;
+    const subscription = params?._meta?.[SUBSCRIPTION_ID];
+    const listening = typeof subscription === 'number' ? this.pending.get(subscription) : undefined;
+    if (listening) return listening.onMessage(withSubscriptionId(message, 'params', listening.callerId));
     const isNotification = message.id === undefined || message.id === null;
     if (this.listeners.size > 0 && isNotification && SESSION_NOTIFICATIONS.has(message.method)) {
       for (const listener of this.listeners) listener(message);
       return;
     }
-    const params = message.params as Params | undefined;
     let target: Pending | undefined;
     let routed = message;
     if (typeof relatedRequestId === 'number') target = this.pending.get(relatedRequestId);
@@ -244,6 +268,14 @@ export class Multiplexer {
       { method: message.method },
       'dropped a server message that belongs to no request in flight',
     );
+  }
+
+  /** How many requests of callers without a session are in flight under the caller id `id`. */
+  private sessionlessWith(id: unknown): number {
+    let count = 0;
+    for (const pending of this.pending.values())
+      if (pending.sessionId === undefined && pending.callerId === id) count += 1;
+    return count;
   }
 
   /** The oldest request in flight, when all requests in flight belong to one session. */

@@ -5,6 +5,7 @@ import type { SessionMode } from '../config/schema.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Binding } from './binding.ts';
 import { splitCommandLine } from './command-line.ts';
+import { EraRoutingBinding, ModernConnection } from './eras.ts';
 import { PerSessionBinding, SessionProcessBudget } from './per-session.ts';
 import { SharedConnectionBinding } from './shared-connection.ts';
 
@@ -29,7 +30,8 @@ export interface StdioBindingOptions {
 /**
  * Children speaking newline-delimited JSON-RPC on their stdin/stdout. The command is split into words and
  * run without a shell. The child's stderr lines go to the client's log. A shared child that exits is
- * restarted with backoff; a per-session child that exits ends its session.
+ * restarted with backoff; a per-session child that exits ends its session. Callers of the 2026-07-28 era
+ * share one more child, whatever the session mode (that era has no sessions).
  */
 export function createStdioBinding(options: StdioBindingOptions): Binding {
   const [file, ...args] = splitCommandLine(options.command);
@@ -55,15 +57,19 @@ export function createStdioBinding(options: StdioBindingOptions): Binding {
     return transport;
   }
 
-  if (options.sessionMode === 'per_session')
-    return new PerSessionBinding({
+  // Callers of the 2026-07-28 era reach a child of their own (see ModernConnection).
+  const modern = new ModernConnection(open, log);
+  if (options.sessionMode === 'per_session') {
+    const perSession = new PerSessionBinding({
       channel: options.channel,
       open,
       log,
       idleTimeoutMs: options.sessionIdleTimeoutMs ?? 600_000,
       budget: options.sessionBudget ?? new SessionProcessBudget(20),
     });
-  return new SharedConnectionBinding(
+    return new EraRoutingBinding(perSession, modern, log);
+  }
+  const shared = new SharedConnectionBinding(
     options.channel,
     {
       kind: 'stdio',
@@ -74,4 +80,5 @@ export function createStdioBinding(options: StdioBindingOptions): Binding {
     },
     log,
   );
+  return new EraRoutingBinding(shared, modern, log);
 }

@@ -3,35 +3,37 @@
 import { API_KEY_ENV } from '../config/schema.ts';
 import { ENTERPRISE_CA_ENV, ENTERPRISE_PROXY_ENV } from './init.ts';
 
-const QUICKSTART = `Quickstart: an MCP server reachable through a tunnel in five steps
+const QUICKSTART = (
+  cli: string,
+  service: string,
+) => `Quickstart: an MCP server reachable through a tunnel in five steps
 
 1. A tunnel service and a tunnel.
 
    Your own tunnel-service (open source, self-hosted):
-     npx tunnel-service start --port 8787
+     ${service} start --port 8787
        # first start prints "Owner API key (shown once, store it now): mcpt_..."; keep it
      export OPENAI_ADMIN_KEY=mcpt_...            # the owner key; it may manage tunnels
-     tunnel-client admin tunnels create --base-url http://127.0.0.1:8787 --name calculator
+     ${cli} admin tunnels create --base-url http://127.0.0.1:8787 --name calculator
        # prints the tunnel id: tunnel_ followed by 32 lowercase hex characters
-   Then a runtime key for the client, with Tunnels Read + Use only:
-     curl -s http://127.0.0.1:8787/v1/roles -H "Authorization: Bearer $OPENAI_ADMIN_KEY" \\
-       -H 'content-type: application/json' -d '{"name":"tunnel runtime","permissions":["tunnel.read","tunnel.use"]}'
-     curl -s http://127.0.0.1:8787/v1/service_accounts -H "Authorization: Bearer $OPENAI_ADMIN_KEY" \\
-       -H 'content-type: application/json' -d '{"name":"laptop","role_ids":["role_..."]}'
-       # the answer's api_key.secret is the runtime key (shown once)
+   Then a runtime key for the client, with Tunnels Read + Use only (each command prints just the id
+   or key the next step takes):
+     export TUNNEL_SERVICE_API_KEY=$OPENAI_ADMIN_KEY
+     ROLE=$(${service} roles create "tunnel runtime" --permission tunnel.read,tunnel.use)
+     export ${API_KEY_ENV}=$(${service} service-accounts create laptop --role "$ROLE")
    (The service's web console at http://127.0.0.1:8787/ does the same with buttons.)
 
    OpenAI's hosted service (base URL https://api.openai.com, the default):
      create the tunnel in the platform's tunnel settings, or with an admin key:
        export OPENAI_ADMIN_KEY=...                 # admin key with Tunnels Read + Manage
-       tunnel-client admin tunnels create --name calculator
+       ${cli} admin tunnels create --name calculator
      and create a project or service-account key with Tunnels Read + Use as the runtime key.
 
 2. A profile (add --control-plane-base-url http://127.0.0.1:8787 for your own service):
-     tunnel-client init --profile calculator --tunnel-id tunnel_... --mcp-command "node /path/to/server.js"
+     ${cli} init --profile calculator --tunnel-id tunnel_... --mcp-command "node /path/to/server.js"
        # the sample follows from the server: sample_mcp_stdio_local for --mcp-command,
        # sample_mcp_with_dcr for --mcp-server-url; without --profile the name is sample_mcp_with_dcr
-   No MCP server yet? Use the built-in one: --mcp-command "tunnel-client dev mcp-stub --transport stdio"
+   No MCP server yet? Use the built-in one: --mcp-command "${cli} dev mcp-stub --transport stdio"
 
    Where profiles go: init and profiles add write ~/tunnel-client/NAME.yaml (or --profile-dir, or
    TUNNEL_CLIENT_PROFILE_DIR). OpenAI's Go client writes $XDG_CONFIG_HOME/tunnel-client/NAME.yaml, by
@@ -42,25 +44,25 @@ const QUICKSTART = `Quickstart: an MCP server reachable through a tunnel in five
      export ${API_KEY_ENV}=<runtime key>
 
 4. Check everything before starting:
-     tunnel-client doctor --profile calculator
+     ${cli} doctor --profile calculator
 
 5. Run it, and check it from another shell:
-     tunnel-client run --profile calculator
-     tunnel-client health --port 8080
+     ${cli} run --profile calculator
+     ${cli} health --port 8080
    MCP clients call the tunnel at <base URL>/v1/mcp/<tunnel id> (your own service) or through the
    connector that OpenAI's platform shows for the tunnel (hosted service).
 
-More: tunnel-client help samples | doctor | troubleshooting
+More: ${cli} help samples | doctor | troubleshooting
 `;
 
-const SAMPLES_GUIDE = `Samples: profiles to start from
+const SAMPLES_GUIDE = (cli: string) => `Samples: profiles to start from
 
-  tunnel-client profiles samples list          the samples and what each is for
-  tunnel-client profiles samples show NAME     the YAML, what it needs and its caveats
-  tunnel-client profiles add NAME --sample S --tunnel-id tunnel_... [--mcp-command ... | --mcp-server-url ...]
+  ${cli} profiles samples list          the samples and what each is for
+  ${cli} profiles samples show NAME     the YAML, what it needs and its caveats
+  ${cli} profiles add NAME --sample S --tunnel-id tunnel_... [--mcp-command ... | --mcp-server-url ...]
                                                [--base-url URL] [--profile-dir DIR] [--force]
-  tunnel-client profiles add NAME --from-file PATH      copy a profile you wrote (validated first)
-  tunnel-client profiles edit NAME             edit in $VISUAL/$EDITOR; saved only if it validates
+  ${cli} profiles add NAME --from-file PATH      copy a profile you wrote (validated first)
+  ${cli} profiles edit NAME             edit in $VISUAL/$EDITOR; saved only if it validates
 
 sample_mcp_with_dcr (init's default)
   The general-purpose sample: a Streamable HTTP URL (an MCP server that signs its callers in with OAuth
@@ -69,7 +71,7 @@ sample_mcp_with_dcr (init's default)
 sample_mcp_stdio_local
   tunnel-client starts your MCP server as a child process and speaks JSON-RPC on its stdin/stdout.
   Best for servers you run locally ("node server.js", "uvx some-mcp",
-  "tunnel-client dev mcp-stub --transport stdio").
+  "${cli} dev mcp-stub --transport stdio").
 
 sample_mcp_remote_no_auth
   Your MCP server already listens on a Streamable HTTP URL and needs no token. HTTPS_PROXY, HTTP_PROXY
@@ -89,10 +91,10 @@ Profiles live in ~/tunnel-client (or --profile-dir, or TUNNEL_CLIENT_PROFILE_DIR
 searches $XDG_CONFIG_HOME/tunnel-client (~/.config/tunnel-client), where OpenAI's Go client writes them.
 `;
 
-const DOCTOR = `Doctor: check a profile before starting the client
+const DOCTOR = (cli: string) => `Doctor: check a profile before starting the client
 
-  tunnel-client doctor --profile NAME [--explain] [--json]
-  tunnel-client doctor --config PATH | --profile-file PATH, plus any run flag or environment variable
+  ${cli} doctor --profile NAME [--explain] [--json]
+  ${cli} doctor --config PATH | --profile-file PATH, plus any run flag or environment variable
 
 Checks, in order (a failed check skips the ones that depend on it):
   config          the profile, flags and environment merge into a valid configuration
@@ -116,10 +118,10 @@ Works the same against your own tunnel-service (--control-plane.base-url http://
 OpenAI's hosted one (https://api.openai.com).
 `;
 
-const TROUBLESHOOTING = `Troubleshooting
+const TROUBLESHOOTING = (cli: string) => `Troubleshooting
 
-Start with:  tunnel-client doctor --profile NAME --explain
-A running client:  tunnel-client health --port 8080   (or --url-file FILE with health.url_file)
+Start with:  ${cli} doctor --profile NAME --explain
+A running client:  ${cli} health --port 8080   (or --url-file FILE with health.url_file)
 
 "401 invalid_api_key" / doctor tunnel_access fails
   The key is unknown, revoked or mistyped. Check ${API_KEY_ENV} (or the control_plane.api_key reference)
@@ -134,7 +136,7 @@ doctor tunnel_read fails
 
 "404" for the tunnel
   The id is wrong, the tunnel was deleted, or it belongs to another organization:
-  tunnel-client admin tunnels list (with a key of that organization).
+  ${cli} admin tunnels list (with a key of that organization).
 
 The control plane is unreachable
   Check the base URL (own service: the URL it printed, e.g. http://127.0.0.1:8787; hosted:
@@ -147,17 +149,20 @@ readyz says the main channel is not initialized
 
 "health.listen_addr ... cannot be used (EADDRINUSE)"
   Another process (often another tunnel-client) holds the port. Use another port, or 127.0.0.1:0 with
-  health.url_file and "tunnel-client health --url-file FILE".
+  health.url_file and "${cli} health --url-file FILE".
 
 MCP callers get 503 "tunnel is offline"
   No client has polled recently: start tunnel-client, check readyz. Callers get 504 when the MCP server
   takes longer than the tunnel's response_timeout: raise it with
-  tunnel-client admin tunnels update TUNNEL_ID --response-timeout 120s (own service).
+  ${cli} admin tunnels update TUNNEL_ID --response-timeout 120s (own service).
 
 Logs: log.level debug shows every poll and command; keys never appear in logs.
 `;
 
-export const GUIDES: Record<string, string> = {
+/** A guide's text, its commands written the way this machine types them (`invocation()`). */
+export type Guide = (cli: string, service: string) => string;
+
+export const GUIDES: Record<string, Guide> = {
   quickstart: QUICKSTART,
   samples: SAMPLES_GUIDE,
   doctor: DOCTOR,

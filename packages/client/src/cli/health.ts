@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ConfigError } from '../config/errors.ts';
+import { SETTINGS } from '../config/schema.ts';
 import { EXIT_NOT_OK, guarded } from './exit.ts';
 
 interface EndpointProbe {
@@ -43,6 +44,7 @@ export interface HealthOptions {
 }
 
 const PROBE_TIMEOUT_MS = 5000;
+const DEFAULT_OPS_ADDRESS = String(SETTINGS.find((s) => s.key === 'health.listen_addr')!.defaultValue);
 /** Go's metric: 0 until the tunnel service accepted a poll, then the Unix time of the last one. */
 export const LAST_POLL_METRIC = 'commands_poll_last_successful_timestamp_seconds';
 
@@ -55,7 +57,7 @@ export function checkHealthOptions(options: HealthOptions): void {
   const given = [options.url, options.urlFile, options.port].filter(
     (v) => v !== undefined && v.trim() !== '',
   );
-  if (given.length !== 1) throw new ConfigError('choose exactly one of --url, --url-file, or --port');
+  if (given.length > 1) throw new ConfigError('choose at most one of --url, --url-file, or --port');
   if (options.port !== undefined && !/^\d{1,5}$/.test(options.port))
     throw new ConfigError(`--port ${options.port} is not a port number (1 to 65535)`);
   if (options.pid !== undefined && !/^\d+$/.test(options.pid))
@@ -80,8 +82,11 @@ function locate(options: HealthOptions): HealthReport['locator'] {
     }
     return locator;
   }
-  const port = Number(options.port);
-  const host = options.host ?? '127.0.0.1';
+  // Without --url, --url-file or --port: the default health.listen_addr, where a client started without
+  // settings listens.
+  const [defaultHost, defaultPort] = DEFAULT_OPS_ADDRESS.split(':') as [string, string];
+  const port = Number(options.port ?? defaultPort);
+  const host = options.host ?? defaultHost;
   return {
     kind: 'port',
     port,

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { invocation } from './invocation.ts';
 import { parse } from 'yaml';
 import { ConfigError } from '../config/errors.ts';
 import { checkProfileName, profileWriteDir } from '../config/profiles.ts';
@@ -52,7 +53,7 @@ export const SAMPLE_GUIDES: Record<Sample, SampleGuide> = {
     flags: ['--tunnel-id', '--mcp-command'],
     needs: [
       RUNTIME_KEY_NEED,
-      'the MCP server command, runnable by the user that runs tunnel-client (no shell: quote words, no pipes)',
+      'the MCP server command, runnable by the user that runs tunnel-client; it is started directly, not by a shell, so pipes, redirections and $VARIABLES do not work (put quotes around an argument that holds spaces)',
     ],
     caveats: [
       'the child gets the client environment minus the tunnel secrets (the API key variables are withheld)',
@@ -241,7 +242,13 @@ export function checkProfileText(text: string, origin: string, env: NodeJS.Proce
 }
 
 /** What to do after a profile was written. */
-export function nextSteps(profile: string, path: string, sample: Sample | undefined, profileDir?: string) {
+export function nextSteps(
+  profile: string,
+  path: string,
+  sample: Sample | undefined,
+  profileDir?: string,
+  command = invocation(),
+) {
   const dirFlag = profileDir ? ` --profile-dir ${JSON.stringify(profileDir)}` : '';
   const needs = sample ? SAMPLE_GUIDES[sample].needs.slice(1).map((need) => `  # needs ${need}`) : [];
   return [
@@ -250,8 +257,8 @@ export function nextSteps(profile: string, path: string, sample: Sample | undefi
     'Next:',
     `  export ${API_KEY_ENV}=<runtime API key with Tunnels Read + Use>`,
     ...needs,
-    `  tunnel-client doctor --profile ${profile}${dirFlag}`,
-    `  tunnel-client run --profile ${profile}${dirFlag}`,
+    `  ${command} doctor --profile ${profile}${dirFlag}`,
+    `  ${command} run --profile ${profile}${dirFlag}`,
     '',
   ].join('\n');
 }

@@ -6,6 +6,7 @@ import { CLIENT_VERSION } from '../base/version.ts';
 import { adminCommand } from './admin.ts';
 import { EXIT_NOT_OK, fail, guarded } from './exit.ts';
 import { GUIDES, GUIDE_TOPICS } from './guides.ts';
+import { invocation, serviceInvocation } from './invocation.ts';
 import { healthCommand } from './health.ts';
 import { DEFAULT_HEALTH_LISTEN_ADDR, DEFAULT_SAMPLE, SAMPLES, initProfile } from './init.ts';
 import { devCommand } from './dev.ts';
@@ -136,7 +137,10 @@ function helpCommand(program: Command): Command {
     .action((topic: string | undefined) => {
       if (topic === undefined) return program.outputHelp();
       const guide = GUIDES[topic];
-      if (guide) return void process.stdout.write(guide);
+      if (guide) {
+        const cli = invocation();
+        return void process.stdout.write(guide(cli, serviceInvocation(cli)));
+      }
       const command = program.commands.find((c) => c.name() === topic);
       if (command) return command.outputHelp();
       fail(`unknown help topic "${topic}": the topics are ${topics} (or a command name)`);

@@ -209,7 +209,9 @@ export function profilesCommand(): Command {
     .option(
       '--profile-dir <dir>',
       'profile directory (default: ~/tunnel-client or TUNNEL_CLIENT_PROFILE_DIR; list and edit also search ~/.config/tunnel-client)',
-    );
+    )
+    // Without a subcommand, the help is the answer, not an error.
+    .action(() => command.outputHelp());
   command
     .command('list')
     .description('list the profiles run --profile can find')

@@ -2,7 +2,10 @@ import { request, type Dispatcher } from 'undici';
 import {
   EXTENSIONS_HEADER,
   HEADER,
+  LEAVE,
+  MAX_RELEASED,
   parseExtensions,
+  type LeaveRequest,
   type Extension,
   type TunnelResponsePayload,
 } from '@mcp-tunnel/protocol';
@@ -27,6 +30,9 @@ export interface ControlPlaneApiOptions {
   /** Proxy, CA and client certificate for the tunnel service. */
   agent: Dispatcher;
 }
+
+/** A stopping client waits this long at most for the service to take its leave. */
+const LEAVE_TIMEOUT_MS = 2000;
 
 /** The tunnel service's reply to one API call (poll, response post, metadata). */
 export interface ApiReply {
@@ -141,6 +147,25 @@ export class ControlPlaneApi {
         signal,
       },
       30_000,
+    );
+  }
+
+  /**
+   * Tells a service that offered the `leave` extension that this client is stopping, handing back the
+   * commands it never started; undefined, and nothing sent, to any other service (OpenAI's).
+   */
+  async leave(released: string[], signal?: AbortSignal): Promise<ApiReply | undefined> {
+    if (!this.offered.has(LEAVE)) return undefined;
+    const body: LeaveRequest = { released: released.slice(0, MAX_RELEASED) };
+    return this.call(
+      `${this.tunnelPath}/leave`,
+      {
+        method: 'POST',
+        headers: this.headers({ 'content-type': 'application/json', [EXTENSIONS_HEADER]: LEAVE }),
+        body: JSON.stringify(body),
+        signal,
+      },
+      LEAVE_TIMEOUT_MS,
     );
   }
 

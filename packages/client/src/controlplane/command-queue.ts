@@ -18,6 +18,9 @@ export interface CommandQueue {
   waitForSpace(signal: AbortSignal): Promise<void>;
   /** Accepts every command received, even beyond capacity: a received command is never dropped. */
   submit(received: ReceivedCommand): void;
-  /** Cancels queued and running work and waits for it to finish. */
-  stop(): Promise<void>;
+  /**
+   * Cancels queued and running work and waits for it to finish. Resolves with the request ids of the
+   * commands it dropped unstarted: no MCP server saw them, so the service may give them to another client.
+   */
+  stop(): Promise<string[]>;
 }

@@ -2,6 +2,7 @@ import {
   PolledCommandListSchema,
   EXTENSION_COMMAND_TYPES,
   parsePolledCommand,
+  MAX_TIMER_MS,
   parseResponseTimeout,
 } from '@mcp-tunnel/protocol';
 import { Backoff, retryAfterMs, sleep } from '../base/backoff.ts';
@@ -154,6 +155,11 @@ export class Poller {
       }
       const command = parsed.command;
       const timeout = parseResponseTimeout(command.response_timeout);
+      if (timeout.kind === 'deadline' && timeout.capped)
+        log.warn(
+          { request_id: command.request_id, response_timeout: command.response_timeout },
+          `the command's response_timeout is longer than this client can keep (${MAX_TIMER_MS}ms, about ${Math.floor(MAX_TIMER_MS / 3_600_000)}h); that is its deadline instead`,
+        );
       if (timeout.kind === 'expired') {
         log.debug({ request_id: command.request_id }, 'command arrived already expired; dropped');
         this.options.metrics.commands.inc({ outcome: 'expired', channel: command.channel });

@@ -54,7 +54,7 @@ interface TunnelResponse {
 /** Works one command: forwards it to its channel's binding and posts what the server said. */
 export function createCommandHandler(
   deps: HandlerDeps,
-): (received: ReceivedCommand, signal: AbortSignal) => Promise<void> {
+): (received: ReceivedCommand, signal: AbortSignal, callerGone?: () => void) => Promise<void> {
   const { responder, metrics, log } = deps;
   const calls = new Map<ReceivedCommand, TrafficCall>();
 
@@ -110,6 +110,7 @@ export function createCommandHandler(
     received: ReceivedCommand,
     command: JsonRpcCommand,
     signal: AbortSignal,
+    callerGone: (() => void) | undefined,
   ): Promise<void> {
     const message = command.jsonrpc as JsonRpcMessage;
     const kind = jsonRpcKind(message);
@@ -157,6 +158,8 @@ export function createCommandHandler(
           },
           received.deadline,
         );
+        // A listen is nothing but its notifications: once they find no caller, the listen is over.
+        if (!notifying) callerGone?.();
       });
     };
 
@@ -301,12 +304,13 @@ export function createCommandHandler(
     });
   }
 
-  return async (received, signal) => {
+  return async (received, signal, callerGone) => {
     const { command } = received;
     calls.set(received, deps.traffic.begin(command));
     try {
       if (command.command_type === 'session_termination') await terminateSession(received, command, signal);
-      else if (command.command_type === 'jsonrpc') await forwardJsonRpc(received, command, signal);
+      else if (command.command_type === 'jsonrpc')
+        await forwardJsonRpc(received, command, signal, callerGone);
       else if (command.command_type === 'resource_metadata')
         await resourceMetadata(received, command, signal);
     } finally {

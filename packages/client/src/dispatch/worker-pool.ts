@@ -60,13 +60,14 @@ export class WorkerPool implements CommandQueue {
     this.pump();
   }
 
-  async stop(): Promise<void> {
+  async stop(): Promise<string[]> {
     this.stopped = true;
-    this.queue.length = 0;
+    const unstarted = this.queue.splice(0).map((received) => received.command.request_id);
     for (const controller of this.running.keys())
       controller.abort(new ShuttingDown('tunnel-client is stopping'));
     await Promise.allSettled([...this.running.values()]);
     for (const wake of [...this.spaceWaiters]) wake();
+    return unstarted;
   }
 
   private pump(): void {

@@ -165,7 +165,8 @@ export class TrafficRecorder {
         command.command_type !== 'jsonrpc'
           ? command.command_type
           : (((command.jsonrpc as { method?: unknown }).method as string | undefined) ?? 'response'),
-      target: targetOf(command),
+      // A tool name or resource URI is the caller's text and may carry a secret (a token in a URI's query).
+      target: this.redactor.nullableText(targetOf(command)),
       durationMs: null,
       outcome: null,
       errorKind: null,

@@ -102,7 +102,6 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): 
     raw.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
-      connection: 'keep-alive',
     });
     raw.write('retry: 2000\n\n');
     const unsubscribe = traffic.subscribe((call) =>

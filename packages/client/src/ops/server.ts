@@ -14,6 +14,17 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
+/**
+ * A caller that trickles its headers or body in, or leaves a connection idle, is disconnected (408 for a
+ * request), so slow connections cannot pile up; probes and the console send small requests. Node checks
+ * these every `connectionsCheckingInterval`.
+ */
+const SLOW_CALLER_BOUNDS = {
+  http: { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1000 },
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5000,
+};
+
 export function parseListenAddr(addr: string): { host: string; port: number } {
   const match = /^(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(addr);
   if (!match) throw new Error(`listen address ${addr} is not host:port`);
@@ -56,7 +67,7 @@ export async function startOpsServer(options: {
 }): Promise<OpsServer> {
   const { status, metrics } = options.console;
   const { host, port } = parseListenAddr(options.listenAddr);
-  const app: FastifyInstance = Fastify({ logger: false });
+  const app: FastifyInstance = Fastify({ logger: false, ...SLOW_CALLER_BOUNDS });
   const guard = accessHook({
     allowRemote: options.allowRemote,
     listenHost: options.unixSocket ? 'localhost' : host,

@@ -15,12 +15,13 @@ import { Poller, explainRefusal } from '../controlplane/poller.ts';
 import { Responder } from '../controlplane/responder.ts';
 import { createCommandHandler } from '../dispatch/handler.ts';
 import { CommandRouter } from '../dispatch/router.ts';
+import { ListenRelay } from '../dispatch/listens.ts';
 import { StreamRelay } from '../dispatch/streams.ts';
 import { WorkerPool } from '../dispatch/worker-pool.ts';
 import { LogLevelControl } from '../observability/log-buffer.ts';
 import { createLogger, logBufferOf, type Logger } from '../observability/logger.ts';
 import { ClientMetrics } from '../observability/metrics.ts';
-import { Redactor } from '../observability/redact.ts';
+import { isSecretName, Redactor } from '../observability/redact.ts';
 import { startOpsServer } from '../ops/server.ts';
 import { ClientStatus } from '../observability/status.ts';
 import { TrafficRecorder } from '../observability/traffic.ts';
@@ -161,13 +162,34 @@ function openLogFile(path: string): WriteStream {
 }
 
 /** Every literal secret in the configuration, so the console can blank it wherever it appears. */
+/** Every secret this client was given, so that the console redacts it wherever it shows up. */
 function knownSecrets(config: ClientConfig): string[] {
+  const urls = [
+    config.controlPlane.outbound,
+    config.mcp.outbound,
+    ...config.mcp.serverUrls.map((entry) => ({ httpProxy: entry.httpProxy, proxyEnv: undefined })),
+  ].flatMap((outbound) => [outbound.httpProxy, outbound.proxyEnv?.httpProxy, outbound.proxyEnv?.httpsProxy]);
   return [
     config.controlPlane.apiKey,
     ...Object.values(config.controlPlane.extraHeaders),
     ...Object.values(config.mcp.extraHeaders),
     ...config.secretEnvNames.map((name) => process.env[name] ?? ''),
+    ...[...urls, ...config.mcp.serverUrls.map((entry) => entry.url)].flatMap(urlSecrets),
   ];
+}
+
+/** A URL's password and the values of its secret-looking query parameters (`?api_key=...`). */
+function urlSecrets(raw: string | undefined): string[] {
+  if (!raw) return [];
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return [];
+  }
+  const secrets = [...url.searchParams].filter(([name]) => isSecretName(name)).map(([, value]) => value);
+  if (url.password) secrets.push(url.password, decodeURIComponent(url.password));
+  return secrets;
 }
 
 /** Starts a tunnel-client in this process. Configuration errors throw ConfigError before anything starts. */
@@ -237,10 +259,12 @@ export async function startTunnelClient(
   });
   const responder = new Responder(api, log, stopping.signal);
   const streams = new StreamRelay({ bindings, responder, log });
+  const work = createCommandHandler({ bindings, responder, metrics, log, traffic, streams });
+  const listens = new ListenRelay({ work, responder, log });
   const workers = new WorkerPool({
     capacity: config.controlPlane.maxQueuedRequests,
     concurrency: config.mcp.maxConcurrentRequests,
-    work: createCommandHandler({ bindings, responder, metrics, log, traffic, streams }),
+    work,
     expired: (received) => {
       metrics.commands.inc({ outcome: 'expired', channel: received.command.channel });
       traffic.begin(received.command).finish({ outcome: 'expired' });
@@ -251,7 +275,7 @@ export async function startTunnelClient(
       metrics.active.set(active);
     },
   });
-  const queue = new CommandRouter(workers, streams);
+  const queue = new CommandRouter(workers, streams, listens);
 
   const pidFile = config.process.pidFile;
   if (pidFile) {
@@ -331,7 +355,22 @@ export async function startTunnelClient(
       stopped ??= (async () => {
         stopping.abort();
         await polling;
-        await queue.stop();
+        const unstarted = await queue.stop();
+        // The service counts this client gone at once and gives what it never started to another client.
+        await api.leave(unstarted).then(
+          (reply) => {
+            if (reply && reply.status !== 204)
+              log.warn(
+                { status: reply.status, reason: apiErrorText(reply.body) },
+                'the service refused the leave',
+              );
+          },
+          (error: unknown) =>
+            log.warn(
+              { code: (error as { code?: string }).code },
+              'could not tell the service this client is leaving',
+            ),
+        );
         await Promise.allSettled([...bindings.values()].map((b) => b.close()));
         await opsServer.close();
         await api.close();

@@ -360,4 +360,28 @@ describe('runtime contract', { skip: !contract, timeout: 120_000 }, () => {
       assert.equal(request.headers['x-tunnel-extensions'], undefined, `${request.method} ${request.path}`);
     assert.deepEqual(fake.violations, []);
   });
+
+  test('a stopping client says nothing to a service that offers no leave extension', async () => {
+    // Held work at the moment it stops: a call to the slow upstream.
+    fake.enqueue({
+      channel: 'slowhttp',
+      jsonrpc: { jsonrpc: '2.0', id: 'held', method: 'tools/list' },
+    });
+    const slowCalls = seen.filter((r) => r.path === '/slow').length;
+    await eventually(
+      () => seen.filter((r) => r.path === '/slow').length > slowCalls,
+      10_000,
+      'the held call',
+    );
+    const before = fake.requests.length;
+    await client.stop();
+    const after = fake.requests.slice(before);
+    for (const request of after)
+      assert.match(
+        request.path,
+        /\/(poll|response)$|^\/v1\/tunnels\/[^/]+$/,
+        `${request.method} ${request.path}`,
+      );
+    assert.deepEqual(fake.violations, []);
+  });
 });

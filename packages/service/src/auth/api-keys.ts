@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { SECRET_PREFIX } from '@mcp-tunnel/protocol';
 
 /** Every secret starts with this, so leaked keys are recognisable (secret scanners, log scrubbing). */
-export const API_KEY_PREFIX = 'mcpt_';
+export const API_KEY_PREFIX = SECRET_PREFIX.apiKey;
 /** How much of the secret is kept in clear to tell keys apart in listings: the prefix and 6 characters. */
 const DISPLAY_LENGTH = API_KEY_PREFIX.length + 6;
 

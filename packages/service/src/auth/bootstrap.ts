@@ -1,4 +1,5 @@
 import { PERMISSION_ATOMS } from '@mcp-tunnel/protocol';
+import type { OwnerBootstrap } from '../store/repositories/organizations.ts';
 import type { Store } from '../store/types.ts';
 import { newId, nowIso } from '../store/ids.ts';
 import { generateApiKey } from './api-keys.ts';
@@ -16,12 +17,19 @@ export interface NewOrganization {
  * for several teams) go through the same call.
  */
 export async function createOrganization(store: Store, name: string): Promise<NewOrganization> {
+  const { rows, created } = newOrganization(name);
+  await store.organizations.create(rows);
+  return created;
+}
+
+/** The rows of a new organization, and what its creator is told. */
+function newOrganization(name: string): { rows: OwnerBootstrap; created: NewOrganization } {
   const at = nowIso();
   const organizationId = newId('org');
   const roleId = newId('role');
   const ownerId = newId('member');
   const key = generateApiKey();
-  await store.organizations.create({
+  const rows: OwnerBootstrap = {
     organization: { id: organizationId, name, created_at: at },
     ownerRole: {
       id: roleId,
@@ -55,12 +63,16 @@ export async function createOrganization(store: Store, name: string): Promise<Ne
       last_used_at: null,
       revoked_at: null,
     },
-  });
-  return { organizationId, ownerId, ownerKey: key.secret };
+  };
+  return { rows, created: { organizationId, ownerId, ownerKey: key.secret } };
 }
 
-/** On an empty store, creates the operator's organization; returns its owner key (shown once). */
+/**
+ * On an empty store, creates the operator's organization; returns its owner key (shown once). Of several
+ * nodes starting on one empty store at once, one creates it and shows the key.
+ */
 export async function bootstrapOwner(store: Store): Promise<string | undefined> {
   if ((await store.organizations.count()) > 0) return undefined;
-  return (await createOrganization(store, 'Default organization')).ownerKey;
+  const { rows, created } = newOrganization('Default organization');
+  return (await store.organizations.createFirst(rows)) ? created.ownerKey : undefined;
 }

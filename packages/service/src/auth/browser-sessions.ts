@@ -3,7 +3,7 @@ import type { BrowserSessionRow } from '../store/repositories/browser-sessions.t
 import type { MemberRow } from '../store/repositories/members.ts';
 import type { Store } from '../store/types.ts';
 
-export const SESSION_COOKIE = 'mcpt_session';
+export { SESSION_COOKIE } from '@mcp-tunnel/protocol';
 /** A browser sign-in lasts this long; then the member signs in again. */
 export const SESSION_LIFETIME_MS = 12 * 60 * 60 * 1000;
 

@@ -1,10 +1,15 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { SECRET_PREFIX } from '@mcp-tunnel/protocol';
 
 /**
  * The secrets of the OAuth flows. Each kind has its own prefix, distinct from API keys' `mcpt_`, so a bearer
  * token says what it is before any lookup, and a leaked one is recognisable. Only hashes are stored.
  */
-export const OAUTH_PREFIX = { access: 'mcpo_at_', refresh: 'mcpo_rt_', code: 'mcpo_ac_' } as const;
+export const OAUTH_PREFIX = {
+  access: SECRET_PREFIX.oauthAccessToken,
+  refresh: SECRET_PREFIX.oauthRefreshToken,
+  code: SECRET_PREFIX.oauthCode,
+} as const;
 
 export function newOAuthSecret(kind: keyof typeof OAUTH_PREFIX): { secret: string; hash: string } {
   const secret = `${OAUTH_PREFIX[kind]}${randomBytes(32).toString('base64url')}`;

@@ -44,6 +44,24 @@ export interface EventBuffer {
     streamId: string,
     seq: number,
   ): Promise<Replay | undefined>;
+  /**
+   * Calls `onRecorded` after each event recorded for the session, on any node, until the returned function
+   * is called; resolves once watching has begun. Lets a node carry on a resumed stream that runs elsewhere.
+   */
+  watch(tunnelId: string, sessionId: string, onRecorded: () => void): Promise<() => void>;
   /** Stops the buffer's housekeeping and drops what it holds. */
   close(): Promise<void>;
+}
+
+/**
+ * The replay of one stream for a caller whose last event was `seq`, from that stream's buffered events in
+ * order; undefined when the stream is unknown or an event after `seq` is missing.
+ */
+export function replayAfter(stream: BufferedEvent[], seq: number): Replay | undefined {
+  if (stream.length === 0) return undefined;
+  const events = stream.filter((e) => e.seq > seq);
+  // Resumable only when no event after the caller's last one is missing.
+  if (events.some((event, i) => event.seq !== seq + 1 + i)) return undefined;
+  if (events.length === 0 && stream.at(-1)!.seq < seq) return undefined;
+  return { events, ended: stream.some((e) => e.last) };
 }

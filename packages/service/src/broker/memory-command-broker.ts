@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { isTerminalResponseType, type TunnelResponsePayload } from '@mcp-tunnel/protocol';
 import {
+  DROPPED_POLL_GRACE_MS,
   PRESENCE_WINDOW_MS,
   type ClientPresence,
   type CommandBroker,
+  type CommandFailure,
+  type PollEnding,
   type PollingClient,
   type QueuedCommand,
   type ResponseListener,
@@ -14,26 +17,30 @@ interface Waiter {
   limit: number;
   channels?: ReadonlySet<string>;
   extensions: ReadonlySet<string>;
+  instanceId: string;
+  credential: string;
   resolve: (commands: QueuedCommand[]) => void;
 }
 
 interface Pending {
+  command: QueuedCommand;
   tunnelId: string;
   shardToken: string;
   listener: ResponseListener;
+  /** The client instance that took the command and has not answered it yet. */
+  holder?: string;
 }
 
 interface ClientState {
   presence: ClientPresence;
   pollsInProgress: number;
   lastPollEndedAt: number;
+  /** Set while its last poll was dropped and it has not polled again: it departs when this fires. */
+  dropped?: NodeJS.Timeout;
 }
 
-interface Presence {
-  pollsInProgress: number;
-  lastPollEndedAt: number;
-  clients: Map<string, ClientState>;
-}
+/** The clients of one tunnel, by instance id. */
+type Presence = Map<string, ClientState>;
 
 /** Whether a poller with these channels and extensions may be given `command`. */
 const accepts = (
@@ -52,10 +59,13 @@ export class MemoryCommandBroker implements CommandBroker {
   readonly #pending = new Map<string, Pending>();
   readonly #presence = new Map<string, Presence>();
   readonly #presenceWindowMs: number;
+
+  readonly #droppedPollGraceMs: number;
   #closed = false;
 
-  constructor(options: { presenceWindowMs?: number } = {}) {
+  constructor(options: { presenceWindowMs?: number; droppedPollGraceMs?: number } = {}) {
     this.#presenceWindowMs = options.presenceWindowMs ?? PRESENCE_WINDOW_MS;
+    this.#droppedPollGraceMs = options.droppedPollGraceMs ?? DROPPED_POLL_GRACE_MS;
   }
 
   async enqueue(command: QueuedCommand, listener: ResponseListener): Promise<void> {
@@ -64,6 +74,7 @@ export class MemoryCommandBroker implements CommandBroker {
       tunnelId: command.tunnelId,
       shardToken: command.shardToken,
       listener,
+      command,
     });
     this.#queue(command.tunnelId).push(command);
     this.#wake(command.tunnelId);
@@ -76,7 +87,7 @@ export class MemoryCommandBroker implements CommandBroker {
   }
 
   async take(tunnelId: string, options: TakeOptions): Promise<QueuedCommand[]> {
-    const ready = this.#drain(tunnelId, options.limit, options.channels, options.extensions);
+    const ready = this.#drain(tunnelId, options);
     if (ready.length > 0 || this.#closed || options.signal.aborted || options.waitMs <= 0) return ready;
     return new Promise((resolve) => {
       const waiters = this.#waiters.get(tunnelId) ?? [];
@@ -93,6 +104,8 @@ export class MemoryCommandBroker implements CommandBroker {
         limit: options.limit,
         channels: options.channels,
         extensions: options.extensions,
+        instanceId: options.instanceId,
+        credential: options.credential,
         resolve: finish,
       };
       const onAbort = () => finish([]);
@@ -104,7 +117,9 @@ export class MemoryCommandBroker implements CommandBroker {
 
   async requeue(commands: QueuedCommand[]): Promise<void> {
     for (const command of [...commands].reverse()) {
-      if (!this.#pending.has(command.requestId) || command.deadlineAt <= Date.now()) continue;
+      const pending = this.#pending.get(command.requestId);
+      if (!pending || command.deadlineAt <= Date.now()) continue;
+      delete pending.holder;
       this.#queue(command.tunnelId).unshift(command);
       this.#wake(command.tunnelId);
     }
@@ -122,48 +137,73 @@ export class MemoryCommandBroker implements CommandBroker {
   }
 
   async pollStarted(tunnelId: string, client: PollingClient): Promise<void> {
-    const presence = this.#presenceOf(tunnelId);
-    presence.pollsInProgress += 1;
-    const state = presence.clients.get(client.instanceId);
-    presence.clients.set(client.instanceId, {
+    const clients = this.#presenceOf(tunnelId);
+    const state = clients.get(client.instanceId);
+    clearTimeout(state?.dropped);
+    clients.set(client.instanceId, {
       presence: { ...client, lastPollAt: new Date().toISOString() },
       pollsInProgress: (state?.pollsInProgress ?? 0) + 1,
       lastPollEndedAt: state?.lastPollEndedAt ?? 0,
     });
   }
 
-  async pollEnded(tunnelId: string, client: PollingClient): Promise<void> {
-    const presence = this.#presenceOf(tunnelId);
-    const now = Date.now();
-    presence.pollsInProgress = Math.max(0, presence.pollsInProgress - 1);
-    presence.lastPollEndedAt = now;
-    const state = presence.clients.get(client.instanceId);
-    if (state) {
-      state.pollsInProgress = Math.max(0, state.pollsInProgress - 1);
-      state.lastPollEndedAt = now;
+  async pollEnded(tunnelId: string, client: PollingClient, ending: PollEnding): Promise<void> {
+    const state = this.#presence.get(tunnelId)?.get(client.instanceId);
+    if (!state) return;
+    state.pollsInProgress = Math.max(0, state.pollsInProgress - 1);
+    state.lastPollEndedAt = Date.now();
+    if (ending === 'dropped' && state.pollsInProgress === 0) {
+      clearTimeout(state.dropped);
+      state.dropped = setTimeout(
+        () => this.#depart(tunnelId, client.instanceId, 'client_gone'),
+        this.#droppedPollGraceMs,
+      );
+      state.dropped.unref();
     }
+  }
+
+  async clientLeft(tunnelId: string, instanceId: string, released: readonly string[]): Promise<void> {
+    const queue = this.#queue(tunnelId);
+    for (const requestId of [...released].reverse()) {
+      const pending = this.#pending.get(requestId);
+      if (pending?.tunnelId !== tunnelId || pending.holder !== instanceId) continue;
+      delete pending.holder;
+      queue.unshift(pending.command);
+    }
+    if (queue.length === 0) this.#queues.delete(tunnelId);
+    this.#depart(tunnelId, instanceId, 'client_gone');
+    this.#wake(tunnelId);
+  }
+
+  async credentialRevoked(credential: string): Promise<void> {
+    for (const [tunnelId, clients] of [...this.#presence])
+      for (const [instanceId, state] of [...clients])
+        if (state.presence.credential === credential)
+          this.#depart(tunnelId, instanceId, 'credential_revoked');
   }
 
   async isOnline(tunnelId: string): Promise<boolean> {
-    const presence = this.#presence.get(tunnelId);
-    if (!presence) return false;
-    return this.#isRecent(presence.pollsInProgress, presence.lastPollEndedAt);
+    return (await this.clients(tunnelId)).length > 0;
   }
 
   async clients(tunnelId: string): Promise<ClientPresence[]> {
-    const clients = this.#presence.get(tunnelId)?.clients;
+    const clients = this.#presence.get(tunnelId);
     if (!clients) return [];
     const current: ClientPresence[] = [];
     for (const [instanceId, state] of clients) {
-      if (this.#isRecent(state.pollsInProgress, state.lastPollEndedAt)) current.push(state.presence);
-      // A client gone for good (restarted with a new instance id) is forgotten, so the map stays small.
-      else clients.delete(instanceId);
+      if (this.#isPresent(state)) current.push(state.presence);
+      // A client absent for long (stopped, or restarted with a new instance id) is forgotten, so the map
+      // stays small; what it holds stays pending, as it may still answer.
+      else if (!state.dropped) clients.delete(instanceId);
     }
+    if (clients.size === 0) this.#presence.delete(tunnelId);
     return current;
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    for (const clients of this.#presence.values())
+      for (const state of clients.values()) clearTimeout(state.dropped);
     for (const waiters of [...this.#waiters.values()]) for (const waiter of [...waiters]) waiter.resolve([]);
     const pending = [...this.#pending.values()];
     this.#pending.clear();
@@ -171,8 +211,34 @@ export class MemoryCommandBroker implements CommandBroker {
     for (const { listener } of pending) listener.onClosed();
   }
 
-  #isRecent(polls: number, endedAt: number): boolean {
-    return polls > 0 || Date.now() - endedAt <= this.#presenceWindowMs;
+  #isPresent(state: ClientState): boolean {
+    return state.pollsInProgress > 0 || Date.now() - state.lastPollEndedAt <= this.#presenceWindowMs;
+  }
+
+  /** The client is gone: see TunnelPresence. */
+  #depart(tunnelId: string, instanceId: string, reason: CommandFailure): void {
+    const clients = this.#presence.get(tunnelId);
+    clearTimeout(clients?.get(instanceId)?.dropped);
+    clients?.delete(instanceId);
+    for (const waiter of [...(this.#waiters.get(tunnelId) ?? [])])
+      if (waiter.instanceId === instanceId) waiter.resolve([]);
+    const failed: [Pending, CommandFailure][] = [];
+    for (const [requestId, pending] of this.#pending)
+      if (pending.tunnelId === tunnelId && pending.holder === instanceId) {
+        this.#pending.delete(requestId);
+        failed.push([pending, reason]);
+      }
+    const present = clients ? [...clients.values()].some((state) => this.#isPresent(state)) : false;
+    if (!present) {
+      for (const command of this.#queues.get(tunnelId) ?? []) {
+        const pending = this.#pending.get(command.requestId);
+        if (!pending) continue;
+        this.#pending.delete(command.requestId);
+        failed.push([pending, 'tunnel_offline']);
+      }
+      this.#queues.delete(tunnelId);
+    }
+    for (const [pending, why] of failed) pending.listener.onFailed(why);
   }
 
   #queue(tunnelId: string): QueuedCommand[] {
@@ -189,12 +255,15 @@ export class MemoryCommandBroker implements CommandBroker {
     if (queue.length === 0) this.#queues.delete(tunnelId);
   }
 
-  /** Removes and returns up to `limit` live commands the poller accepts, oldest first. */
+  /** Removes and returns up to `limit` live commands the poller accepts, oldest first; the poller holds them. */
   #drain(
     tunnelId: string,
-    limit: number,
-    channels: ReadonlySet<string> | undefined,
-    extensions: ReadonlySet<string>,
+    {
+      limit,
+      channels,
+      extensions,
+      instanceId,
+    }: Pick<TakeOptions, 'limit' | 'channels' | 'extensions' | 'instanceId'>,
   ): QueuedCommand[] {
     const queue = this.#queues.get(tunnelId);
     if (!queue) return [];
@@ -202,9 +271,12 @@ export class MemoryCommandBroker implements CommandBroker {
     const taken: QueuedCommand[] = [];
     const kept: QueuedCommand[] = [];
     for (const command of queue) {
-      if (command.deadlineAt <= now || !this.#pending.has(command.requestId)) continue;
-      if (taken.length < limit && accepts(channels, extensions, command)) taken.push(command);
-      else kept.push(command);
+      const pending = this.#pending.get(command.requestId);
+      if (command.deadlineAt <= now || !pending) continue;
+      if (taken.length < limit && accepts(channels, extensions, command)) {
+        pending.holder = instanceId;
+        taken.push(command);
+      } else kept.push(command);
     }
     if (kept.length > 0) this.#queues.set(tunnelId, kept);
     else this.#queues.delete(tunnelId);
@@ -216,7 +288,7 @@ export class MemoryCommandBroker implements CommandBroker {
     const waiters = this.#waiters.get(tunnelId);
     if (!waiters) return;
     for (const waiter of [...waiters]) {
-      const commands = this.#drain(tunnelId, waiter.limit, waiter.channels, waiter.extensions);
+      const commands = this.#drain(tunnelId, waiter);
       if (commands.length > 0) waiter.resolve(commands);
       if (!this.#queues.has(tunnelId)) return;
     }
@@ -224,11 +296,7 @@ export class MemoryCommandBroker implements CommandBroker {
 
   #presenceOf(tunnelId: string): Presence {
     let presence = this.#presence.get(tunnelId);
-    if (!presence)
-      this.#presence.set(
-        tunnelId,
-        (presence = { pollsInProgress: 0, lastPollEndedAt: 0, clients: new Map() }),
-      );
+    if (!presence) this.#presence.set(tunnelId, (presence = new Map()));
     return presence;
   }
 }

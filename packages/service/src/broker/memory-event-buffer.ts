@@ -1,13 +1,28 @@
-import type { BufferedEvent, EventBuffer, EventBufferLimits, Replay } from './event-buffer.ts';
+import {
+  replayAfter,
+  type BufferedEvent,
+  type EventBuffer,
+  type EventBufferLimits,
+  type Replay,
+} from './event-buffer.ts';
 
 interface TimedEvent extends BufferedEvent {
   at: number;
 }
 
+/** One session's events, oldest first, with the sum of their data lengths kept as they come and go. */
+interface SessionEvents {
+  events: TimedEvent[];
+  bytes: number;
+}
+
+const size = (event: BufferedEvent) => event.data?.length ?? 0;
+
 /** The embedded event buffer: each session's events in an array of this process. */
 export class MemoryEventBuffer implements EventBuffer {
-  readonly #events = new Map<string, TimedEvent[]>();
+  readonly #events = new Map<string, SessionEvents>();
   readonly #limits: EventBufferLimits;
+  readonly #watchers = new Map<string, Set<() => void>>();
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(limits: EventBufferLimits) {
@@ -21,13 +36,27 @@ export class MemoryEventBuffer implements EventBuffer {
 
   async record(tunnelId: string, sessionId: string, event: BufferedEvent): Promise<void> {
     const { events: maxEvents, bytes: maxBytes } = this.#limits;
-    if ((event.data?.length ?? 0) > maxBytes) return;
+    if (size(event) > maxBytes) return;
     const key = `${tunnelId}\n${sessionId}`;
-    const events = this.#fresh(key) ?? [];
-    events.push({ ...event, at: Date.now() });
-    let bytes = events.reduce((sum, e) => sum + (e.data?.length ?? 0), 0);
-    while (events.length > maxEvents || bytes > maxBytes) bytes -= events.shift()!.data?.length ?? 0;
-    this.#events.set(key, events);
+    const buffer = this.#fresh(key) ?? { events: [], bytes: 0 };
+    buffer.events.push({ ...event, at: Date.now() });
+    buffer.bytes += size(event);
+    let drop = 0;
+    while (buffer.events.length - drop > maxEvents || buffer.bytes > maxBytes)
+      buffer.bytes -= size(buffer.events[drop++]!);
+    if (drop > 0) buffer.events.splice(0, drop);
+    this.#events.set(key, buffer);
+    for (const onRecorded of [...(this.#watchers.get(key) ?? [])]) onRecorded();
+  }
+
+  async watch(tunnelId: string, sessionId: string, onRecorded: () => void): Promise<() => void> {
+    const key = `${tunnelId}\n${sessionId}`;
+    const watchers = this.#watchers.get(key) ?? new Set();
+    this.#watchers.set(key, watchers.add(onRecorded));
+    return () => {
+      watchers.delete(onRecorded);
+      if (watchers.size === 0 && this.#watchers.get(key) === watchers) this.#watchers.delete(key);
+    };
   }
 
   async eventsAfter(
@@ -36,13 +65,10 @@ export class MemoryEventBuffer implements EventBuffer {
     streamId: string,
     seq: number,
   ): Promise<Replay | undefined> {
-    const stream = (this.#fresh(`${tunnelId}\n${sessionId}`) ?? []).filter((e) => e.streamId === streamId);
-    if (stream.length === 0) return undefined;
-    const events = stream.filter((e) => e.seq > seq).map(({ at: _at, ...event }) => event);
-    // Resumable only when no event after the caller's last one is missing.
-    if (events.some((event, i) => event.seq !== seq + 1 + i)) return undefined;
-    if (events.length === 0 && stream.at(-1)!.seq < seq) return undefined;
-    return { events, ended: stream.some((e) => e.last) };
+    const stream = (this.#fresh(`${tunnelId}\n${sessionId}`)?.events ?? [])
+      .filter((e) => e.streamId === streamId)
+      .map(({ at: _at, ...event }) => event);
+    return replayAfter(stream, seq);
   }
 
   async close(): Promise<void> {
@@ -50,14 +76,22 @@ export class MemoryEventBuffer implements EventBuffer {
     this.#events.clear();
   }
 
-  /** The session's events younger than the age limit; an emptied buffer is forgotten. */
-  #fresh(key: string): TimedEvent[] | undefined {
-    const events = this.#events.get(key);
-    if (!events) return undefined;
+  /**
+   * The session's events younger than the age limit; an emptied buffer is forgotten. Events are recorded
+   * in time order, so the old ones are a prefix: a call costs what it drops, not the buffer's length.
+   */
+  #fresh(key: string): SessionEvents | undefined {
+    const buffer = this.#events.get(key);
+    if (!buffer) return undefined;
     const oldest = Date.now() - this.#limits.ageMs;
-    const kept = events.filter((e) => e.at >= oldest);
-    if (kept.length === 0) this.#events.delete(key);
-    else this.#events.set(key, kept);
-    return kept.length ? kept : undefined;
+    let drop = 0;
+    while (drop < buffer.events.length && buffer.events[drop]!.at < oldest)
+      buffer.bytes -= size(buffer.events[drop++]!);
+    if (drop === buffer.events.length) {
+      this.#events.delete(key);
+      return undefined;
+    }
+    if (drop > 0) buffer.events.splice(0, drop);
+    return buffer;
   }
 }

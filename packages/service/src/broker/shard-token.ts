@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /** The node a shard token names, the one holding its caller; undefined for a malformed token. */
 export function shardTokenNode(token: string): string | undefined {
@@ -12,11 +12,12 @@ export function shardTokenNode(token: string): string | undefined {
  * Shape: `<node id>.<hex HMAC-SHA256>`.
  */
 export class ShardTokens {
-  readonly #secret: Buffer;
+  /** Made once: a raw key given to createHmac is turned into a key object on every call. */
+  readonly #secret: KeyObject;
   readonly #nodeId: string;
 
   constructor(secret: Buffer, nodeId: string) {
-    this.#secret = secret;
+    this.#secret = createSecretKey(secret);
     this.#nodeId = nodeId;
   }
 

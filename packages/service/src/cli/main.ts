@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startService, type ServiceOptions } from '../runtime/service.ts';
+import { storeName } from '../runtime/store.ts';
 import { flagDefault, SETTINGS, type Setting, type SettingName } from '../config/settings.ts';
 import { defaultDataDir } from './data-dir.ts';
 import { healthCommand } from './health.ts';
-import { createOrganizationCommand, listOrganizationsCommand } from './organizations.ts';
+import { createOrganizationCommand, listOrganizationsCommand, type StoreFlags } from './organizations.ts';
+import { migrateCommand } from './migrate.ts';
 import { operatorCommands } from './operator-commands.ts';
 import { writeOwnerKeyFile } from './owner-key.ts';
 
@@ -18,6 +20,7 @@ type StartFlags = Record<SettingName, unknown> & {
   host: string;
   port: number;
   dataDir: string;
+  databaseUrl?: string;
   ownerKeyFile?: string;
 };
 
@@ -73,7 +76,10 @@ async function startFrom(flags: StartFlags): Promise<void> {
       console.log(`The owner API key was also written to ${resolve(flags.ownerKeyFile)} (mode 0600).`);
     }
   }
-  console.log(`tunnel-service data in ${dataDir}`);
+  console.log(
+    `tunnel-service data in ${flags.databaseUrl ? storeName({ dataDir, databaseUrl: flags.databaseUrl }) : dataDir}`,
+  );
+  if (service.broker) console.log(`tunnel-service cluster node ${service.nodeId}, broker ${service.broker}`);
   console.log(`tunnel-service listening on ${service.url}`);
 
   const stop = (signal: string) => {
@@ -91,6 +97,12 @@ async function startFrom(flags: StartFlags): Promise<void> {
 function dataDirOption(): Option {
   const { flag, value, help, env, defaultText } = SETTINGS.dataDir;
   return new Option(`${flag} <${value}>`, help).default(defaultDataDir(), `$${env}, else ${defaultText}`);
+}
+
+/** `--data-dir` and `--database-url`: where the commands that open the store find it. */
+function storeOptions(): Option[] {
+  const { flag, value, help, env } = SETTINGS.databaseUrl;
+  return [dataDirOption(), new Option(`${flag} <${value}>`, help).env(env)];
 }
 
 export function buildProgram(): Command {
@@ -130,18 +142,27 @@ export function buildProgram(): Command {
   const organizations = program
     .command('organizations')
     .description("Create and list organizations, on the service's host (the service may be running).");
-  organizations
+  const create = organizations
     .command('create <name>')
-    .description('Create an organization with its owner, and print its owner API key once.')
-    .addOption(dataDirOption())
+    .description('Create an organization with its owner, and print its owner API key once.');
+  for (const option of storeOptions()) create.addOption(option);
+  create
     .option('--owner-key-file <path>', 'also write the owner API key here (mode 0600)')
-    .action((name: string, flags: { dataDir: string; ownerKeyFile?: string }) =>
+    .action((name: string, flags: StoreFlags & { ownerKeyFile?: string }) =>
       createOrganizationCommand(name, flags),
     );
-  organizations
+  const list = organizations
     .command('list')
-    .description('List organizations: id, creation time, name; the first is the operator’s.')
-    .addOption(dataDirOption())
-    .action((flags: { dataDir: string }) => listOrganizationsCommand(flags));
+    .description('List organizations: id, creation time, name; the first is the operator’s.');
+  for (const option of storeOptions()) list.addOption(option);
+  list.action((flags: StoreFlags) => listOrganizationsCommand(flags));
+
+  const migrate = program
+    .command('migrate')
+    .description(
+      "Bring the store's schema to this version's, then exit (start does the same; nodes starting at once take turns).",
+    );
+  for (const option of storeOptions()) migrate.addOption(option);
+  migrate.action((flags: StoreFlags) => migrateCommand(flags));
   return program;
 }

@@ -36,8 +36,8 @@ export function renderServiceConfigReference(): string {
     lines.push(row(name, setting));
   lines.push(
     '',
-    '`tunnel-service organizations create|list` take `--data-dir` as well, and',
-    '`organizations create` takes `--owner-key-file`.',
+    '`tunnel-service organizations create|list` and `tunnel-service migrate` take `--data-dir` and',
+    '`--database-url` as well, and `organizations create` takes `--owner-key-file`.',
     '',
   );
   return lines.join('\n');

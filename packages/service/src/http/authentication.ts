@@ -5,6 +5,7 @@ import { SESSION_COOKIE } from '../auth/browser-sessions.ts';
 import { isAccessToken } from '../auth/oauth-secrets.ts';
 import { ApiRefusal, forbidden, invalidApiKey } from './errors.ts';
 import type { ServiceContext } from './context.ts';
+import type { BrowserSessionRow } from '../store/repositories/browser-sessions.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -32,6 +33,20 @@ function sameSecret(given: string | undefined, expected: string): boolean {
   const a = Buffer.from(given, 'utf8');
   const b = Buffer.from(expected, 'utf8');
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** A cookie travels with any request the browser makes; only the console's own pages know this token. */
+export function requireCsrfToken(request: FastifyRequest, session: BrowserSessionRow): void {
+  const csrf = request.headers['x-csrf-token'];
+  if (
+    SAFE_METHODS.has(request.method) ||
+    sameSecret(Array.isArray(csrf) ? csrf[0] : csrf, session.csrf_token)
+  )
+    return;
+  throw forbidden(
+    'csrf_token_invalid',
+    'This change was sent with the sign-in cookie but without the matching X-CSRF-Token header. Send the csrf_token from sign-in (or GET /v1/auth/session) in X-CSRF-Token.',
+  );
 }
 
 /** The caller of a request: an API key in `Authorization: Bearer`, else the browser session cookie. */
@@ -70,21 +85,20 @@ async function resolveCaller(context: ServiceContext, request: FastifyRequest): 
         'session_expired',
         'Your sign-in has expired or was ended. Sign in again (POST /v1/auth/sign_in).',
       );
-    // A cookie travels with any request the browser makes; only the console's own pages know this token.
-    const csrf = request.headers['x-csrf-token'];
-    if (
-      !SAFE_METHODS.has(request.method) &&
-      !sameSecret(Array.isArray(csrf) ? csrf[0] : csrf, principal.session!.csrf_token)
-    )
-      throw forbidden(
-        'csrf_token_invalid',
-        'This change was sent with the sign-in cookie but without the matching X-CSRF-Token header. Send the csrf_token from sign-in (or GET /v1/auth/session) in X-CSRF-Token.',
-      );
+    requireCsrfToken(request, principal.session!);
     return principal;
   }
   throw invalidApiKey(
     'Missing API key: send it in the header "Authorization: Bearer <key>", or sign in (POST /v1/auth/sign_in). Keys are created with POST /v1/api_keys or shown once when the service first starts.',
   );
+}
+
+/**
+ * The request's caller resolved again now, from the key or cookie it presented: a long-poll that began
+ * before a revocation, removal or role change learns of it before it is handed work. Throws the refusal.
+ */
+export function reauthenticate(context: ServiceContext, request: FastifyRequest): Promise<Principal> {
+  return resolveCaller(context, request);
 }
 
 export async function authenticateRequest(context: ServiceContext, request: FastifyRequest): Promise<void> {

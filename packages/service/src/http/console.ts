@@ -21,12 +21,38 @@ then reload this page. The API under <code>/v1</code> works without the console.
 </html>
 `;
 
+/**
+ * The console runs only its own bundle and talks only to this service: no inline script, no other origin,
+ * no plugins, and no page may be framed (the consent page's Approve must not be clicked through a
+ * disguise). Tool results may show images and audio as data: URLs.
+ */
+const CONSOLE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "media-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+function consoleHeaders(reply: FastifyReply): void {
+  reply.header('content-security-policy', CONSOLE_CSP);
+  reply.header('x-frame-options', 'DENY');
+  reply.header('x-content-type-options', 'nosniff');
+}
+
 /** Serves the built console at /console/ (hash routing, so one index.html) and sends `/` there. */
 export async function registerConsole(app: FastifyInstance, distDir = CONSOLE_DIST): Promise<void> {
   app.get('/', (_request, reply) => reply.redirect('/console/'));
   if (!existsSync(distDir)) {
-    const notBuilt = (_request: unknown, reply: FastifyReply) =>
-      reply.status(503).type('text/html; charset=utf-8').send(NOT_BUILT_PAGE);
+    const notBuilt = (_request: unknown, reply: FastifyReply) => {
+      consoleHeaders(reply);
+      return reply.status(503).type('text/html; charset=utf-8').send(NOT_BUILT_PAGE);
+    };
     app.get('/console', notBuilt);
     app.get('/console/*', notBuilt);
     return;
@@ -38,9 +64,7 @@ export async function registerConsole(app: FastifyInstance, distDir = CONSOLE_DI
     prefix: '/console/',
     // Hashed asset names change with every build; index.html and the icon keep their names.
     setHeaders: (reply, path) => {
-      // No page of the console may be framed: the consent page's Approve must not be clicked through a disguise.
-      reply.header('x-frame-options', 'DENY');
-      reply.header('content-security-policy', "frame-ancestors 'none'");
+      consoleHeaders(reply);
       reply.header(
         'cache-control',
         path.startsWith(hashedAssets)

@@ -1,5 +1,6 @@
 import { isTunnelId, PERMISSION_LABELS, TUNNEL_ID_SHAPE, type PermissionAtom } from '@mcp-tunnel/protocol';
 import type { Authenticator, Principal } from '../auth/principal.ts';
+import type { ConnectionLimits } from './connections.ts';
 import type { SignInLimiter } from '../auth/sign-in-limiter.ts';
 import type { CommandBroker } from '../broker/command-broker.ts';
 import type { EventBuffer, EventBufferLimits } from '../broker/event-buffer.ts';
@@ -22,10 +23,13 @@ export interface ServiceContext {
   shardTokens: ShardTokens;
   limits: {
     maxBodyBytes: number;
+    /** How deeply a JSON body may nest objects and arrays. */
+    maxJsonDepth: number;
     maxPollWaitMs: number;
     defaultPollWaitMs: number;
     /** The per-session buffer of SSE events kept for callers that resume with Last-Event-ID. */
     eventBuffer: EventBufferLimits;
+    connections: ConnectionLimits;
   };
   /**
    * The organization created at first start: the operator's. Refusals no organization can be told from
@@ -34,6 +38,13 @@ export interface ServiceContext {
   operatorOrganizationId: string;
   /** Origins allowed to call the connector endpoint besides the service's own. */
   allowedOrigins: ReadonlySet<string>;
+  /**
+   * The host names callers reach the service by (lower case): localhost, the machine's name, the listen
+   * host, the OAuth issuer's and the allowed origins'. A GET to the connector under another name is refused.
+   */
+  serviceNames: ReadonlySet<string>;
+  /** Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; none by default. */
+  trustedProxies: readonly string[];
   /** The service as OAuth authorization server of its connector URLs. */
   oauth: OAuthSettings;
 }

@@ -1,4 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { SignInLimiterUnavailable } from '../auth/redis-sign-in-limiter.ts';
+import { BrokerUnavailable } from '../broker/redis-connection.ts';
 import { discardRefusedBody } from './discard-body.ts';
 import { ApiRefusal, JsonRpcRefusal, MalformedJson } from './errors.ts';
 
@@ -41,6 +43,12 @@ export async function refusalFor(
   maxBodyBytes: number,
 ): Promise<ApiRefusal | JsonRpcRefusal> {
   if (error instanceof ApiRefusal || error instanceof JsonRpcRefusal) return error;
+  if (error instanceof BrokerUnavailable || error instanceof SignInLimiterUnavailable) {
+    request.log.warn({ err: error.cause }, error.message);
+    const refusal = new ApiRefusal(503, 'server_error', 'broker_unavailable', error.message);
+    refusal.headers['retry-after'] = '1';
+    return refusal;
+  }
   const described = describeFrameworkError(error, maxBodyBytes);
   if (described && error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     // Fastify closes the connection here; read the rest of the body first so the caller gets the 413.

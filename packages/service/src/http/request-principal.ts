@@ -10,3 +10,10 @@ export function principalOf(request: FastifyRequest): Principal {
     invalidApiKey('This endpoint needs an API key ("Authorization: Bearer <key>") or a signed-in session.')
   );
 }
+
+/** What authorized a poll, as the broker knows it (PollingClient.credential): `key:<id>` or `member:<id>`. */
+export function credentialOf(principal: Principal): string {
+  return principal.key ? keyCredential(principal.key.id) : `member:${principal.owner.id}`;
+}
+
+export const keyCredential = (keyId: string) => `key:${keyId}`;

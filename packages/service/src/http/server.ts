@@ -3,11 +3,12 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
-  type FastifyRequest,
 } from 'fastify';
 import type { Logger } from 'pino';
 import cookie from '@fastify/cookie';
-import { ApiRefusal, JsonRpcRefusal, MalformedJson } from './errors.ts';
+import { ApiRefusal, JsonRpcRefusal } from './errors.ts';
+import { jsonBodyParser } from './json-body.ts';
+import { limitConnectionsPerAddress, serverTimeouts } from './connections.ts';
 import { noRoute, refusalFor, sendRefusal } from './refusals.ts';
 import { authenticateRequest } from './authentication.ts';
 import { auditHooks } from './audit.ts';
@@ -25,35 +26,26 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: context.limits.maxBodyBytes,
     return503OnClosing: true,
+    ...serverTimeouts(context.limits.connections),
+    // Forwarded headers are anyone's to send: believed only from a proxy the operator named.
+    trustProxy: context.trustedProxies.length > 0 ? [...context.trustedProxies] : false,
   });
+  limitConnectionsPerAddress(app.server, context.limits.connections.maxPerAddress, app.log);
 
   await app.register(cookie);
   app.decorateRequest('principal', null);
   app.decorateRequest('authRefusal', null);
   app.decorateRequest('auditNote', null);
   app.removeAllContentTypeParsers();
-  const parseJson = (
-    _request: FastifyRequest,
-    body: string | Buffer,
-    done: (error: Error | null, body?: unknown) => void,
-  ) => {
-    const text = String(body);
-    // An empty body is no body (a DELETE sent with a JSON Content-Type); routes that need one say so.
-    if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : 'not JSON';
-      done(
-        new MalformedJson(
-          `The request body is not valid JSON (${reason}). Send one JSON object with Content-Type: application/json.`,
-        ),
-      );
-    }
-  };
+  app.decorateRequest('tooDeep', null);
+  const parseJson = jsonBodyParser(context.limits.maxJsonDepth);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
   app.addContentTypeParser(/^application\/[\w.+-]*\+json$/, { parseAs: 'string' }, parseJson);
 
+  // Every answer is meant as its declared type only: a browser must not sniff an API answer into a page.
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  });
   app.addHook('onRequest', (request) => authenticateRequest(context, request));
   const audit = auditHooks(context);
   app.addHook('onSend', audit.onSend);

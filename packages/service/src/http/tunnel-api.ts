@@ -1,22 +1,28 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   CHANNEL_NAME_SHAPE,
+  JSONRPC_SERVER_ERROR,
+  jsonRpcError,
   EXTENSIONS_HEADER,
   HEADER,
   KNOWN_EXTENSIONS,
+  MAX_RELEASED,
   parseExtensions,
   isChannelName,
   isUseProbe,
   parseServerInfo,
   TunnelResponsePayloadSchema,
   type TunnelResponseAck,
+  type TunnelResponsePayload,
 } from '@mcp-tunnel/protocol';
 import type { Principal } from '../auth/principal.ts';
-import type { PollingClient, QueuedCommand } from '../broker/command-broker.ts';
+import type { PollEnding, PollingClient, QueuedCommand } from '../broker/command-broker.ts';
 import { ApiRefusal, badRequest, describeIssues, forbidden, notFound } from './errors.ts';
 import { requireAny, visibleTunnel, type ServiceContext } from './context.ts';
-import { principalOf } from './request-principal.ts';
+import { credentialOf, principalOf } from './request-principal.ts';
+import { reauthenticate } from './authentication.ts';
 import { noteAudit } from './audit.ts';
+import { responseHeaderProblem } from './response-headers.ts';
 
 const MAX_LIMIT = 25;
 
@@ -85,7 +91,37 @@ function pollingClient(request: FastifyRequest, principal: Principal): PollingCl
     version: header(request, HEADER.clientVersion) ?? null,
     serverInfo: parsed?.ok ? parsed.value : null,
     extensions: [...parseExtensions(request.headers[EXTENSIONS_HEADER.toLowerCase()])],
+    credential: credentialOf(principal),
   };
+}
+
+/**
+ * How long a poll's connection is still watched after its answer was written: a client killed just as the
+ * answer went out never polls again, and its connection closing is the only sign of it.
+ */
+const ANSWER_SETTLE_MS = 1000;
+
+/**
+ * How a poll ends for presence: `dropped` when its connection closes before the answer is written or
+ * within ANSWER_SETTLE_MS after (the client hung up: it stopped, was killed, or its connection broke),
+ * else `answered`. A live client keeps its connection open for its next poll.
+ */
+function pollEnding(request: FastifyRequest, reply: FastifyReply): Promise<PollEnding> {
+  const socket = request.raw.socket;
+  if (socket.destroyed) return Promise.resolve('dropped');
+  return new Promise((resolve) => {
+    let settle: NodeJS.Timeout | undefined;
+    const end = (ending: PollEnding) => {
+      clearTimeout(settle);
+      socket.off('close', dropped);
+      resolve(ending);
+    };
+    const dropped = () => end('dropped');
+    socket.once('close', dropped);
+    reply.raw.once('finish', () => {
+      settle = setTimeout(() => end('answered'), ANSWER_SETTLE_MS);
+    });
+  });
 }
 
 /** A queued command as the wire carries it; its response_timeout is what is left until the caller's deadline. */
@@ -99,6 +135,68 @@ function wireCommand(command: QueuedCommand, now: number) {
     response_timeout: `${Math.max(1, Math.floor(command.deadlineAt - now))}ms`,
     headers: command.headers,
     ...(command.jsonrpc ? { jsonrpc: command.jsonrpc } : {}),
+  };
+}
+
+/**
+ * Checks the poll's key again before handing it work (it may have been revoked, or lost Tunnels Use, while
+ * the poll waited). If it no longer may poll, the commands go back to the queue for another client, every
+ * client using the key is gone (what they hold fails at once), and the poll gets the refusal.
+ */
+async function stillAllowed(
+  context: ServiceContext,
+  request: FastifyRequest,
+  tunnelId: string,
+  client: PollingClient,
+  commands: QueuedCommand[],
+): Promise<void> {
+  try {
+    const principal = await reauthenticate(context, request);
+    await visibleTunnel(context, principal, tunnelId);
+    requireUse(principal);
+  } catch (refusal) {
+    await context.broker.requeue(commands);
+    await context.broker.credentialRevoked(client.credential);
+    throw refusal;
+  }
+}
+
+/** The request ids a leaving client released (protocol extension `leave`). */
+function releasedOf(body: unknown): string[] {
+  if (body === undefined || body === null) return [];
+  const released = (body as { released?: unknown }).released;
+  if (
+    typeof body !== 'object' ||
+    Array.isArray(body) ||
+    (released !== undefined &&
+      (!Array.isArray(released) ||
+        released.length > MAX_RELEASED ||
+        released.some((id) => typeof id !== 'string' || id.length > 200)))
+  )
+    throw badRequest(
+      'invalid_request',
+      `The body of a leave is {"released": [request ids]}: at most ${MAX_RELEASED} ids of commands this client received and never started.`,
+      'released',
+    );
+  return (released as string[] | undefined) ?? [];
+}
+
+/**
+ * The terminal answer a caller gets when what the tunnel-client sent for it, or what it sent itself, cannot
+ * be passed on: the caller is told at once instead of waiting for its deadline.
+ */
+function undeliverable(
+  command: { requestId: string; channel: string | null | undefined; rpcId: unknown },
+  status: number,
+  message: string,
+): TunnelResponsePayload {
+  const id = typeof command.rpcId === 'string' || typeof command.rpcId === 'number' ? command.rpcId : null;
+  return {
+    request_id: command.requestId,
+    channel: command.channel,
+    resp_type: 'jsonrpc_response',
+    resp_code: status,
+    resp_json: jsonRpcError(id, JSONRPC_SERVER_ERROR, message) as Record<string, unknown>,
   };
 }
 
@@ -137,35 +235,66 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
       const gone = new AbortController();
       reply.raw.once('close', () => gone.abort());
       await broker.pollStarted(tunnel.id, client);
-      let commands: QueuedCommand[];
-      try {
-        commands = await broker.take(tunnel.id, {
-          limit,
-          waitMs,
-          channels,
-          extensions: new Set(client.extensions),
-          signal: gone.signal,
-        });
-      } finally {
-        await broker.pollEnded(tunnel.id, client);
-      }
+      void pollEnding(request, reply).then((ending) =>
+        broker
+          .pollEnded(tunnel.id, client, ending)
+          .catch((error: unknown) => request.log.error({ err: error }, 'could not record the end of a poll')),
+      );
+      const commands = await broker.take(tunnel.id, {
+        limit,
+        waitMs,
+        channels,
+        extensions: new Set(client.extensions),
+        instanceId: client.instanceId,
+        credential: client.credential,
+        signal: gone.signal,
+      });
+      if (!gone.signal.aborted) await stillAllowed(context, request, tunnel.id, client, commands);
       if (commands.length === 0) return reply.status(204).send();
       // A poller that hung up never saw these: the next poller gets them.
       if (gone.signal.aborted) {
         await broker.requeue(commands);
         return reply;
       }
-      reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) void broker.requeue(commands);
-      });
+      // Each command is serialized on its own: one that cannot be is answered to its caller, and the poll
+      // still carries the others.
       const now = Date.now();
-      return reply.status(200).send({ commands: commands.map((command) => wireCommand(command, now)) });
+      const sent: QueuedCommand[] = [];
+      const wire: string[] = [];
+      for (const command of commands) {
+        try {
+          wire.push(JSON.stringify(wireCommand(command, now)));
+          sent.push(command);
+        } catch (error) {
+          request.log.warn(
+            { err: error, request_id: command.requestId },
+            'a command could not be serialized',
+          );
+          await broker.deliver(
+            tunnel.id,
+            command.shardToken,
+            undeliverable(
+              { requestId: command.requestId, channel: command.channel, rpcId: command.jsonrpc?.id },
+              400,
+              `The tunnel-service could not pass this message to the tunnel-client (${error instanceof Error ? error.message : String(error)}). Send a smaller, flatter message.`,
+            ),
+          );
+        }
+      }
+      if (sent.length === 0) return reply.status(204).send();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) void broker.requeue(sent);
+      });
+      return reply
+        .status(200)
+        .type('application/json; charset=utf-8')
+        .send(`{"commands":[${wire.join(',')}]}`);
     },
   );
 
   app.post<TunnelParams>(
     '/v1/tunnels/:tunnel_id/response',
-    { config: { action: 'tunnel.respond', auditRefusalsOnly: true } },
+    { config: { action: 'tunnel.respond', auditRefusalsOnly: true, refusesDeepJsonItself: true } },
     async (request) => {
       const principal = principalOf(request);
       const tunnel = await visibleTunnel(context, principal, request.params.tunnel_id);
@@ -197,6 +326,20 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
           'tunnel_request_mismatch',
           `The X-Tunnel-Shard-Token header ${token ? 'does not match' : 'is missing for'} request ${payload.request_id} on tunnel ${tunnel.id}. Echo the shard_token of the polled command exactly, and post to the tunnel that received the command.`,
         );
+      // A payload the caller could not be given is refused, and the caller is told at once.
+      const problem = request.tooDeep ?? responseHeaderProblem(payload.resp_headers);
+      if (problem) {
+        await broker.deliver(
+          tunnel.id,
+          token,
+          undeliverable(
+            { requestId: payload.request_id, channel: payload.channel, rpcId: payload.resp_json?.id },
+            502,
+            `The tunnel-client's answer could not be passed on: ${problem.message}`,
+          ),
+        );
+        throw problem;
+      }
       if (!(await broker.deliver(tunnel.id, token, payload)))
         throw notFound(
           'pending_request_not_found',
@@ -204,6 +347,24 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
         );
       const ack: TunnelResponseAck = { status: 'ok' };
       return ack;
+    },
+  );
+  // Protocol extension `leave`: a stopping client is gone at once (docs/protocol-extensions.md).
+  app.post<TunnelParams>(
+    '/v1/tunnels/:tunnel_id/leave',
+    { config: { action: 'tunnel.leave', auditRefusalsOnly: true } },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const tunnel = await visibleTunnel(context, principal, request.params.tunnel_id);
+      requireUse(principal);
+      const released = releasedOf(request.body);
+      const client = pollingClient(request, principal);
+      await broker.clientLeft(tunnel.id, client.instanceId, released);
+      request.log.info(
+        { tunnel_id: tunnel.id, instance_id: client.instanceId, released: released.length },
+        'tunnel-client left',
+      );
+      return reply.status(204).send();
     },
   );
 }

@@ -1,20 +1,29 @@
-import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { isIP, type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { startAuditRetention, type AuditRetention } from './audit-retention.ts';
 import { Authenticator } from '../auth/principal.ts';
 import { bootstrapOwner } from '../auth/bootstrap.ts';
+import type { Redis } from 'ioredis';
 import { StoreSignInLimiter } from '../auth/store-sign-in-limiter.ts';
+import { RedisSignInLimiter } from '../auth/redis-sign-in-limiter.ts';
+import type { SignInLimiter } from '../auth/sign-in-limiter.ts';
+import type { CommandBroker } from '../broker/command-broker.ts';
+import type { EventBuffer, EventBufferLimits } from '../broker/event-buffer.ts';
+import type { TrafficLog } from '../broker/traffic-log.ts';
 import { MemoryCommandBroker } from '../broker/memory-command-broker.ts';
 import { MemoryEventBuffer } from '../broker/memory-event-buffer.ts';
 import { MemoryTrafficLog } from '../broker/memory-traffic-log.ts';
+import { openRedis, redisLocation } from '../broker/redis-connection.ts';
+import { RedisCommandBroker } from '../broker/redis-command-broker.ts';
+import { RedisEventBuffer } from '../broker/redis-event-buffer.ts';
+import { RedisTrafficLog } from '../broker/redis-traffic-log.ts';
 import { ShardTokens } from '../broker/shard-token.ts';
 import { OAUTH_REGISTRATION_MODES, SETTINGS } from '../config/settings.ts';
-import { openSqliteStore } from '../store/sqlite.ts';
 import type { Store } from '../store/types.ts';
+import { openStore } from './store.ts';
 import type { ServiceContext } from '../http/context.ts';
 import { buildServer } from '../http/server.ts';
 
@@ -23,8 +32,11 @@ import { buildServer } from '../http/server.ts';
  * its default and meaning; docs/service-config.md lists them.
  */
 export interface ServiceOptions {
-  /** Where the embedded store lives; created (mode 0700) if missing. */
+  /** Where the embedded store lives; created (mode 0700) if missing. Unused with `databaseUrl`. */
   dataDir: string;
+  /** A PostgreSQL database shared by every node, instead of SQLite in `dataDir`. */
+  databaseUrl?: string;
+  databasePoolSize?: number;
   /** 0 picks a free port (see `RunningService.port`). */
   port?: number;
   host?: string;
@@ -32,8 +44,16 @@ export interface ServiceOptions {
   logLevel?: string;
   logger?: Logger;
   allowedOrigins?: string[];
+  /** Addresses (IP, CIDR or `loopback`) of reverse proxies whose X-Forwarded-* headers are believed. */
+  trustedProxies?: string[];
   maxBodyBytes?: number;
+  maxJsonDepth?: number;
   maxPollWaitMs?: number;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  /** 0: no limit. */
+  maxConnectionsPerAddress?: number;
   eventBufferEvents?: number;
   /** An event larger than this is not kept. */
   eventBufferBytes?: number;
@@ -45,6 +65,9 @@ export interface ServiceOptions {
   oauthRefreshTokenLifetimeMs?: number;
   oauthRegistration?: (typeof OAUTH_REGISTRATION_MODES)[number];
   oauthClientMetadataAddresses?: 'public' | 'any';
+  /** Makes this process a node of a cluster: the broker's seams and sign-in limits live in this Redis. */
+  redisUrl?: string;
+  redisKeyPrefix?: string;
 }
 
 export interface RunningService {
@@ -56,13 +79,16 @@ export interface RunningService {
   ownerKey: string | undefined;
   dataDir: string;
   store: Store;
+  /** This node's name in a cluster (the shard tokens it issues carry it). */
+  nodeId: string;
+  /** Where the cluster's broker lives (the Redis URL without its password); undefined when embedded. */
+  broker: string | undefined;
   /** Ends long-polls and waiting callers, closes the server, then the store. Safe to call twice. */
   close(): Promise<void>;
 }
 
 /** How long a poll waits when the tunnel-client names no timeout_ms (at most maxPollWaitMs). */
 const DEFAULT_POLL_WAIT_MS = 25_000;
-export const DATABASE_FILE = 'tunnel-service.db';
 const SHARD_SECRET_SETTING = 'shard_token_secret';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -93,6 +119,77 @@ async function listenQuietly(app: FastifyInstance, host: string, port: number): 
   }
 }
 
+/** What the nodes share while calls run: in this process, or in Redis for a cluster. */
+interface Seams {
+  broker: CommandBroker;
+  eventBuffer: EventBuffer;
+  trafficLog: TrafficLog;
+  signInLimiter: SignInLimiter;
+  /** Ends polls and waiting callers. */
+  close(): Promise<void>;
+  /** Lets go of the connections, once the server no longer uses them. */
+  disconnect(): void;
+}
+
+async function openSeams(
+  options: ServiceOptions,
+  store: Store,
+  eventBufferLimits: EventBufferLimits,
+  maxPollWaitMs: number,
+  logger: Logger,
+): Promise<Seams> {
+  if (!options.redisUrl) {
+    const broker = new MemoryCommandBroker();
+    const eventBuffer = new MemoryEventBuffer(eventBufferLimits);
+    return {
+      broker,
+      eventBuffer,
+      trafficLog: new MemoryTrafficLog(),
+      signInLimiter: new StoreSignInLimiter(store.signInAttempts),
+      close: async () => {
+        await broker.close();
+        await eventBuffer.close();
+      },
+      disconnect: () => {},
+    };
+  }
+  const where = { redis: redisLocation(options.redisUrl) };
+  const events = {
+    onDown: (error: Error | undefined) =>
+      logger.error(
+        { ...where, err: error },
+        'lost the connection to Redis: calls and polls are refused with 503 until it is back',
+      ),
+    onUp: () => logger.warn(where, 'connected to Redis again'),
+  };
+  const keyPrefix = options.redisKeyPrefix ?? SETTINGS.redisKeyPrefix.defaultValue;
+  const connections: Redis[] = [];
+  try {
+    const redis = await openRedis(options.redisUrl, events);
+    connections.push(redis);
+    const subscriber = await openRedis(options.redisUrl);
+    connections.push(subscriber);
+    const broker = await RedisCommandBroker.start({ redis, subscriber, keyPrefix, maxPollWaitMs });
+    const watcher = await openRedis(options.redisUrl);
+    connections.push(watcher);
+    const eventBuffer = new RedisEventBuffer(redis, watcher, keyPrefix, eventBufferLimits);
+    return {
+      broker,
+      eventBuffer,
+      trafficLog: new RedisTrafficLog(redis, keyPrefix),
+      signInLimiter: new RedisSignInLimiter(redis, keyPrefix),
+      close: async () => {
+        await broker.close();
+        await eventBuffer.close();
+      },
+      disconnect: () => redis.disconnect(),
+    };
+  } catch (error) {
+    for (const connection of connections) connection.disconnect();
+    throw error;
+  }
+}
+
 /** The issuer as given: an origin (scheme, host, port), since the service's routes live at the root. */
 function issuerOrigin(issuer: string): string {
   let url: URL;
@@ -116,8 +213,42 @@ function issuerOrigin(issuer: string): string {
   return url.origin;
 }
 
+/** The names a caller may reach the service by; addresses need no list (no page rebinds to an address). */
+function serviceNames(host: string, issuer: string | undefined, origins: Iterable<string>): Set<string> {
+  const names = new Set(['localhost', hostname().toLowerCase()]);
+  if (isIP(host) === 0) names.add(host.toLowerCase());
+  for (const origin of [...(issuer ? [issuer] : []), ...origins]) {
+    try {
+      names.add(new URL(origin).hostname.toLowerCase());
+    } catch {
+      // An allowed origin that is no URL names no host; the Origin check compares it as given.
+    }
+  }
+  return names;
+}
+
+/** The trusted proxies as given (a list item may hold several, comma-separated), each checked. */
+function trustedProxies(given: string[]): string[] {
+  const addresses = given
+    .flatMap((item) => item.split(','))
+    .map((item) => item.trim())
+    .filter(Boolean);
+  for (const address of addresses) {
+    const [ip, bits, extra] = address.split('/');
+    const version = isIP(ip!);
+    const validBits =
+      bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 6 ? 128 : 32));
+    if (address !== 'loopback' && (version === 0 || !validBits || extra !== undefined))
+      throw new Error(
+        `--trusted-proxy ${address} is not an IP address or CIDR range: give the address the proxy connects from, e.g. 10.0.0.5, 10.0.0.0/8 or loopback`,
+      );
+  }
+  return addresses;
+}
+
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const host = options.host ?? SETTINGS.host.defaultValue;
+  const proxies = trustedProxies(options.trustedProxies ?? []);
   const configuredIssuer = options.oauthIssuer ? issuerOrigin(options.oauthIssuer) : undefined;
   const registration = options.oauthRegistration ?? SETTINGS.oauthRegistration.defaultValue;
   const logger =
@@ -130,18 +261,19 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       },
       pino.destination(2),
     );
-  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openSqliteStore(join(options.dataDir, DATABASE_FILE));
+  const store = await openStore(options);
   const eventBufferLimits = {
     events: options.eventBufferEvents ?? SETTINGS.eventBufferEvents.defaultValue,
     bytes: options.eventBufferBytes ?? SETTINGS.eventBufferBytes.defaultValue,
     ageMs: options.eventBufferAgeMs ?? SETTINGS.eventBufferAgeMs.defaultValue,
   };
-  const broker = new MemoryCommandBroker();
-  const eventBuffer = new MemoryEventBuffer(eventBufferLimits);
+  const maxPollWaitMs = options.maxPollWaitMs ?? SETTINGS.maxPollWaitMs.defaultValue;
+  let seams: Seams | undefined;
   let app: Awaited<ReturnType<typeof buildServer>> | undefined;
   let retention: AuditRetention | undefined;
   try {
+    seams = await openSeams(options, store, eventBufferLimits, maxPollWaitMs, logger);
+    const { broker, eventBuffer, trafficLog, signInLimiter } = seams;
     const ownerKey = await bootstrapOwner(store);
     retention = await startAuditRetention(
       store,
@@ -152,23 +284,31 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const allowedOrigins = new Set(options.allowedOrigins ?? []);
     const [operatorOrganization] = await store.organizations.list();
     const maxBodyBytes = options.maxBodyBytes ?? SETTINGS.maxBodyBytes.defaultValue;
-    const maxPollWaitMs = options.maxPollWaitMs ?? SETTINGS.maxPollWaitMs.defaultValue;
     const context: ServiceContext = {
       store,
       broker,
       eventBuffer,
-      trafficLog: new MemoryTrafficLog(),
+      trafficLog,
       authenticator: new Authenticator(store),
-      signInLimiter: new StoreSignInLimiter(store.signInAttempts),
+      signInLimiter,
       shardTokens: new ShardTokens(Buffer.from(secret, 'hex'), broker.nodeId),
       limits: {
         maxBodyBytes,
+        maxJsonDepth: options.maxJsonDepth ?? SETTINGS.maxJsonDepth.defaultValue,
         maxPollWaitMs,
         defaultPollWaitMs: Math.min(DEFAULT_POLL_WAIT_MS, maxPollWaitMs),
         eventBuffer: eventBufferLimits,
+        connections: {
+          headersTimeoutMs: options.headersTimeoutMs ?? SETTINGS.headersTimeoutMs.defaultValue,
+          bodyTimeoutMs: options.bodyTimeoutMs ?? SETTINGS.bodyTimeoutMs.defaultValue,
+          keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? SETTINGS.keepAliveTimeoutMs.defaultValue,
+          maxPerAddress: options.maxConnectionsPerAddress ?? SETTINGS.maxConnectionsPerAddress.defaultValue,
+        },
       },
       operatorOrganizationId: operatorOrganization!.id,
       allowedOrigins,
+      trustedProxies: proxies,
+      serviceNames: serviceNames(host, configuredIssuer, allowedOrigins),
       oauth: {
         issuer: configuredIssuer ?? '',
         lifetimes: {
@@ -198,6 +338,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
     let closing: Promise<void> | undefined;
     const server = app;
+    const shared = seams;
     return {
       url: `http://${urlHost(host)}:${port}`,
       host,
@@ -205,20 +346,22 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       ownerKey,
       dataDir: options.dataDir,
       store,
+      nodeId: broker.nodeId,
+      broker: options.redisUrl ? redisLocation(options.redisUrl) : undefined,
       close: () =>
         (closing ??= (async () => {
           retention?.stop();
-          await broker.close();
-          await eventBuffer.close();
+          await shared.close();
           await server.close();
+          shared.disconnect();
           await store.close();
         })()),
     };
   } catch (error) {
     retention?.stop();
-    await broker.close();
-    await eventBuffer.close();
+    await seams?.close();
     await app?.close();
+    seams?.disconnect();
     await store.close();
     throw error;
   }

@@ -40,18 +40,20 @@ const MIGRATIONS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS schema_migrations (
 )`;
 
 /**
- * Applies each migration not yet recorded in schema_migrations, in order, inside one transaction per step.
+ * Applies each migration not yet recorded in schema_migrations, in order, inside one transaction per step,
+ * and returns the ones it applied.
  * It assumes no one else migrates the same database meanwhile. A store that several nodes open at once
  * (PostgreSQL) calls this while holding a lock of its own for the whole call (pg_advisory_lock on one
  * connection), so that one node migrates and the others then find every step recorded.
  */
-export async function migrate(sql: SqlRunner, migrations: Migration[]): Promise<void> {
+export async function migrate(sql: SqlRunner, migrations: Migration[]): Promise<Migration[]> {
   await sql.exec(MIGRATIONS_TABLE_SQL);
   const applied = new Set(
     (await sql.all('SELECT version FROM schema_migrations')).map((row) =>
       readColumn(integer, row.version, 'schema_migrations.version'),
     ),
   );
+  const now: Migration[] = [];
   for (const migration of migrations) {
     if (applied.has(migration.version)) continue;
     await sql.transaction(async (step) => {
@@ -62,5 +64,7 @@ export async function migrate(sql: SqlRunner, migrations: Migration[]): Promise<
         new Date().toISOString(),
       ]);
     });
+    now.push(migration);
   }
+  return now;
 }

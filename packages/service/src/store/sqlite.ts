@@ -1,10 +1,17 @@
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
-import { loadMigrations, migrate } from './migrations.ts';
+import { loadMigrations, migrate, type Migration } from './migrations.ts';
 import type { SqlRow, SqlRunner, SqlValue } from './runner.ts';
 import { sqlStore } from './sql-store.ts';
 import type { Store } from './types.ts';
+
+/**
+ * Prepared statements kept per SQL text. Preparing costs more than running the small lookups every call
+ * makes (key, member, tunnel, session); the code's SQL texts are few, the bound only guards against
+ * generated ones.
+ */
+const STATEMENT_CACHE_SIZE = 256;
 
 /**
  * SQLite through Node's built-in `node:sqlite`: one connection, whose statements run at once. A transaction
@@ -24,10 +31,19 @@ export class SqliteRunner implements SqlRunner {
     const db = new DatabaseSync(file);
     db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
     this.#db = db;
+    const statements = new Map<string, StatementSync>();
+    const prepared = (sql: string): StatementSync => {
+      let statement = statements.get(sql);
+      if (!statement) {
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
+        statements.set(sql, (statement = db.prepare(sql)));
+      }
+      return statement;
+    };
     const direct: SqlRunner = {
-      all: async (sql, params = []) => db.prepare(sql).all(...params) as SqlRow[],
-      one: async (sql, params = []) => db.prepare(sql).get(...params) as SqlRow | undefined,
-      run: async (sql, params = []) => Number(db.prepare(sql).run(...params).changes),
+      all: async (sql, params = []) => prepared(sql).all(...params) as SqlRow[],
+      one: async (sql, params = []) => prepared(sql).get(...params) as SqlRow | undefined,
+      run: async (sql, params = []) => Number(prepared(sql).run(...params).changes),
       exec: async (script) => db.exec(script),
       transaction: (work) => work(direct),
     };
@@ -84,14 +100,25 @@ export class SqliteRunner implements SqlRunner {
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations/sqlite/', import.meta.url));
 
-/** The embedded store: one SQLite file, migrated to the latest schema before it is handed out. */
-export async function openSqliteStore(file: string): Promise<Store> {
+async function openMigrated(file: string): Promise<{ sql: SqliteRunner; applied: Migration[] }> {
   const sql = new SqliteRunner(file);
   try {
-    await migrate(sql, loadMigrations(MIGRATIONS));
+    return { sql, applied: await migrate(sql, loadMigrations(MIGRATIONS)) };
   } catch (error) {
     await sql.close();
     throw error;
   }
+}
+
+/** The embedded store: one SQLite file, migrated to the latest schema before it is handed out. */
+export async function openSqliteStore(file: string): Promise<Store> {
+  const { sql } = await openMigrated(file);
   return sqlStore(sql, () => sql.close());
+}
+
+/** Brings the file's schema to the latest version; returns the steps this applied. */
+export async function migrateSqlite(file: string): Promise<Migration[]> {
+  const { sql, applied } = await openMigrated(file);
+  await sql.close();
+  return applied;
 }

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { TunnelResponsePayload } from '@mcp-tunnel/protocol';
 import type {
   CommandBroker,
+  CommandFailure,
   PollingClient,
   QueuedCommand,
   ResponseListener,
@@ -17,11 +18,15 @@ import { delay, freshTunnelId, using, type Factory } from './factory.ts';
 export interface CommandBrokerOptions {
   /** How long a tunnel stays online after its last poll ended. */
   presenceWindowMs?: number;
+  /** How long a client whose poll was dropped has to poll again before it is gone. */
+  droppedPollGraceMs?: number;
 }
+
+type Heard = TunnelResponsePayload | 'closed' | `failed:${CommandFailure}`;
 
 /** A listener that keeps what it is told, and lets a test wait for the next thing. */
 class Recorder implements ResponseListener {
-  readonly heard: (TunnelResponsePayload | 'closed')[] = [];
+  readonly heard: Heard[] = [];
   #waiting: (() => void) | undefined;
 
   onResponse(payload: TunnelResponsePayload): void {
@@ -30,6 +35,10 @@ class Recorder implements ResponseListener {
 
   onClosed(): void {
     this.#hear('closed');
+  }
+
+  onFailed(reason: CommandFailure): void {
+    this.#hear(`failed:${reason}`);
   }
 
   /** Resolves once at least `count` things were heard; fails after 5 s. */
@@ -44,7 +53,7 @@ class Recorder implements ResponseListener {
     }
   }
 
-  #hear(what: TunnelResponsePayload | 'closed'): void {
+  #hear(what: Heard): void {
     this.heard.push(what);
     this.#waiting?.();
   }
@@ -87,6 +96,8 @@ function takeOptions(overrides: Partial<TakeOptions> = {}): TakeOptions {
     limit: 25,
     waitMs: 0,
     extensions: new Set(),
+    instanceId: 'instance-1',
+    credential: 'key:key_1',
     signal: new AbortController().signal,
     ...overrides,
   };
@@ -94,13 +105,36 @@ function takeOptions(overrides: Partial<TakeOptions> = {}): TakeOptions {
 
 const ids = (commands: QueuedCommand[]) => commands.map((c) => c.requestId);
 
-const client = (instanceId: string): PollingClient => ({
+const client = (instanceId: string, credential = 'key:key_1'): PollingClient => ({
   instanceId,
   name: 'tunnel-client',
   version: '1.2.3',
   serverInfo: null,
   extensions: ['standalone-stream'],
+  credential,
 });
+
+/** The client's poll as tunnel-api runs it: present while it waits, then ended as answered or dropped. */
+async function poll(
+  broker: CommandBroker,
+  tunnelId: string,
+  polling: PollingClient,
+  options: Partial<TakeOptions> = {},
+): Promise<QueuedCommand[]> {
+  await broker.pollStarted(tunnelId, polling);
+  try {
+    return await broker.take(
+      tunnelId,
+      takeOptions({ instanceId: polling.instanceId, credential: polling.credential, ...options }),
+    );
+  } finally {
+    await broker.pollEnded(tunnelId, polling, 'answered');
+  }
+}
+
+/** What each listener heard, as plain words. */
+const said = (...listeners: Recorder[]) =>
+  listeners.map((l) => l.heard.map((p) => (typeof p === 'string' ? p : p.resp_type)));
 
 export function commandBrokerContract(
   implementation: string,
@@ -133,10 +167,7 @@ export function commandBrokerContract(
         );
         assert.equal(await broker.deliver(tunnelId, command.shardToken, answer(command)), true);
         await listener.heardAtLeast(2);
-        assert.deepEqual(
-          listener.heard.map((p) => (p === 'closed' ? p : p.resp_type)),
-          ['jsonrpc_notify', 'jsonrpc_response'],
-        );
+        assert.deepEqual(said(listener), [['jsonrpc_notify', 'jsonrpc_response']]);
         assert.equal(
           await broker.deliver(tunnelId, command.shardToken, answer(command)),
           false,
@@ -320,7 +351,7 @@ export function commandBrokerContract(
           await delay(400);
           assert.equal(await broker.isOnline(tunnelId), true, 'an open poll keeps it online');
 
-          await broker.pollEnded(tunnelId, polling);
+          await broker.pollEnded(tunnelId, polling, 'answered');
           assert.equal(await broker.isOnline(tunnelId), true, 'just ended: still online');
           assert.equal((await broker.clients(tunnelId)).length, 1, 'just ended: still present');
           assert.deepEqual(await broker.clients(freshTunnelId()), []);
@@ -339,9 +370,201 @@ export function commandBrokerContract(
         await broker.pollStarted(tunnelId, one);
         await broker.pollStarted(tunnelId, one);
         await broker.pollStarted(tunnelId, client('instance-2'));
-        await broker.pollEnded(tunnelId, one);
+        await broker.pollEnded(tunnelId, one, 'answered');
         const listed = (await broker.clients(tunnelId)).map((c) => c.instanceId).sort();
         assert.deepEqual(listed, ['instance-1', 'instance-2']);
+      }));
+
+    test('a client that leaves: what it holds fails at once, what it released goes to the client left', () =>
+      withBroker(async (broker) => {
+        const tunnelId = freshTunnelId();
+        const [leaving, staying] = [client('instance-1'), client('instance-2')];
+        await poll(broker, tunnelId, staying, { limit: 1, waitMs: 1 });
+        const [running, unstarted, queued] = [1, 2, 3].map(() => commandOf(broker, tunnelId));
+        const [runningHeard, unstartedHeard, queuedHeard] = [1, 2, 3].map(() => new Recorder());
+        await broker.enqueue(running!, runningHeard!);
+        await broker.enqueue(unstarted!, unstartedHeard!);
+        assert.deepEqual(ids(await poll(broker, tunnelId, leaving)), ids([running!, unstarted!]));
+        await broker.enqueue(queued!, queuedHeard!);
+
+        await broker.clientLeft(tunnelId, leaving.instanceId, [unstarted!.requestId, 'req_unknown']);
+        await runningHeard!.heardAtLeast(1);
+        assert.deepEqual(said(runningHeard!, unstartedHeard!, queuedHeard!), [
+          ['failed:client_gone'],
+          [],
+          [],
+        ]);
+        assert.equal(await broker.deliver(tunnelId, running!.shardToken, answer(running!)), false);
+        assert.deepEqual(
+          (await broker.clients(tunnelId)).map((c) => c.instanceId),
+          [staying.instanceId],
+          'listed no more, at once',
+        );
+        assert.equal(await broker.isOnline(tunnelId), true, 'another client is present');
+        assert.deepEqual(
+          ids(await poll(broker, tunnelId, staying)),
+          ids([unstarted!, queued!]),
+          'the released command first, then the queued one',
+        );
+        assert.equal(await broker.deliver(tunnelId, unstarted!.shardToken, answer(unstarted!)), true);
+        await unstartedHeard!.heardAtLeast(1);
+      }));
+
+    test('the last client leaving fails every queued command as offline, and the tunnel is offline at once', () =>
+      withBroker(async (broker) => {
+        const tunnelId = freshTunnelId();
+        const only = client('instance-1');
+        await poll(broker, tunnelId, only, { waitMs: 1 });
+        const [held, released, queued] = [1, 2, 3].map(() => commandOf(broker, tunnelId));
+        const heard = [1, 2, 3].map(() => new Recorder());
+        await broker.enqueue(held!, heard[0]!);
+        await broker.enqueue(released!, heard[1]!);
+        await poll(broker, tunnelId, only);
+        await broker.enqueue(queued!, heard[2]!);
+        const other = new Recorder();
+        await broker.enqueue(commandOf(broker, freshTunnelId()), other);
+
+        await broker.clientLeft(tunnelId, only.instanceId, [released!.requestId]);
+        for (const recorder of heard) await recorder.heardAtLeast(1);
+        assert.deepEqual(said(...heard), [
+          ['failed:client_gone'],
+          ['failed:tunnel_offline'],
+          ['failed:tunnel_offline'],
+        ]);
+        assert.equal(await broker.isOnline(tunnelId), false);
+        assert.deepEqual(await broker.clients(tunnelId), []);
+        assert.deepEqual(await broker.take(tunnelId, takeOptions()), []);
+        await delay(20);
+        assert.deepEqual(other.heard, [], "another tunnel's command is untouched");
+      }));
+
+    test("a departure ends the departing client's open polls, and no other's", () =>
+      withBroker(async (broker) => {
+        const tunnelId = freshTunnelId();
+        const [leaving, staying] = [client('instance-1'), client('instance-2')];
+        const left = poll(broker, tunnelId, leaving, { waitMs: 20_000 });
+        const stays = new AbortController();
+        const other = poll(broker, tunnelId, staying, { waitMs: 20_000, signal: stays.signal });
+        await delay(50);
+        await broker.clientLeft(tunnelId, leaving.instanceId, []);
+        assert.deepEqual(await left, []);
+        const command = commandOf(broker, tunnelId);
+        await broker.enqueue(command, new Recorder());
+        assert.deepEqual(ids(await other), [command.requestId], 'the other poll still waits, and is woken');
+      }));
+
+    test('a client whose poll was dropped stays within the grace, and is gone after it unless it polls again', () =>
+      withBroker(
+        async (broker) => {
+          const tunnelId = freshTunnelId();
+          const [back, killed] = [client('instance-1'), client('instance-2')];
+          await broker.pollStarted(tunnelId, back);
+          await broker.pollEnded(tunnelId, back, 'dropped');
+          assert.equal(await broker.isOnline(tunnelId), true, 'within the grace');
+          const waiting = poll(broker, tunnelId, back, { waitMs: 1500 });
+          await delay(600);
+          assert.equal(await broker.isOnline(tunnelId), true, 'it polled again: not gone');
+          assert.deepEqual(await waiting, []);
+
+          const held = commandOf(broker, tunnelId);
+          const heldHeard = new Recorder();
+          await broker.enqueue(held, heldHeard);
+          await broker.pollStarted(tunnelId, killed);
+          assert.deepEqual(ids(await broker.take(tunnelId, takeOptions({ instanceId: killed.instanceId }))), [
+            held.requestId,
+          ]);
+          await broker.pollEnded(tunnelId, killed, 'dropped');
+          const queued = new Recorder();
+          await broker.enqueue(commandOf(broker, tunnelId), queued);
+          const started = Date.now();
+          await heldHeard.heardAtLeast(1);
+          assert.deepEqual(heldHeard.heard, ['failed:client_gone']);
+          assert.ok(
+            Date.now() - started < 3000,
+            `gone after the grace, not later (${Date.now() - started} ms)`,
+          );
+          assert.deepEqual(
+            (await broker.clients(tunnelId)).map((c) => c.instanceId),
+            [back.instanceId],
+          );
+          await delay(100);
+          assert.deepEqual(queued.heard, [], 'queued work waits for the client still present');
+        },
+        { droppedPollGraceMs: 300, presenceWindowMs: 2000 },
+      ));
+
+    test('the last client gone after a dropped poll fails queued commands as offline', () =>
+      withBroker(
+        async (broker) => {
+          const tunnelId = freshTunnelId();
+          const killed = client('instance-1');
+          await broker.pollStarted(tunnelId, killed);
+          await broker.pollEnded(tunnelId, killed, 'dropped');
+          const queued = new Recorder();
+          await broker.enqueue(commandOf(broker, tunnelId), queued);
+          assert.equal(await broker.isOnline(tunnelId), true, 'within the grace');
+          await queued.heardAtLeast(1);
+          assert.deepEqual(queued.heard, ['failed:tunnel_offline']);
+          assert.equal(await broker.isOnline(tunnelId), false);
+        },
+        { droppedPollGraceMs: 300 },
+      ));
+
+    test('a client that only stops polling for longer than the window is unlisted, but what it holds stays pending', () =>
+      withBroker(
+        async (broker) => {
+          const tunnelId = freshTunnelId();
+          const busy = client('instance-1');
+          const command = commandOf(broker, tunnelId);
+          const heard = new Recorder();
+          await broker.enqueue(command, heard);
+          assert.deepEqual(ids(await poll(broker, tunnelId, busy)), [command.requestId]);
+          await delay(400);
+          assert.equal(await broker.isOnline(tunnelId), false);
+          assert.equal(await broker.deliver(tunnelId, command.shardToken, answer(command)), true);
+          await heard.heardAtLeast(1);
+          assert.deepEqual(said(heard), [['jsonrpc_response']]);
+        },
+        { presenceWindowMs: 200 },
+      ));
+
+    test("a revoked credential: its clients' polls end, what they hold fails, queued work fails only if no client is left", () =>
+      withBroker(async (broker) => {
+        const tunnelId = freshTunnelId();
+        const revoked = client('instance-1', 'key:key_revoked');
+        const valid = client('instance-2', 'key:key_valid');
+        const held = commandOf(broker, tunnelId);
+        const heldHeard = new Recorder();
+        await broker.enqueue(held, heldHeard);
+        assert.deepEqual(ids(await poll(broker, tunnelId, revoked)), [held.requestId]);
+        const open = poll(broker, tunnelId, revoked, { waitMs: 20_000 });
+        const otherTunnel = freshTunnelId();
+        const elsewhere = poll(broker, otherTunnel, revoked, { waitMs: 20_000 });
+        await poll(broker, tunnelId, valid, { waitMs: 1 });
+        await delay(50);
+
+        await broker.credentialRevoked('key:key_revoked');
+        assert.deepEqual(await open, [], 'its open poll ends');
+        assert.deepEqual(await elsewhere, [], 'on every tunnel');
+        await heldHeard.heardAtLeast(1);
+        assert.deepEqual(heldHeard.heard, ['failed:credential_revoked']);
+        assert.deepEqual(
+          (await broker.clients(tunnelId)).map((c) => c.instanceId),
+          [valid.instanceId],
+        );
+        assert.equal(await broker.isOnline(otherTunnel), false);
+
+        const queued = commandOf(broker, tunnelId);
+        const queuedHeard = new Recorder();
+        await broker.enqueue(queued, queuedHeard);
+        assert.deepEqual(
+          ids(await poll(broker, tunnelId, valid)),
+          [queued.requestId],
+          'the valid client gets new work',
+        );
+        await broker.credentialRevoked('key:key_valid');
+        await queuedHeard.heardAtLeast(1);
+        assert.deepEqual(queuedHeard.heard, ['failed:credential_revoked']);
       }));
   });
 }

@@ -83,5 +83,34 @@ export function eventBufferContract(
           ended: true,
         });
       }));
+
+    test('a watcher hears of each event recorded for its session, until it stops watching', () =>
+      using(factory, roomy, async (buffer) => {
+        const t = freshTunnelId();
+        const heard = { s: 0, other: 0 };
+        let wake = () => {};
+        const until = async (done: () => boolean) => {
+          const by = Date.now() + 5000;
+          while (!done()) {
+            assert.ok(Date.now() < by, `heard ${JSON.stringify(heard)} after 5 s`);
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              setTimeout(resolve, 100);
+            });
+          }
+        };
+        const stop = await buffer.watch(t, 's', () => (heard.s++, wake()));
+        await buffer.watch(t, 'other', () => (heard.other++, wake()));
+        await buffer.record(t, 'elsewhere', event(1));
+        await buffer.record(t, 's', event(1));
+        await until(() => heard.s === 1);
+        assert.deepEqual(heard, { s: 1, other: 0 }, 'another session is not heard');
+
+        stop();
+        await buffer.record(t, 's', event(2));
+        await buffer.record(t, 'other', event(1));
+        await until(() => heard.other === 1);
+        assert.deepEqual(heard, { s: 1, other: 1 }, 'nothing is heard after stop()');
+      }));
   });
 }

@@ -12,23 +12,36 @@ export function signInLimiterContract(
   implementation: string,
   factory: Factory<SignInLimiter, SignInLimits>,
 ): void {
-  const limits: SignInLimits = { maxFailures: 3, windowMs: 60_000 };
+  const limits: SignInLimits = { maxFailures: 3, windowMs: 60_000, firstDelayMs: 1000 };
 
   describe(`SignInLimiter: ${implementation}`, { timeout: 30_000 }, () => {
-    test('failures for one email, from any address, lock that email only', () =>
+    test('failures for one email from one address slow that pair down, doubling each time', () =>
       using(factory, limits, async (limiter) => {
         const email = `ada-${unique()}@example.com`;
-        const ip = (n: number) => `10.${n}.0.1`;
-        assert.equal(await limiter.retryAfter(email, ip(1)), 0);
-        for (let n = 1; n <= 2; n++) await limiter.recordFailure(email, ip(n));
-        assert.equal(await limiter.retryAfter(email, ip(9)), 0, 'under the limit');
-        await limiter.recordFailure(email, ip(3));
-        const wait = await limiter.retryAfter(email, ip(9));
-        assert.ok(
-          wait > 55 && wait <= 60,
-          `Retry-After ${wait} s: until the oldest failure leaves the window`,
-        );
-        assert.equal(await limiter.retryAfter(`other-${unique()}@example.com`, ip(9)), 0);
+        const ip = `10.1.${Math.floor(Math.random() * 250)}.1`;
+        assert.equal(await limiter.retryAfter(email, ip), 0);
+        for (let n = 1; n <= 2; n++) await limiter.recordFailure(email, ip);
+        assert.equal(await limiter.retryAfter(email, ip), 0, 'under the limit');
+        for (const expected of [1, 2, 4, 8]) {
+          await limiter.recordFailure(email, ip);
+          assert.equal(await limiter.retryAfter(email, ip), expected, `wait ${expected} s`);
+        }
+      }));
+
+    test('failures for one email from many addresses never lock the email out elsewhere', () =>
+      using(factory, limits, async (limiter) => {
+        const email = `grace-${unique()}@example.com`;
+        for (let n = 1; n <= 9; n++) await limiter.recordFailure(email, `10.2.${n}.1`);
+        assert.equal(await limiter.retryAfter(email, '10.2.99.1'), 0);
+      }));
+
+    test('the wait never exceeds the window', () =>
+      using(factory, { maxFailures: 1, windowMs: 5000, firstDelayMs: 1000 }, async (limiter) => {
+        const email = `long-${unique()}@example.com`;
+        const ip = `10.3.${Math.floor(Math.random() * 250)}.1`;
+        for (let n = 0; n < 10; n++) await limiter.recordFailure(email, ip);
+        const wait = await limiter.retryAfter(email, ip);
+        assert.ok(wait >= 4 && wait <= 5, `Retry-After ${wait} s`);
       }));
 
     test('failures from one address, for any email, lock that address only', () =>
@@ -49,13 +62,13 @@ export function signInLimiterContract(
       }));
 
     test('failures older than the window no longer count', () =>
-      using(factory, { maxFailures: 2, windowMs: 300 }, async (limiter) => {
-        const email = `late-${unique()}@example.com`;
-        await limiter.recordFailure(email, '192.0.2.9');
-        await limiter.recordFailure(email, '192.0.2.9');
-        assert.equal(await limiter.retryAfter(email, '192.0.2.9'), 1, 'under a second left: wait 1 s');
+      using(factory, { maxFailures: 2, windowMs: 300, firstDelayMs: 100 }, async (limiter) => {
+        const ip = `192.0.2.${Math.floor(Math.random() * 250)}`;
+        await limiter.recordFailure(`late-${unique()}@example.com`, ip);
+        await limiter.recordFailure(`later-${unique()}@example.com`, ip);
+        assert.equal(await limiter.retryAfter(null, ip), 1, 'under a second left: wait 1 s');
         await delay(400);
-        assert.equal(await limiter.retryAfter(email, '192.0.2.9'), 0);
+        assert.equal(await limiter.retryAfter(null, ip), 0);
       }));
   });
 }

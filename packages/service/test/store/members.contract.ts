@@ -39,8 +39,9 @@ export function membersContract(open: OpenStore): void {
       );
     });
 
-    it('getByEmail finds the member that signs in with it; an email signs in to one member', async (store) => {
+    it('listByEmail finds the members that sign in with it; an email signs in to one member per organization', async (store) => {
       const { organization: org, owner } = await organization(store);
+      const { organization: other, owner: otherOwner } = await organization(store, 'other');
       const ada = member(org.id);
       await store.members.create(ada);
       await store.members.setSignIn(owner.id, {
@@ -48,15 +49,25 @@ export function membersContract(open: OpenStore): void {
         email: 'grace@example.com',
         passwordHash: 'h1',
       });
-      const grace = await store.members.getByEmail('grace@example.com');
+      const [grace] = await store.members.listByEmail('grace@example.com');
       assert.equal(grace?.id, owner.id);
       assert.equal(grace?.name, 'Grace');
       assert.equal(grace?.password_hash, 'h1');
-      assert.equal(await store.members.getByEmail('nobody@example.com'), undefined);
+      assert.deepEqual(await store.members.listByEmail('nobody@example.com'), []);
       await assert.rejects(
         store.members.setSignIn(ada.id, { name: 'Ada', email: 'grace@example.com', passwordHash: 'h2' }),
       );
       assert.deepEqual(await store.members.get(ada.id), ada);
+      await store.members.setSignIn(otherOwner.id, {
+        name: 'Grace elsewhere',
+        email: 'grace@example.com',
+        passwordHash: 'h3',
+      });
+      const both = await store.members.listByEmail('grace@example.com');
+      assert.deepEqual(
+        both.map((m) => `${m.organization_id} ${m.password_hash}`).sort(),
+        [`${org.id} h1`, `${other.id} h3`].sort(),
+      );
     });
 
     it('setRoles replaces the roles, all or nothing', async (store) => {
@@ -91,7 +102,7 @@ export function membersContract(open: OpenStore): void {
         password_hash: null,
         deleted_at: at(50),
       });
-      assert.equal(await store.members.getByEmail('ada@example.com'), undefined);
+      assert.deepEqual(await store.members.listByEmail('ada@example.com'), []);
       assert.equal((await store.apiKeys.get(live.id))?.revoked_at, at(50));
       assert.equal((await store.apiKeys.get(revokedEarlier.id))?.revoked_at, at(5));
       assert.equal(await store.browserSessions.get(session.id_hash), undefined);

@@ -42,5 +42,16 @@ export function organizationsContract(open: OpenStore): void {
       assert.equal(await store.members.get(clash.owner.id), undefined);
       assert.deepEqual(await store.apiKeys.findByHash(existing.ownerKey.secret_hash), existing.ownerKey);
     });
+
+    it('createFirst makes one first organization however many callers try at once', async (store) => {
+      const attempts = [1, 2, 3, 4].map((n) => ownerBootstrap(`first ${n}`));
+      const made = await Promise.all(attempts.map((rows) => store.organizations.createFirst(rows)));
+      assert.equal(made.filter(Boolean).length, 1);
+      const winner = attempts[made.indexOf(true)]!;
+      assert.deepEqual(await store.organizations.list(), [winner.organization]);
+      assert.deepEqual(await store.members.get(winner.owner.id), winner.owner);
+      assert.equal(await store.organizations.createFirst(ownerBootstrap('later')), false);
+      assert.equal(await store.organizations.count(), 1);
+    });
   });
 }

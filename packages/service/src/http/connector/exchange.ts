@@ -6,7 +6,12 @@ import {
   type JsonRpcId,
   type TunnelResponsePayload,
 } from '@mcp-tunnel/protocol';
-import type { CommandBroker, QueuedCommand, ResponseListener } from '../../broker/command-broker.ts';
+import type {
+  CommandBroker,
+  CommandFailure,
+  QueuedCommand,
+  ResponseListener,
+} from '../../broker/command-broker.ts';
 import type { BufferedEvent, EventBuffer } from '../../broker/event-buffer.ts';
 import { callerResponseHeaders } from './headers.ts';
 import { streamIdOf, type LiveStream, type ResumableStreams } from './resumption.ts';
@@ -46,6 +51,22 @@ const validStatus = (code: number) => Number.isInteger(code) && code >= 200 && c
 const STREAM_RECONNECT_MS = 1000;
 /** A standalone stream whose caller dropped it waits this long to be resumed before it is closed. */
 const DETACHED_STREAM_GRACE_MS = 30_000;
+
+/** The caller's answer when no tunnel-client will answer its command (see CommandFailure). */
+const FAILURES: Record<CommandFailure, (tunnelId: string) => [number, string]> = {
+  tunnel_offline: (tunnelId) => [
+    503,
+    `Tunnel ${tunnelId} went offline before any tunnel-client took this request (its last tunnel-client stopped, was lost or lost its access); the MCP server never saw it. Start tunnel-client for this tunnel, then retry.`,
+  ],
+  client_gone: () => [
+    502,
+    'The tunnel-client handling this request stopped or was lost before answering; the MCP server may or may not have acted on it. Retry if the request is safe to repeat.',
+  ],
+  credential_revoked: () => [
+    502,
+    'The tunnel-client handling this request lost its access (its API key was revoked or no longer holds Tunnels Use) before answering, so its answer cannot be accepted; the MCP server may or may not have acted on it. Give the tunnel-client a valid key, then retry if the request is safe to repeat.',
+  ],
+};
 
 /**
  * One caller waiting on one command: turns the tunnel-client's responses into the caller's HTTP answer,
@@ -117,22 +138,31 @@ export class ConnectorExchange implements ResponseListener, LiveStream {
     }
   }
 
+  /** Never throws: whatever goes wrong answering this caller is this caller's alone, not the response post's. */
   onResponse(payload: TunnelResponsePayload): void {
     if (this.#finished) return;
-    if (payload.resp_type === 'jsonrpc_notify') return this.#notify(payload.resp_json);
-    if (payload.resp_type === 'stream_open') return this.#openStream(payload);
-    this.#finished = true;
-    this.#answer(payload).catch((error: unknown) => {
+    const failed = (error: unknown) => {
       this.#options.log.error({ err: error }, 'could not write the connector answer');
-      this.#writeError(
-        502,
-        'The tunnel-service could not deliver the MCP server’s answer; retry the request.',
-      );
-    });
+      this.#finished = false;
+      this.#fail(502, 'The tunnel-service could not deliver the MCP server’s answer; retry the request.');
+    };
+    try {
+      if (payload.resp_type === 'jsonrpc_notify') return this.#notify(payload.resp_json);
+      if (payload.resp_type === 'stream_open') return this.#openStream(payload);
+      this.#finished = true;
+      this.#answer(payload).catch(failed);
+    } catch (error) {
+      failed(error);
+    }
   }
 
-  onClosed(): void {
-    this.#fail(503, 'The tunnel-service is shutting down; retry the request shortly.');
+  onClosed(reason?: string): void {
+    this.#fail(503, reason ?? 'The tunnel-service is shutting down; retry the request shortly.');
+  }
+
+  onFailed(reason: CommandFailure): void {
+    const [status, message] = FAILURES[reason](this.tunnelId);
+    this.#fail(status, message);
   }
 
   sessionEnded(): void {

@@ -1,4 +1,5 @@
 // What a caller of the connector endpoint sent, read and checked: each check refuses with what to fix.
+import { isIP } from 'node:net';
 import type { FastifyRequest } from 'fastify';
 import {
   CHANNEL_NAME_SHAPE,
@@ -34,6 +35,23 @@ export function checkOrigin(context: ServiceContext, request: FastifyRequest): v
   throw forbidden(
     'origin_not_allowed',
     `Origin ${origin} may not call this endpoint. Start tunnel-service with --allowed-origin ${origin} to allow it.`,
+  );
+}
+
+/**
+ * DNS-rebinding protection where no Origin comes: a browser's same-origin GET (a page whose name was
+ * pointed at the service) sends none, so a GET must name the service by an address or one of its names.
+ */
+export function checkHost(context: ServiceContext, request: FastifyRequest): void {
+  if (request.method !== 'GET') return;
+  const name = request.hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
+  if (name === '' || isIP(name) !== 0 || context.serviceNames.has(name)) return;
+  throw forbidden(
+    'host_not_allowed',
+    `Host ${name} is not a name of this service, so this GET may come from a web page that pointed its own name at the service (DNS rebinding). Call the service by its address or its own name; to add ${name} as one, start tunnel-service with --oauth-issuer https://${name} (its public URL) or --allowed-origin https://${name}.`,
   );
 }
 

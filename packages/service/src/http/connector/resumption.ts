@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify';
 import { JSONRPC_SERVER_ERROR } from '@mcp-tunnel/protocol';
 import type { EventBuffer, EventBufferLimits } from '../../broker/event-buffer.ts';
 import { JsonRpcRefusal } from '../errors.ts';
-import { parseEventId, sseFrame } from './sse.ts';
+import { parseEventId, SSE_HEADERS, sseFrame } from './sse.ts';
 
 /** An SSE stream running on this node, which a caller who dropped it can take over again. */
 export interface LiveStream {
@@ -65,15 +65,17 @@ export class ResumableStreams {
       return true;
     }
     const standalone = at !== undefined && isStandaloneStream(at.streamId);
+    // A request's answer still under way on another node: carry it on here as it is buffered.
+    if (at && replay && !replay.ended && !standalone) {
+      await this.#follow(reply, tunnelId, sessionId, at.streamId, at.seq);
+      return true;
+    }
     const missed = replay?.events.filter((event) => event.data !== null) ?? [];
     // A request stream that is over gets the rest of it. A standalone stream that is over gets what it
     // missed, if anything (the caller then comes back with the newest id); otherwise a fresh stream.
     if (replay && (standalone ? missed.length > 0 : true)) {
       reply.hijack();
-      reply.raw.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-cache, no-transform',
-      });
+      reply.raw.writeHead(200, SSE_HEADERS);
       for (const event of missed) reply.raw.write(sseFrame(event));
       reply.raw.end();
       return true;
@@ -85,6 +87,55 @@ export class ResumableStreams {
       JSONRPC_SERVER_ERROR,
       `Cannot resume after Last-Event-ID ${JSON.stringify(lastEventId)}: the events after it are no longer buffered for this session (the service keeps the last ${limits.events} events and ${limits.bytes} bytes of each session for ${Math.round(limits.ageMs / 1000)} s, see --event-buffer-events, --event-buffer-bytes and --event-buffer-age), or the id is not one this endpoint sent. Send the request again.`,
     );
+  }
+
+  /**
+   * Writes the buffered events of a stream after `seq`, and each one buffered later, until the stream
+   * ends, the caller leaves, or nothing comes for as long as the buffer keeps events (its node is gone).
+   */
+  async #follow(
+    reply: FastifyReply,
+    tunnelId: string,
+    sessionId: string,
+    streamId: string,
+    seq: number,
+  ): Promise<void> {
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, SSE_HEADERS);
+    let recorded = true;
+    let wake = () => {};
+    const stop = await this.#eventBuffer.watch(tunnelId, sessionId, () => {
+      recorded = true;
+      wake();
+    });
+    const left = () => wake();
+    raw.once('close', left);
+    try {
+      for (let sent = seq; !raw.destroyed;) {
+        if (!recorded) {
+          let idle: NodeJS.Timeout | undefined;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            idle = setTimeout(resolve, this.#limits.ageMs);
+          });
+          clearTimeout(idle);
+          if (!recorded) break;
+        }
+        recorded = false;
+        const replay = await this.#eventBuffer.eventsAfter(tunnelId, sessionId, streamId, sent);
+        if (!replay) break;
+        for (const event of replay.events) {
+          if (event.data !== null) raw.write(sseFrame(event));
+          sent = event.seq;
+        }
+        if (replay.ended) break;
+      }
+    } finally {
+      stop();
+      raw.off('close', left);
+      raw.end();
+    }
   }
 }
 

@@ -2,7 +2,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   HEADER,
   JSONRPC_SERVER_ERROR,
+  LISTEN_METHOD,
+  LISTEN_STREAM,
+  MAX_TUNNEL_RESPONSE_TIMEOUT_MS,
   parseConfigDuration,
+  redactMintedSecrets,
   STANDALONE_STREAM,
   type JsonRpcId,
 } from '@mcp-tunnel/protocol';
@@ -19,6 +23,7 @@ import { ConnectorExchange } from './exchange.ts';
 import { ResumableStreams } from './resumption.ts';
 import {
   channelOf,
+  checkHost,
   checkOrigin,
   checkTokenAudience,
   connectorTunnel,
@@ -35,9 +40,17 @@ const FALLBACK_DEADLINE_MS = 60_000;
  * the next one; the bound means a tunnel-client never holds a stream whose caller has silently left.
  */
 const STREAM_LIFETIME_MS = 5 * 60_000;
+/**
+ * How long a `subscriptions/listen` request lives when the tunnel-client holds it outside its workers
+ * (extension listen-stream): as long as its caller keeps it, within this bound. A caller that leaves is
+ * noticed at the next event (its post finds no caller) or at this bound.
+ */
+const LISTEN_LIFETIME_MS = 24 * 60 * 60_000;
 
+/** The tunnel's response_timeout, within the bound the API sets (a row written before the bound may exceed it). */
 function deadlineMs(tunnel: TunnelRow): number {
-  return parseConfigDuration(tunnel.response_timeout) ?? FALLBACK_DEADLINE_MS;
+  const ms = parseConfigDuration(tunnel.response_timeout) ?? FALLBACK_DEADLINE_MS;
+  return Math.min(ms, MAX_TUNNEL_RESPONSE_TIMEOUT_MS);
 }
 
 /**
@@ -52,6 +65,7 @@ export function connectorHandler(context: ServiceContext) {
 
   return async function handle(request: FastifyRequest<ConnectorRequest>, reply: FastifyReply) {
     checkOrigin(context, request);
+    checkHost(context, request);
     checkTokenAudience(request);
     const tunnel = await connectorTunnel(context, request);
     const isPublic = tunnel.connector_access === 'public';
@@ -76,6 +90,9 @@ export function connectorHandler(context: ServiceContext) {
         rpcId,
       );
 
+    const listens =
+      message?.method === LISTEN_METHOD &&
+      (await broker.clients(tunnel.id)).some((client) => client.extensions.includes(LISTEN_STREAM));
     const requestId = newId('req');
     const now = Date.now();
     const command: QueuedCommand = {
@@ -86,8 +103,9 @@ export function connectorHandler(context: ServiceContext) {
         kind === 'termination' ? 'session_termination' : kind === 'stream' ? 'standalone_stream' : 'jsonrpc',
       shardToken: context.shardTokens.issue(requestId, tunnel.id),
       createdAt: nowIso(),
-      deadlineAt: now + (kind === 'stream' ? STREAM_LIFETIME_MS : deadlineMs(tunnel)),
-      ...(kind === 'stream' ? { extension: STANDALONE_STREAM } : {}),
+      deadlineAt:
+        now + (kind === 'stream' ? STREAM_LIFETIME_MS : listens ? LISTEN_LIFETIME_MS : deadlineMs(tunnel)),
+      ...(kind === 'stream' ? { extension: STANDALONE_STREAM } : listens ? { extension: LISTEN_STREAM } : {}),
       headers: streamHeaders(kind, commandHeaders(request.headers, { forwardAuthorization: isPublic })),
       ...(message ? { jsonrpc: message } : {}),
     };
@@ -142,7 +160,7 @@ export function connectorHandler(context: ServiceContext) {
               ? 'standalone_stream'
               : String(message?.method ?? 'response'),
         ...(message?.method === 'tools/call' && typeof params?.name === 'string'
-          ? { tool: params.name }
+          ? { tool: redactMintedSecrets(params.name) }
           : {}),
         status: reply.statusCode,
         duration_ms: Date.now() - now,

@@ -5,6 +5,12 @@ import { nowIso } from '../../store/ids.ts';
 import { JsonRpcRefusal } from '../errors.ts';
 
 /**
+ * A session's last use is written at most this often: every call carries its session id, and a write per
+ * call (a SQLite commit, a PostgreSQL round trip) would cost more than the call itself.
+ */
+const TOUCH_INTERVAL_MS = 10_000;
+
+/**
  * The connector's session table. Sessions are recorded at `initialize`; when the MCP server's binding has no
  * sessions of its own (stdio), the service mints the id so the session can be terminated and shown.
  */
@@ -20,7 +26,8 @@ export class ConnectorSessions {
     const session = await this.#store.mcpSessions.get(tunnelId, sessionId);
     const unknown = !session || session.channel !== channel;
     if (session && !unknown && !session.ended_at) {
-      await this.#store.mcpSessions.touch(tunnelId, sessionId, nowIso());
+      if (Date.now() - Date.parse(session.last_used_at) >= TOUCH_INTERVAL_MS)
+        await this.#store.mcpSessions.touch(tunnelId, sessionId, nowIso());
       return;
     }
     if (unknown && !(await this.#store.mcpSessions.hasMinted(tunnelId, channel))) return;

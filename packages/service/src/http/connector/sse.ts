@@ -1,9 +1,12 @@
 import type { BufferedEvent } from '../../broker/event-buffer.ts';
 
+/**
+ * No Connection header: HTTP/1.1 keeps the connection by default, and an explicit `keep-alive` would
+ * override a caller's `Connection: close`, leaving its socket open after the stream ends.
+ */
 export const SSE_HEADERS = {
   'content-type': 'text/event-stream',
   'cache-control': 'no-cache, no-transform',
-  connection: 'keep-alive',
 };
 
 /** An event id names the stream and the event's place in it: `<streamId>:<seq>`. */

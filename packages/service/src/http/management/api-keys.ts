@@ -7,7 +7,7 @@ import { effectivePermissions, roleAtoms, sortedAtoms } from '../../auth/permiss
 import { forbidden, notFound } from '../errors.ts';
 import { requireAny, type ServiceContext } from '../context.ts';
 import { apiKeyRecord } from '../records.ts';
-import { principalOf } from '../request-principal.ts';
+import { keyCredential, principalOf } from '../request-principal.ts';
 import { parseBody } from './body.ts';
 import { noteAudit } from '../audit.ts';
 import { requireHeld } from './grants.ts';
@@ -99,6 +99,8 @@ export function registerApiKeyRoutes(app: FastifyInstance, context: ServiceConte
       );
     const at = nowIso();
     await store.apiKeys.revoke(key.id, at);
+    // Its open polls end now, and what its tunnel-clients hold fails now rather than at the deadline.
+    await context.broker.credentialRevoked(keyCredential(key.id));
     request.log.info({ key_id: key.id }, 'api key revoked');
     return apiKeyRecord({ ...key, revoked_at: key.revoked_at ?? at });
   });

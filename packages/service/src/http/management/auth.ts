@@ -14,6 +14,7 @@ import type { BrowserSessionRow } from '../../store/repositories/browser-session
 import type { MemberRow } from '../../store/repositories/members.ts';
 import { ApiRefusal, conflict, forbidden, invalidApiKey, notFound } from '../errors.ts';
 import type { ServiceContext } from '../context.ts';
+import { requireCsrfToken } from '../authentication.ts';
 import { memberRecord } from '../records.ts';
 import { noteAudit } from '../audit.ts';
 import { parseBody } from './body.ts';
@@ -41,10 +42,48 @@ function tooManyAttempts(retryAfter: number): ApiRefusal {
     429,
     'invalid_request_error',
     'too_many_attempts',
-    `Too many failed attempts for this email or from this address. Wait ${retryAfter} s before trying again.`,
+    `Too many failed attempts from this address (for this email, or for many). Wait ${retryAfter} s before trying again.`,
   );
   refusal.headers = { 'retry-after': String(retryAfter) };
   return refusal;
+}
+
+// An address signs in to one member per organization, so whether it is used elsewhere is nobody's
+// business: invitations and setup answer alike for an address of another organization and a new one.
+// Sign-in then finds the member by address and password, and no two members of one address share a
+// password (refusing one that is in use tells only someone who already knows it).
+
+/** Whether a member of this organization already signs in with the address. */
+export async function signsInHere(
+  context: ServiceContext,
+  email: string,
+  organizationId: string,
+): Promise<boolean> {
+  return (await context.store.members.listByEmail(email)).some((m) => m.organization_id === organizationId);
+}
+
+/** The member among those of one address whose password this is; as slow when there is none. */
+async function memberWithPassword(members: MemberRow[], password: string): Promise<MemberRow | undefined> {
+  if (members.length === 0) await verifyAgainstDecoy(password);
+  for (const member of members) if (await verifyPassword(password, member.password_hash!)) return member;
+  return undefined;
+}
+
+async function requireOwnPassword(
+  context: ServiceContext,
+  email: string,
+  password: string,
+  organizationId: string,
+): Promise<void> {
+  const others = (await context.store.members.listByEmail(email)).filter(
+    (m) => m.organization_id !== organizationId && m.password_hash,
+  );
+  if (await memberWithPassword(others, password))
+    throw conflict(
+      'password_in_use',
+      `${email} already signs in to another organization with this password: choose another one, so that signing in tells the two apart.`,
+      'password',
+    );
 }
 
 /** What the console needs to render a signed-in member: who, where, what they may do, the CSRF token. */
@@ -114,12 +153,13 @@ export function registerAuthRoutes(app: FastifyInstance, context: ServiceContext
         request.body,
         '{"email": "ada@example.com", "name": "Ada", "password": "at least 12 characters"}',
       );
-      if (await store.members.getByEmail(body.email))
+      if (await signsInHere(context, body.email, principal.organizationId))
         throw conflict(
           'email_taken',
-          `${body.email} already signs in to this service; use another address.`,
+          `${body.email} already signs in to this organization; use another address.`,
           'email',
         );
+      await requireOwnPassword(context, body.email, body.password, principal.organizationId);
       await store.members.setSignIn(principal.owner.id, {
         name: body.name,
         email: body.email,
@@ -136,13 +176,12 @@ export function registerAuthRoutes(app: FastifyInstance, context: ServiceContext
     async (request, reply) => {
       const body = parseBody(SignInSchema, request.body, '{"email": "ada@example.com", "password": "..."}');
       const retryAfter = await signInLimiter.retryAfter(body.email, request.ip);
-      const member = await store.members.getByEmail(body.email);
-      if (member) noteAudit(request, { member });
+      const members = (await store.members.listByEmail(body.email)).filter((m) => m.password_hash);
+      // A refusal goes to the audit log of the organization the address first signed in to.
+      if (members[0]) noteAudit(request, { member: members[0] });
       if (retryAfter > 0) throw tooManyAttempts(retryAfter);
-      const matches = member?.password_hash
-        ? await verifyPassword(body.password, member.password_hash)
-        : await verifyAgainstDecoy(body.password);
-      if (!member || !matches) {
+      const member = await memberWithPassword(members, body.password);
+      if (!member) {
         await signInLimiter.recordFailure(body.email, request.ip);
         noteAudit(request, { target: body.email });
         throw new ApiRefusal(401, 'authentication_error', 'invalid_credentials', WRONG_CREDENTIALS);
@@ -171,8 +210,14 @@ export function registerAuthRoutes(app: FastifyInstance, context: ServiceContext
     { config: { auth: 'optional', action: 'auth.sign_out' } },
     async (request, reply) => {
       // Signing out twice, or after the session expired, is still a sign-out; a forged request is not.
-      if (request.authRefusal?.body.error.code === 'csrf_token_invalid') throw request.authRefusal;
+      // Only a key that authenticates the request vouches for it: any other Authorization header (none,
+      // unknown, another scheme) leaves the cookie in charge, and a cookie change needs its CSRF token.
       const token = request.cookies[SESSION_COOKIE];
+      if (token && !request.principal?.key) {
+        const session =
+          request.principal?.session ?? (await context.authenticator.authenticateSession(token))?.session;
+        if (session) requireCsrfToken(request, session);
+      }
       if (token) await store.browserSessions.delete(hashSessionToken(token));
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.status(204).send();
@@ -204,11 +249,12 @@ export function registerAuthRoutes(app: FastifyInstance, context: ServiceContext
               : 'This invitation link is not valid: copy the whole link, or ask for a new invitation.',
         );
       }
-      if (await store.members.getByEmail(invitation.email))
+      if (await signsInHere(context, invitation.email, invitation.organization_id))
         throw conflict(
           'email_taken',
-          `${invitation.email} already signs in to this service; sign in instead.`,
+          `${invitation.email} already signs in to this organization; sign in instead.`,
         );
+      await requireOwnPassword(context, invitation.email, body.password, invitation.organization_id);
       const roles = (await store.roles.getMany(invitation.role_ids)).filter(
         (role) => role.organization_id === invitation.organization_id,
       );

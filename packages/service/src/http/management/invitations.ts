@@ -12,6 +12,8 @@ import { principalOf } from '../request-principal.ts';
 import { parseBody } from './body.ts';
 import { requireHeld } from './grants.ts';
 import { assignableRoles } from './members.ts';
+import { requireOwnerToGrant } from './ownership.ts';
+import { signsInHere } from './auth.ts';
 
 const InvitationCreateSchema = z.strictObject({
   email: z
@@ -54,8 +56,10 @@ export function registerInvitationRoutes(app: FastifyInstance, context: ServiceC
     const roleIds = [...new Set(body.role_ids)].sort();
     const roles = await assignableRoles(store, principal, roleIds);
     requireHeld(principal, roleAtoms(roles), 'The invitation', 'role_ids');
-    if (await store.members.getByEmail(body.email))
-      throw conflict('email_taken', `${body.email} already signs in to this service.`, 'email');
+    await requireOwnerToGrant(store, principal, roles, 'An invitation to the Owner role');
+    // Only an address of the caller's own organization is refused: another organization's is not its business.
+    if (await signsInHere(context, body.email, principal.organizationId))
+      throw conflict('email_taken', `${body.email} is already a member of your organization.`, 'email');
     const { token, hash } = generateInvitationToken();
     const at = Date.now();
     const invitation: InvitationRow = {

@@ -9,13 +9,14 @@ import type { Store } from '../../store/types.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { generateApiKey } from '../../auth/api-keys.ts';
 import { roleAtoms } from '../../auth/permissions.ts';
-import { badRequest, conflict, forbidden, notFound } from '../errors.ts';
+import { badRequest, notFound } from '../errors.ts';
 import { noteAudit } from '../audit.ts';
 import { requireAll, requireAny, type ServiceContext } from '../context.ts';
 import { apiKeyRecord, memberRecord } from '../records.ts';
 import { principalOf } from '../request-principal.ts';
 import { parseBody } from './body.ts';
 import { requireHeld } from './grants.ts';
+import { holdsOwnerRole, keepAnOwner, requireOwner, requireOwnerToGrant } from './ownership.ts';
 
 const ServiceAccountCreateSchema = z.strictObject({
   name: z.string().trim().min(1, 'name must not be empty').max(200),
@@ -45,6 +46,7 @@ export function registerMemberRoutes(app: FastifyInstance, context: ServiceConte
     const roleIds = [...new Set(body.role_ids)];
     const roles = await assignableRoles(store, principal, roleIds);
     requireHeld(principal, roleAtoms(roles), 'The service account', 'role_ids');
+    await requireOwnerToGrant(store, principal, roles, 'A service account holding the Owner role');
     const at = nowIso();
     const member: MemberRow = {
       id: newId('sa'),
@@ -89,8 +91,11 @@ export function registerMemberRoutes(app: FastifyInstance, context: ServiceConte
       const roles = await assignableRoles(store, principal, roleIds);
       requireHeld(principal, roleAtoms(roles), 'The member', 'role_ids');
       const wasOwner = await holdsOwnerRole(store, member);
-      if (wasOwner && !roles.some((role) => role.builtin === 'owner')) {
-        await requireOwner(store, principal, 'Taking the Owner role from a member');
+      const willBeOwner = roles.some((role) => role.builtin === 'owner');
+      if (!wasOwner && willBeOwner)
+        await requireOwnerToGrant(store, principal, roles, 'Giving the Owner role');
+      if (wasOwner && !willBeOwner) {
+        await requireOwner(store, principal, 'Taking the Owner role from a member', 'role_ids');
         await keepAnOwner(store, principal.organizationId, member.id);
       }
       await store.members.setRoles(member.id, roleIds);
@@ -146,25 +151,4 @@ export async function assignableRoles(
       'role_ids',
     );
   return roles;
-}
-
-async function holdsOwnerRole(store: Store, member: MemberRow): Promise<boolean> {
-  return (await store.roles.getMany(member.role_ids)).some((role) => role.builtin === 'owner');
-}
-
-/** Only an owner demotes or removes an owner: Members Manage alone must not be a way to take over. */
-async function requireOwner(store: Store, principal: Principal, what: string): Promise<void> {
-  if (await holdsOwnerRole(store, principal.owner)) return;
-  throw forbidden('owner_required', `${what} needs the Owner role; ask an owner to do it.`);
-}
-
-/** Refuses a change that would leave the organization without an owner who can sign in or use a key. */
-async function keepAnOwner(store: Store, organizationId: string, leaving: string): Promise<void> {
-  for (const other of await store.members.list(organizationId))
-    if (other.id !== leaving && (await holdsOwnerRole(store, other))) return;
-  throw conflict(
-    'last_owner',
-    'This is the organization’s last owner: give the Owner role to another member first.',
-    'role_ids',
-  );
 }

@@ -61,6 +61,7 @@ function fetchThroughTunnel(
           if (payload.resp_type === 'resource_metadata') done(payload);
         },
         onClosed: () => done(undefined),
+        onFailed: () => done(undefined),
       })
       .catch(() => done(undefined));
   });

@@ -22,7 +22,7 @@ export interface MemberRow extends RowOf<typeof MEMBERS> {
   role_ids: string[];
 }
 
-/** Users and service accounts, with the roles they hold. An email signs in to one member of the service. */
+/** Users and service accounts, with the roles they hold. An email signs in to one member per organization. */
 export interface MemberRepository {
   /** Creates the member and its role grants, all or nothing. */
   create(member: MemberRow): Promise<void>;
@@ -30,8 +30,8 @@ export interface MemberRepository {
   get(id: string): Promise<MemberRow | undefined>;
   /** Members not removed, oldest first. */
   list(organizationId: string): Promise<MemberRow[]>;
-  /** The member not removed that signs in with this email. */
-  getByEmail(email: string): Promise<MemberRow | undefined>;
+  /** The members not removed that sign in with this email, one per organization at most, oldest first. */
+  listByEmail(email: string): Promise<MemberRow[]>;
   setSignIn(id: string, signIn: { name: string; email: string; passwordHash: string }): Promise<void>;
   /** Replaces the member's roles, all or nothing. */
   setRoles(id: string, roleIds: string[]): Promise<void>;
@@ -67,9 +67,13 @@ export function sqlMembers(sql: SqlRunner): MemberRepository {
       );
       return Promise.all(members.map(withRoles));
     },
-    getByEmail: async (email) => {
-      const member = await MEMBERS.one(sql, 'WHERE email = ? AND deleted_at IS NULL', [email]);
-      return member && withRoles(member);
+    listByEmail: async (email) => {
+      const members = await MEMBERS.all(
+        sql,
+        'WHERE email = ? AND deleted_at IS NULL ORDER BY created_at, id',
+        [email],
+      );
+      return Promise.all(members.map(withRoles));
     },
     setSignIn: async (id, signIn) => {
       await sql.run('UPDATE members SET name = ?, email = ?, password_hash = ? WHERE id = ?', [

@@ -8,21 +8,17 @@ export type FailedSignIn = RowOf<typeof SIGN_IN_ATTEMPTS>;
 /** Failed sign-ins, kept only as long as the sign-in limiter's window looks back. */
 export interface SignInAttemptRepository {
   recordFailure(attempt: FailedSignIn): Promise<void>;
-  /** Failures since `since` for this email or from this ip, oldest first; older ones are dropped. */
-  failuresSince(email: string | null, ip: string, since: string): Promise<FailedSignIn[]>;
+  /** Failures from this ip since `since`, oldest first; older ones are dropped. */
+  failuresSince(ip: string, since: string): Promise<FailedSignIn[]>;
 }
 
 export function sqlSignInAttempts(sql: SqlRunner): SignInAttemptRepository {
   return {
     recordFailure: (attempt) => SIGN_IN_ATTEMPTS.insert(sql, attempt),
-    failuresSince: async (email, ip, since) => {
+    failuresSince: async (ip, since) => {
       // Old attempts only matter inside the window; dropping them here keeps the table small.
       await sql.run('DELETE FROM sign_in_attempts WHERE at < ?', [since]);
-      return SIGN_IN_ATTEMPTS.all(sql, 'WHERE (email = ? OR ip = ?) AND at >= ? ORDER BY at', [
-        email,
-        ip,
-        since,
-      ]);
+      return SIGN_IN_ATTEMPTS.all(sql, 'WHERE ip = ? AND at >= ? ORDER BY at', [ip, since]);
     },
   };
 }

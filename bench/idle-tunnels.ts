@@ -5,7 +5,8 @@
 // is served by the real tunnel-client and the calculator. Once all poll, it measures the service's
 // resident memory per idle tunnel above the service before any poll, then sends `--probes` connector
 // calls to random idle tunnels and times each until its poller holds the command (delivery), while the
-// real client answers SDK calls. Every error is counted. Prints the table of targets; `--json <file>`.
+// real client answers SDK calls. Every error is counted. The real client's own poll is in the baseline.
+// Prints the table of targets; `--json <file>`.
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { parseArgs } from 'node:util';
 import { api, createRuntime, keyWith, type Runtime } from '../test/support/management-api.ts';
@@ -176,6 +177,8 @@ try {
     }
   });
   console.log(`${runtimes.length} tunnels created`);
+  // The real client starts first: once thousands poll, a loaded machine may take long to start it.
+  realClient = await startTunnel(service);
   await pause(2000);
   figures.emptyRssBytes = await rssOf(service.proc.child.pid!);
 
@@ -189,8 +192,10 @@ try {
   console.log(`${pollers.length} pollers polling; settling ${SETTLE_MS / 1000} s`);
   await pause(SETTLE_MS);
   figures.pollingRssBytes = await rssOf(service.proc.child.pid!);
+  console.log(
+    `service RSS: ${(figures.emptyRssBytes / 2 ** 20).toFixed(1)} MB with the tunnels and no poll, ${(figures.pollingRssBytes / 2 ** 20).toFixed(1)} MB with every tunnel polling`,
+  );
 
-  realClient = await startTunnel(service);
   const caller = await keyWith(service, ['tunnel.use']);
   const sdk = await connectSdk(realClient.connectorUrl, caller);
   const sdkMs: number[] = [];
@@ -265,9 +270,6 @@ const rows: Row[] = [
   limitRow('command delivery p99 while all poll', 'ms', figures.deliveryMs.p99, 50),
 ];
 const after = machine();
-console.log(
-  `service RSS: ${(figures.emptyRssBytes / 2 ** 20).toFixed(1)} MB with the tunnels and no poll, ${(figures.pollingRssBytes / 2 ** 20).toFixed(1)} MB with every tunnel polling`,
-);
 console.log(
   `delivery p50 ${figures.deliveryMs.p50.toFixed(1)} ms, max ${figures.deliveryMs.max.toFixed(1)} ms; real tunnel-client add: p50 ${figures.sdkCallMs.p50.toFixed(1)} ms, p99 ${figures.sdkCallMs.p99.toFixed(1)} ms; errors ${JSON.stringify(errors)}`,
 );

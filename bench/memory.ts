@@ -87,7 +87,8 @@ try {
         () => true,
         () => false,
       ),
-    20_000,
+    // Slow to start on a loaded machine.
+    60_000,
     'supergateway to answer',
     200,
   );

@@ -136,8 +136,10 @@ export async function cpuMsOf(pid: number): Promise<number> {
 /** Linux's USER_HZ, the unit of /proc/<pid>/stat times, on every architecture Node runs on. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
-/** The process ids of a process's children (Linux: /proc/<pid>/task/<pid>/children). */
-export async function childrenOf(pid: number): Promise<number[]> {
+/** The process ids of a process's descendants (Linux: /proc/<pid>/task/<pid>/children), nearest first. */
+export async function descendantsOf(pid: number): Promise<number[]> {
   const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-  return text.split(' ').filter(Boolean).map(Number);
+  const children = text.split(' ').filter(Boolean).map(Number);
+  const below = await Promise.all(children.map(descendantsOf));
+  return [...children, ...below.flat()];
 }

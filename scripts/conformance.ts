@@ -1,7 +1,8 @@
-// `npm run conformance`: the MCP conformance suite's server scenarios (@modelcontextprotocol/conformance)
-// against a reference MCP server twice: called directly, and behind the tunnel (the real tunnel-service and
-// tunnel-client on loopback). Prints pass/fail per scenario in two columns and exits 1 when a scenario does
-// worse through the tunnel than directly.
+// `npm run conformance`: the MCP conformance suites' server scenarios against a reference MCP server twice:
+// called directly, and behind the tunnel (the real tunnel-service and tunnel-client on loopback). Three
+// suites: the stable 0.1.16, and the 0.2.0 alpha with its default set and with `--requirements 2026-07-28`.
+// Prints pass/fail per scenario in two columns, then one line per suite (`direct P/T through P/T`), and
+// exits 1 when a scenario does worse through the tunnel than directly.
 //
 //   npm run conformance [-- --scenario NAME ...]
 //
@@ -12,7 +13,7 @@
 // Origin allowlist is what the dns-rebinding-protection scenario tests.
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,7 +21,28 @@ import { ROOT, freePort, startProcess, type Proc } from '../test/support/process
 import { startSystem, type System } from '../test/support/system.ts';
 import { authorizationFailed, authorizationRows, authorizationTable } from './conformance-authorization.ts';
 
-const CONFORMANCE = join(ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
+const CONFORMANCE = join(ROOT, 'node_modules/@modelcontextprotocol/conformance');
+const ALPHA = join(ROOT, 'node_modules/@modelcontextprotocol/conformance-authorization');
+
+/** One run of a conformance suite: which package, and the arguments that pick its scenarios. */
+export interface Suite {
+  name: string;
+  cli: string;
+  args: string[];
+}
+
+const version = (dir: string) =>
+  (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+
+export const SUITES: Suite[] = [
+  { name: `conformance ${version(CONFORMANCE)}`, cli: CONFORMANCE, args: [] },
+  { name: `conformance ${version(ALPHA)}`, cli: ALPHA, args: [] },
+  {
+    name: `conformance ${version(ALPHA)} --requirements 2026-07-28`,
+    cli: ALPHA,
+    args: ['--requirements', '2026-07-28'],
+  },
+];
 const REFERENCE = join(ROOT, 'test/support/conformance-server.ts');
 
 export interface ScenarioResult {
@@ -28,23 +50,43 @@ export interface ScenarioResult {
   failed: number;
 }
 
-/** Runs the conformance CLI against `url`; returns each scenario's checks passed and failed. */
-async function runConformance(url: string, scenarios: string[]): Promise<Map<string, ScenarioResult>> {
+/**
+ * Runs a conformance suite against `url`; returns each scored scenario's checks passed and failed (the
+ * alpha names the scenarios a requirement set runs but does not score, extensions and pending ones: they
+ * are left out).
+ */
+async function runConformance(
+  suite: Suite,
+  url: string,
+  scenarios: string[],
+): Promise<Map<string, ScenarioResult>> {
   const results = new Map<string, ScenarioResult>();
   const runs = scenarios.length ? scenarios.map((s) => ['--scenario', s]) : [[]];
   const outputDir = mkdtempSync(join(tmpdir(), 'conformance-'));
   try {
     for (const extra of runs) {
-      const proc = startProcess([CONFORMANCE, 'server', '--url', url, '--output-dir', outputDir, ...extra]);
+      const proc = startProcess([
+        join(suite.cli, 'dist/index.js'),
+        'server',
+        '--url',
+        url,
+        '--output-dir',
+        outputDir,
+        ...suite.args,
+        ...extra,
+      ]);
       await new Promise((resolve) => proc.child.once('exit', resolve));
-      for (const match of proc.output().matchAll(/^[✓✗] ([\w-]+): (\d+) passed, (\d+) failed$/gmu))
+      const output = proc.output();
+      for (const match of output.matchAll(/^[✓✗] ([\w-]+): (\d+) passed, (\d+) failed$/gmu))
         results.set(match[1]!, { passed: Number(match[2]), failed: Number(match[3]) });
-      if (extra.length && !results.has(extra[1]!))
-        throw new Error(`the conformance runner gave no result for ${extra[1]}:\n${proc.output()}`);
+      const unscored = output.split(/^Not scored.*$/mu)[1] ?? '';
+      for (const match of unscored.matchAll(/^\s+[✓✗] ([\w-]+) \(/gmu)) results.delete(match[1]!);
     }
   } finally {
     rmSync(outputDir, { recursive: true, force: true });
   }
+  // A named scenario may belong to another suite; a whole suite that gave nothing did not run.
+  if (!scenarios.length && !results.size) throw new Error(`${suite.name} gave no results for ${url}`);
   return results;
 }
 
@@ -101,8 +143,16 @@ export interface Row {
   worse: boolean;
 }
 
-/** Runs the scenarios (all of the active suite when none are named) directly and through the tunnel. */
-export async function compare(scenarios: string[]): Promise<Row[]> {
+export interface SuiteRows {
+  suite: Suite;
+  rows: Row[];
+}
+
+/**
+ * Runs the scenarios (all of each suite's set when none are named) of every suite, directly and through
+ * the tunnel.
+ */
+export async function compare(scenarios: string[], suites: Suite[] = SUITES): Promise<SuiteRows[]> {
   let reference: Proc | undefined;
   let system: System | undefined;
   const forwarder = new KeyForwarder();
@@ -126,14 +176,19 @@ export async function compare(scenarios: string[]): Promise<Row[]> {
     forwarder.target = { url: system.connectorUrl, apiKey: system.runtime.runtimeKey };
     const tunnelUrl = `http://127.0.0.1:${forwarderPort}/mcp`;
 
-    const direct = await runConformance(directUrl, scenarios);
-    const tunnel = await runConformance(tunnelUrl, scenarios);
-    return [...new Set([...direct.keys(), ...tunnel.keys()])].map((name) => ({
-      name,
-      direct: verdict(direct.get(name)),
-      tunnel: verdict(tunnel.get(name)),
-      worse: worse(direct.get(name), tunnel.get(name)),
-    }));
+    const results: SuiteRows[] = [];
+    for (const suite of suites) {
+      const direct = await runConformance(suite, directUrl, scenarios);
+      const tunnel = await runConformance(suite, tunnelUrl, scenarios);
+      const rows = [...new Set([...direct.keys(), ...tunnel.keys()])].map((name) => ({
+        name,
+        direct: verdict(direct.get(name)),
+        tunnel: verdict(tunnel.get(name)),
+        worse: worse(direct.get(name), tunnel.get(name)),
+      }));
+      results.push({ suite, rows });
+    }
+    return results;
   } finally {
     await forwarder.close();
     await system?.stop();
@@ -154,18 +209,24 @@ export function table(rows: Row[]): string {
   ].join('\n');
 }
 
+/** One line per suite: scenarios passed of those run, directly and through the tunnel. */
+export function summary({ suite, rows }: SuiteRows): string {
+  const passing = (column: 'direct' | 'tunnel') => rows.filter((row) => row[column] === 'pass').length;
+  const worseRows = rows.filter((row) => row.worse);
+  return (
+    `${suite.name}: direct ${passing('direct')}/${rows.length} through ${passing('tunnel')}/${rows.length}` +
+    (worseRows.length ? `, worse through the tunnel: ${worseRows.map((row) => row.name).join(', ')}` : '')
+  );
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({ options: { scenario: { type: 'string', multiple: true } } });
   const started = performance.now();
-  const rows = await compare(values.scenario ?? []);
-  console.log(table(rows));
-  const worseRows = rows.filter((row) => row.worse);
-  console.log(
-    `\n${rows.length} scenarios in ${Math.round((performance.now() - started) / 1000)} s: ` +
-      `${rows.filter((r) => r.direct === 'pass').length} pass directly, ` +
-      `${rows.filter((r) => r.tunnel === 'pass').length} pass through the tunnel, ` +
-      `${worseRows.length} worse through the tunnel${worseRows.length ? ` (${worseRows.map((r) => r.name).join(', ')})` : ''}.`,
-  );
+  const results = await compare(values.scenario ?? []);
+  for (const result of results) console.log(`\n${result.suite.name}\n${table(result.rows)}`);
+  console.log(`\nin ${Math.round((performance.now() - started) / 1000)} s:`);
+  for (const result of results) console.log(summary(result));
+  const worseRows = results.flatMap((result) => result.rows.filter((row) => row.worse));
   // The authorization server scenarios: a table of their own (scripts/conformance-authorization.ts).
   const authorization = await authorizationRows();
   console.log(`\n${authorizationTable(authorization)}`);

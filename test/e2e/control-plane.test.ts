@@ -89,7 +89,7 @@ test('a revoked runtime key is refused on the tunnel-client’s next poll', { ti
 
   const revokedAt = new Date().toISOString();
   await api(service.url, service.ownerKey, 'DELETE', `/v1/api_keys/${me.api_key.id}`);
-  // The poll in flight was admitted before the revocation; the one after it is refused and audited.
+  // The poll in flight is ended at the revocation and refused, audited under the key it was admitted with.
   let refused: { actor: { kind: string }; reason: string; ip: string }[] = [];
   await eventually(
     async () => {
@@ -107,7 +107,7 @@ test('a revoked runtime key is refused on the tunnel-client’s next poll', { ti
     250,
   );
   assert.equal(refused[0]!.reason, 'invalid_api_key');
-  assert.equal(refused[0]!.actor.kind, 'anonymous');
+  assert.equal(refused[0]!.actor.kind, 'service_account');
   assert.equal(refused[0]!.ip, '127.0.0.1');
   const answer = await fetch(new URL(`/v1/tunnels/${runtime.tunnelId}/poll?timeout_ms=1`, service.url), {
     headers: { authorization: `Bearer ${runtime.runtimeKey}` },

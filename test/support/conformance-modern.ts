@@ -38,6 +38,12 @@ function accepted(responses: InputResponses | undefined, key: string): Record<st
   return view.kind === 'elicit' && view.action === 'accept' ? (view.content ?? {}) : undefined;
 }
 
+/** The capabilities the caller declared in this request's envelope. */
+function clientCapabilities(envelope: object | undefined): Record<string, unknown> {
+  const fields = (envelope ?? {}) as Record<string, Record<string, unknown> | undefined>;
+  return fields['io.modelcontextprotocol/clientCapabilities'] ?? fields.clientCapabilities ?? {};
+}
+
 export function modernReference(): McpServer {
   const server = new McpServer(
     { name: 'conformance-reference', version: '1.0.0' },
@@ -216,6 +222,59 @@ export function modernReference(): McpServer {
         requestState: await state.mint({ tool: 'multi_round', round: 1 }),
       });
     },
+  );
+
+  server.registerTool(
+    'test_logging_tool',
+    { description: 'Logs at the level the request asks for' },
+    async (ctx) => {
+      // On 2026-07-28 a request without a logLevel in its envelope gets no log messages: the SDK drops them.
+      await ctx.mcpReq.log('info', 'Tool execution started');
+      return text('Logging tool completed');
+    },
+  );
+  server.registerTool(
+    'test_streaming_elicitation',
+    { description: 'Asks in-band, never with a request' },
+    async (ctx) => {
+      if (accepted(responses(ctx), 'user_name')) return text('Thanks');
+      return inputRequired({ inputRequests: { user_name: ask('What is your name?', 'name') } });
+    },
+  );
+  // Asks only for what the caller declared it can give (its capabilities come with each request).
+  server.registerTool(
+    'test_input_required_result_capabilities',
+    { description: 'Asks only what the caller can answer' },
+    async (ctx) => {
+      if (responses(ctx) && Object.keys(responses(ctx)!).length) return text('Inputs received');
+      const declared = clientCapabilities(ctx.mcpReq.envelope);
+      return inputRequired({
+        inputRequests: {
+          ...(declared.elicitation ? { user_name: ask('What is your name?', 'name') } : {}),
+          ...(declared.sampling
+            ? {
+                greeting: inputRequired.createMessage({
+                  messages: [{ role: 'user', content: { type: 'text', text: 'Generate a greeting' } }],
+                  maxTokens: 50,
+                }),
+              }
+            : {}),
+          ...(declared.roots ? { client_roots: inputRequired.listRoots() } : {}),
+        },
+        requestState: await state.mint({ tool: 'capabilities', round: 1 }),
+      });
+    },
+  );
+  // Needs sampling: a caller that did not declare it gets -32021 from the SDK's input_required gate.
+  server.registerTool('test_missing_capability', { description: 'Needs sampling' }, () =>
+    inputRequired({
+      inputRequests: {
+        answer: inputRequired.createMessage({
+          messages: [{ role: 'user', content: { type: 'text', text: 'Say hello' } }],
+          maxTokens: 20,
+        }),
+      },
+    }),
   );
 
   server.registerResource(

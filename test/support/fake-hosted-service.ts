@@ -21,6 +21,39 @@ export interface ScriptedCommand {
   [extra: string]: unknown;
 }
 
+/** The per-request envelope a 2026-07-28 client puts in every request's `_meta`. */
+export const MODERN_ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientInfo': { name: 'hosted-caller', version: '1.0.0' },
+  'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } },
+};
+
+/**
+ * A 2026-07-28 caller's request as the hosted service would queue it: the envelope in `_meta`, no session,
+ * and the standard headers the caller sent (`MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` for the
+ * methods that name something, plus any `Mcp-Param-*` given), which the contract carries like any header.
+ */
+export function modernCommand(
+  id: number,
+  method: string,
+  params: Record<string, unknown> = {},
+  extra: { headers?: Record<string, string[]>; response_timeout?: string; channel?: string } = {},
+): ScriptedCommand {
+  const name =
+    typeof params.name === 'string' ? params.name : typeof params.uri === 'string' ? params.uri : undefined;
+  return {
+    ...(extra.channel ? { channel: extra.channel } : {}),
+    ...(extra.response_timeout ? { response_timeout: extra.response_timeout } : {}),
+    headers: {
+      'Mcp-Protocol-Version': ['2026-07-28'],
+      'Mcp-Method': [method],
+      ...(name === undefined ? {} : { 'Mcp-Name': [name] }),
+      ...extra.headers,
+    },
+    jsonrpc: { jsonrpc: '2.0', id, method, params: { ...params, _meta: MODERN_ENVELOPE } },
+  };
+}
+
 export interface RecordedRequest {
   method: string;
   path: string;

@@ -176,7 +176,7 @@ test(
       '--tunnel-id',
       runtime.tunnelId,
       '--mcp-command',
-      'tunnel-client dev mcp-stub',
+      'tunnel-client dev mcp-stub --transport stdio',
       '--base-url',
       service.url,
       '--profile-dir',

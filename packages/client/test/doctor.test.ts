@@ -17,7 +17,7 @@ import { createStubServer } from '../src/cli/mcp-stub.ts';
 import { makeCertificates, read } from './support/certificates.ts';
 import { startProxy } from './support/proxy.ts';
 
-const STUB = `"${process.execPath}" "${CLIENT_BIN}" dev mcp-stub`;
+const STUB = `"${process.execPath}" "${CLIENT_BIN}" dev mcp-stub --transport stdio`;
 
 let service: Service;
 let runtime: Runtime;
@@ -313,7 +313,7 @@ test(
       ]);
       assert.equal(added.code, 0, added.output);
 
-      const env = { MCP_UPSTREAM_HTTP_PROXY: proxy.url, MCP_UPSTREAM_CA_BUNDLE: certs.caCert };
+      const env = { HTTPS_PROXY: proxy.url, ENTERPRISE_CA_BUNDLE: certs.caCert };
       const good = await doctor('corp', runtime.runtimeKey, [], env);
       assert.equal(good.code, 0, JSON.stringify(good.report, null, 2));
       assert.match(
@@ -321,14 +321,19 @@ test(
         /https:\/\/mcp\.test:\d+\/mcp answered initialize \(tunnel-client-mcp-stub/,
       );
       assert.ok(proxy.targets.includes(`CONNECT mcp.test:${port}`), proxy.targets.join(', '));
+      // As Go's sample: the top-level proxy carries the tunnel service requests too.
+      assert.ok(
+        proxy.targets.some((t) => t.endsWith(` ${new URL(service.url).host}`)),
+        proxy.targets.join(', '),
+      );
 
       const noCa = await doctor('corp', runtime.runtimeKey, [], {
-        MCP_UPSTREAM_HTTP_PROXY: proxy.url,
-        MCP_UPSTREAM_CA_BUNDLE: '',
+        HTTPS_PROXY: proxy.url,
+        ENTERPRISE_CA_BUNDLE: '',
       });
       assert.equal(noCa.code, 2);
       assert.equal(noCa.status.config, 'fail');
-      assert.match(noCa.check('config').reason, /ca_bundle .*MCP_UPSTREAM_CA_BUNDLE, which is not set/);
+      assert.match(noCa.check('config').reason, /ca_bundle .*ENTERPRISE_CA_BUNDLE, which is not set/);
     } finally {
       https.closeAllConnections();
       await new Promise((resolve) => https.close(resolve));

@@ -2,13 +2,28 @@
 // troubleshooting.md, deployment/*.md, samples), one row per flag, alias, variable, profile key, sample,
 // exit code, ops route and output format, each exercised against this client. docs/go-compatibility.md
 // lists every row; the last test checks it does.
-import { test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { parse, stringify } from 'yaml';
+import { contractSkip } from '../../../test/support/contract.ts';
+import { waitReady } from '../../../test/support/client-process.ts';
+import { eventually } from '../../../test/support/eventually.ts';
+import type { FakeHostedService } from '../../../test/support/fake-hosted-service.ts';
+import { CLIENT_BIN, freePort, runCli, startProcess, type Proc } from '../../../test/support/processes.ts';
 import { runArguments } from '../src/cli/main.ts';
+import { findProfile } from '../src/config/profiles.ts';
 import { resolveConfig, type ClientConfig } from '../src/config/schema.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { defineConfig, startTunnelClient, type TunnelClientHandle } from '../src/index.ts';
+import { makeCertificates, type Certificates } from './support/certificates.ts';
+import { API_KEY, startFake } from './support/fake-service.ts';
+import { FIXTURE_COMMAND } from './support/mcp-servers.ts';
+import { connectSdk } from '../../../test/support/mcp-callers.ts';
+import { startProxy } from './support/proxy.ts';
 
 const TUNNEL_ID = 'tunnel_0123456789abcdef0123456789abcdef';
 const DIR = mkdtempSync(join(tmpdir(), 'tc-go-'));
@@ -48,7 +63,7 @@ interface IgnoredRow {
 const cp = (c: ClientConfig) => c.controlPlane;
 const main = { commands: [{ channel: 'main', command: 'node s.js' }] };
 
-export const GO_SURFACE: (ConfigRow | IgnoredRow)[] = [
+const CONFIG_ROWS: (ConfigRow | IgnoredRow)[] = [
   // Flags: Go's main names.
   {
     kind: 'flag',
@@ -1099,6 +1114,582 @@ export const GO_SURFACE: (ConfigRow | IgnoredRow)[] = [
   },
 ];
 
+// Samples and init, as Go's client writes them.
+interface CliRow {
+  kind: 'sample' | 'init';
+  name: string;
+  ours: string;
+  check: (dir: string) => Promise<void>;
+}
+
+const tcli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli([CLIENT_BIN, ...args], env, 60_000);
+const readYaml = (path: string) => parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+/** The keys and values of Go's samples: control plane, health, admin UI, log, then the MCP server. */
+const goSample = (mcp: Record<string, unknown>, top: Record<string, unknown> = {}) => ({
+  config_version: 1,
+  ...top,
+  control_plane: {
+    base_url: 'https://api.openai.com',
+    tunnel_id: TUNNEL_ID,
+    api_key: 'env:CONTROL_PLANE_API_KEY',
+  },
+  health: { listen_addr: '127.0.0.1:8080' },
+  admin_ui: { open_browser: false },
+  log: { level: 'info', format: 'json' },
+  mcp,
+});
+const URL_MAIN = { server_urls: [{ channel: 'main', url: 'http://127.0.0.1:3001/mcp' }] };
+const COMMAND_MAIN = { commands: [{ channel: 'main', command: `"${process.execPath}" server.js` }] };
+const initArgs = (dir: string, ...more: string[]) => [
+  'init',
+  '--tunnel-id',
+  TUNNEL_ID,
+  '--profile-dir',
+  dir,
+  ...more,
+];
+
+const CLI_ROWS: CliRow[] = [
+  ...(
+    [
+      ['sample_mcp_with_dcr', ['--mcp-server-url', URL_MAIN.server_urls[0]!.url], goSample(URL_MAIN)],
+      [
+        'sample_mcp_stdio_local',
+        ['--mcp-command', COMMAND_MAIN.commands[0]!.command],
+        goSample(COMMAND_MAIN),
+      ],
+      ['sample_mcp_remote_no_auth', ['--mcp-server-url', URL_MAIN.server_urls[0]!.url], goSample(URL_MAIN)],
+      [
+        'sample_mcp_enterprise_proxy',
+        ['--mcp-server-url', URL_MAIN.server_urls[0]!.url],
+        goSample(URL_MAIN, { ca_bundle: 'env:ENTERPRISE_CA_BUNDLE', http_proxy: 'env:HTTPS_PROXY' }),
+      ],
+    ] as const
+  ).map(([name, args, want]): CliRow => ({
+    kind: 'sample',
+    name,
+    ours: "the keys and values of Go's sample",
+    async check(dir) {
+      const made = await tcli(initArgs(dir, '--sample', name, '--profile', name, ...args));
+      assert.equal(made.code, 0, made.output);
+      assert.deepEqual(readYaml(join(dir, `${name}.yaml`)), want);
+    },
+  })),
+  {
+    kind: 'init',
+    name: 'init --mcp-command',
+    ours: 'infers sample_mcp_stdio_local; the profile is named sample_mcp_with_dcr as in Go; the command must exist',
+    async check(dir) {
+      const made = await tcli(initArgs(dir, '--mcp-command', COMMAND_MAIN.commands[0]!.command));
+      assert.equal(made.code, 0, made.output);
+      assert.deepEqual(readYaml(join(dir, 'sample_mcp_with_dcr.yaml')), goSample(COMMAND_MAIN));
+      assert.match(readFileSync(join(dir, 'sample_mcp_with_dcr.yaml'), 'utf8'), /\(sample_mcp_stdio_local\)/);
+      const missing = await tcli(
+        initArgs(dir, '--profile', 'gone', '--mcp-command', 'no-such-mcp-server --stdio'),
+      );
+      assert.equal(missing.code, 1);
+      assert.match(missing.output, /--mcp-command: no-such-mcp-server was not found on PATH/);
+      assert.ok(!existsSync(join(dir, 'gone.yaml')));
+    },
+  },
+  {
+    kind: 'init',
+    name: 'init --mcp-server-url',
+    ours: 'infers sample_mcp_with_dcr',
+    async check(dir) {
+      const made = await tcli(
+        initArgs(dir, '--profile', 'url', '--mcp-server-url', URL_MAIN.server_urls[0]!.url),
+      );
+      assert.equal(made.code, 0, made.output);
+      assert.match(readFileSync(join(dir, 'url.yaml'), 'utf8'), /\(sample_mcp_with_dcr\)/);
+    },
+  },
+  {
+    kind: 'init',
+    name: 'init --control-plane-base-url --control-plane-url-path --control-plane-api-key-ref --health-listen-addr --open-web-ui',
+    ours: 'written to the profile (our --base-url still works)',
+    async check(dir) {
+      const made = await tcli(
+        initArgs(
+          dir,
+          '--profile',
+          'flags',
+          '--mcp-server-url',
+          URL_MAIN.server_urls[0]!.url,
+          '--control-plane-base-url',
+          'https://gw.example',
+          '--control-plane-url-path',
+          '/ws/dev',
+          '--control-plane-api-key-ref',
+          'file:/run/secrets/key',
+          '--health-listen-addr',
+          '127.0.0.1:0',
+          '--open-web-ui',
+        ),
+      );
+      assert.equal(made.code, 0, made.output);
+      const data = readYaml(join(dir, 'flags.yaml')) as Record<string, Record<string, unknown>>;
+      assert.deepEqual(data.control_plane, {
+        base_url: 'https://gw.example',
+        url_path: '/ws/dev',
+        tunnel_id: TUNNEL_ID,
+        api_key: 'file:/run/secrets/key',
+      });
+      assert.deepEqual(data.health, { listen_addr: '127.0.0.1:0' });
+      assert.deepEqual(data.admin_ui, { open_browser: true });
+      const literal = await tcli(
+        initArgs(
+          dir,
+          '--profile',
+          'lit',
+          '--mcp-server-url',
+          URL_MAIN.server_urls[0]!.url,
+          '--control-plane-api-key-ref',
+          'sk-literal',
+        ),
+      );
+      assert.equal(literal.code, 1);
+      assert.ok(!literal.output.includes('sk-literal'), literal.output);
+    },
+  },
+  {
+    kind: 'init',
+    name: 'run --profile',
+    ours: 'finds profiles in ~/tunnel-client (where init writes) and in $XDG_CONFIG_HOME/tunnel-client or ~/.config/tunnel-client (where Go writes)',
+    async check(dir) {
+      const home = join(dir, 'home');
+      const ours = join(home, 'tunnel-client');
+      const go = join(home, '.config', 'tunnel-client');
+      mkdirSync(ours, { recursive: true });
+      mkdirSync(go, { recursive: true });
+      writeFileSync(join(ours, 'a.yaml'), 'config_version: 1\n');
+      writeFileSync(join(go, 'b.yaml'), 'config_version: 1\n');
+      assert.equal(findProfile('a', undefined, { HOME: home }), join(ours, 'a.yaml'));
+      assert.equal(findProfile('b', undefined, { HOME: home }), join(go, 'b.yaml'));
+      const made = await tcli(
+        [
+          'init',
+          '--tunnel-id',
+          TUNNEL_ID,
+          '--profile',
+          'c',
+          '--mcp-server-url',
+          URL_MAIN.server_urls[0]!.url,
+        ],
+        { HOME: home, TUNNEL_CLIENT_PROFILE_DIR: '' },
+      );
+      assert.equal(made.code, 0, made.output);
+      assert.ok(existsSync(join(ours, 'c.yaml')), made.output);
+      const guide = await tcli(['help', 'quickstart']);
+      assert.match(guide.output, /~\/tunnel-client\/NAME\.yaml/);
+      assert.match(guide.output, /~\/\.config\/tunnel-client\/NAME\.yaml/);
+    },
+  },
+  {
+    kind: 'init',
+    name: 'dev mcp-stub --server-name --server-version',
+    ours: "Streamable HTTP on a free loopback port by default, as Go's; the name and version answer initialize",
+    async check() {
+      const stub = startProcess([
+        CLIENT_BIN,
+        'dev',
+        'mcp-stub',
+        '--server-name',
+        'go-stub',
+        '--server-version',
+        '9.9.9',
+      ]);
+      try {
+        const [, url] = await stub.waitFor(/MCP URL: (http:\/\/127\.0\.0\.1:\d+\/mcp)/, 30_000);
+        const { mcp } = await connectSdk(new URL(url!), undefined);
+        assert.deepEqual(mcp.getServerVersion(), { name: 'go-stub', version: '9.9.9' });
+        await mcp.close();
+      } finally {
+        await stub.stop();
+      }
+    },
+  },
+];
+
+// Rows that need running clients: exit codes, ops routes, output formats, Unix sockets, and a profile in
+// Go's format with every key, served against the contract-true fake of the hosted service.
+interface Running {
+  dir: string;
+  /** The fake the Go-profile client polls, and the one the TCP clients poll. */
+  goFake: FakeHostedService;
+  tcpFake: FakeHostedService;
+  /** `tunnel-client run --profile-file go.yaml`: health and upstream on Unix sockets, JSON log. */
+  goClient: Proc;
+  goUrlFile: string;
+  proxy: Awaited<ReturnType<typeof startProxy>>;
+  /** In process, ops on TCP, struct-text log. */
+  tcp: TunnelClientHandle;
+  tcpLog: string[];
+  /** In process with a key the fake refuses: live, never ready. */
+  refused: TunnelClientHandle;
+}
+
+interface RunningRow {
+  kind: 'exit' | 'route' | 'format' | 'socket' | 'profile';
+  name: string;
+  ours: string;
+  check: (running: Running) => Promise<void>;
+}
+
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli([CLIENT_BIN, ...args], env, 60_000);
+const text = (url: string, headers: Record<string, string> = {}) =>
+  fetch(url, { headers }).then(async (r) => ({
+    status: r.status,
+    type: r.headers.get('content-type') ?? '',
+    body: await r.text(),
+  }));
+
+async function callThrough(fake: FakeHostedService): Promise<string> {
+  const id = fake.enqueue({
+    response_timeout: '30s',
+    jsonrpc: {
+      jsonrpc: '2.0',
+      id: 7,
+      method: 'tools/call',
+      params: { name: 'echo', arguments: { text: 'over the socket' } },
+    },
+  });
+  const answer = await fake.terminal(id, 30_000);
+  const result = answer.payload.resp_json?.result as { content?: { text?: string }[] } | undefined;
+  return result?.content?.[0]?.text ?? JSON.stringify(answer.payload);
+}
+
+const RUNNING_ROWS: RunningRow[] = [
+  {
+    kind: 'profile',
+    name: 'run --embedded-mcp-stub',
+    ours: 'the built-in stub serves channel main from inside the client process',
+    async check() {
+      const fake = await startFake();
+      const client = startProcess(
+        [
+          CLIENT_BIN,
+          'run',
+          '--embedded-mcp-stub',
+          '--control-plane.base-url',
+          fake.url,
+          '--control-plane.tunnel-id',
+          TUNNEL_ID,
+          '--health.listen-addr',
+          '127.0.0.1:0',
+        ],
+        { CONTROL_PLANE_API_KEY: API_KEY, MCP_COMMAND: '', MCP_SERVER_URL: '' },
+      );
+      try {
+        await client.waitFor(/tunnel-client started/, 60_000);
+        const id = fake.enqueue({
+          response_timeout: '30s',
+          jsonrpc: {
+            jsonrpc: '2.0',
+            id: 1,
+            method: 'tools/call',
+            params: { name: 'add', arguments: { a: 2, b: 3 } },
+          },
+        });
+        const answer = await fake.terminal(id, 30_000);
+        assert.deepEqual((answer.payload.resp_json?.result as { content: unknown[] }).content, [
+          { type: 'text', text: '2 + 3 = 5' },
+        ]);
+      } finally {
+        await client.stop();
+        await fake.stop();
+      }
+    },
+  },
+  {
+    kind: 'profile',
+    name: 'admin --control-plane.base-url --control-plane.url-path',
+    ours: "admin's requests go to the base URL and path, as Go's (also --control-plane-base-url, --control-plane-url-path, CONTROL_PLANE_BASE_URL, CONTROL_PLANE_URL_PATH; our --base-url)",
+    async check() {
+      const fake = await startFake({ pathPrefix: '/gw' });
+      try {
+        const got = await cli(
+          [
+            'admin',
+            'tunnels',
+            'get',
+            TUNNEL_ID,
+            '--control-plane.base-url',
+            fake.url,
+            '--control-plane.url-path',
+            '/gw',
+            '--json',
+          ],
+          { CONTROL_PLANE_API_KEY: API_KEY, OPENAI_ADMIN_KEY: '' },
+        );
+        assert.equal(got.code, 0, got.output);
+        assert.equal(JSON.parse(got.output).id, TUNNEL_ID);
+        const viaEnv = await cli(['admin', 'tunnels', 'get', TUNNEL_ID, '--json'], {
+          CONTROL_PLANE_API_KEY: API_KEY,
+          OPENAI_ADMIN_KEY: '',
+          CONTROL_PLANE_BASE_URL: fake.url,
+          CONTROL_PLANE_URL_PATH: 'gw',
+        });
+        assert.equal(viaEnv.code, 0, viaEnv.output);
+        assert.deepEqual(fake.violations, [], 'both requests carried the path');
+        // Without the path the fake (a service behind a gateway) records the miss.
+        await cli(['admin', 'tunnels', 'get', TUNNEL_ID, '--control-plane-base-url', fake.url], {
+          CONTROL_PLANE_API_KEY: API_KEY,
+          OPENAI_ADMIN_KEY: '',
+        });
+        assert.match(fake.violations.join('\n'), /misses the path prefix \/gw/);
+      } finally {
+        await fake.stop();
+      }
+    },
+  },
+  {
+    kind: 'profile',
+    name: 'every key in one profile',
+    ours: 'loads, reports each Go-only key once as ignored, and serves MCP calls',
+    async check({ goFake, goClient, proxy }) {
+      assert.equal(await callThrough(goFake), 'over the socket');
+      assert.deepEqual(goFake.violations, []);
+      assert.ok(
+        proxy.targets.some((t) => t.endsWith(new URL(goFake.url).host)),
+        'control_plane.http_proxy is used',
+      );
+      const poll = goFake.requests.find((r) => r.path.endsWith('/poll'))!;
+      assert.equal(poll.headers['openai-organization'], 'org-go');
+      assert.equal(poll.headers['x-debug-mode'], '1');
+      for (const key of [
+        'log.http_raw_unsafe',
+        'harpoon.targets',
+        'cloudflared.managed',
+        'proxy.check_interval',
+      ])
+        assert.equal(
+          goClient
+            .output()
+            .split('\n')
+            .filter((l) => l.includes(`"${key} in `)).length,
+          1,
+          key,
+        );
+    },
+  },
+  {
+    kind: 'socket',
+    name: 'mcp.server_urls[].unix_socket',
+    ours: 'the MCP server URL is dialled over the socket (the echo above came from a server listening only there)',
+    async check({ goFake }) {
+      assert.equal(await callThrough(goFake), 'over the socket');
+    },
+  },
+  {
+    kind: 'socket',
+    name: 'health.unix_socket',
+    ours: 'the ops server listens on the socket; url_file holds http+unix://...; health reads it',
+    async check({ goUrlFile, dir }) {
+      assert.equal(
+        readFileSync(goUrlFile, 'utf8').trim(),
+        `http+unix://${Buffer.from(join(dir, 'health.sock')).toString('base64url')}`,
+      );
+      const health = await cli(['health', '--url-file', goUrlFile, '--require-control-plane-poll']);
+      assert.equal(health.code, 0, health.output);
+      assert.match(health.output, /Healthz: PASS \| http\+unix:\/\/\S+\/healthz \| HTTP 200 \| live/);
+    },
+  },
+  {
+    kind: 'exit',
+    name: '0',
+    ours: 'health of a live, ready client',
+    async check({ tcp }) {
+      const health = await cli(['health', '--url', tcp.opsUrl]);
+      assert.equal(health.code, 0, health.output);
+    },
+  },
+  {
+    kind: 'exit',
+    name: '1',
+    ours: 'any error, here a malformed tunnel id',
+    async check() {
+      const run = await cli(['run', '--control-plane.tunnel-id', 'tunnel_X', '--mcp.command', 'node s.js'], {
+        CONTROL_PLANE_API_KEY: 'k',
+      });
+      assert.equal(run.code, 1, run.output);
+      assert.match(run.output, /tunnel id "tunnel_X" is malformed/);
+    },
+  },
+  {
+    kind: 'exit',
+    name: '2 (doctor)',
+    ours: 'doctor found a failing check, here an unreachable tunnel service',
+    async check({ dir }) {
+      const doctor = await cli(
+        [
+          'doctor',
+          '--control-plane.base-url',
+          `http://127.0.0.1:${await freePort()}`,
+          '--control-plane.tunnel-id',
+          TUNNEL_ID,
+          '--mcp.command',
+          `"${process.execPath}" -e ""`,
+          '--health.listen-addr',
+          '127.0.0.1:0',
+        ],
+        { CONTROL_PLANE_API_KEY: 'k', HOME: dir },
+      );
+      assert.equal(doctor.code, 2, doctor.output);
+    },
+  },
+  {
+    kind: 'exit',
+    name: '2 (health)',
+    ours: 'health found the client not ok: not ready, or not reachable',
+    async check({ refused }) {
+      const notReady = await cli(['health', '--url', refused.opsUrl]);
+      assert.equal(notReady.code, 2, notReady.output);
+      const unreachable = await cli(['health', '--port', String(await freePort())]);
+      assert.equal(unreachable.code, 2, unreachable.output);
+    },
+  },
+  {
+    kind: 'route',
+    name: 'GET /healthz',
+    ours: '200 live as text; {"status":"ok"} with Accept: application/json',
+    async check({ tcp }) {
+      assert.deepEqual(await text(`${tcp.opsUrl}/healthz`), {
+        status: 200,
+        type: 'text/plain; charset=utf-8',
+        body: 'live',
+      });
+      const json = await text(`${tcp.opsUrl}/healthz`, { accept: 'application/json' });
+      assert.deepEqual(JSON.parse(json.body), { status: 'ok' });
+    },
+  },
+  {
+    kind: 'route',
+    name: 'GET /readyz',
+    ours: '200 ready, or 503 with the reason, as text; JSON with Accept: application/json',
+    async check({ tcp, refused }) {
+      assert.deepEqual(await text(`${tcp.opsUrl}/readyz`), {
+        status: 200,
+        type: 'text/plain; charset=utf-8',
+        body: 'ready',
+      });
+      const down = await text(`${refused.opsUrl}/readyz`);
+      assert.equal(down.status, 503);
+      assert.match(down.body, /control plane unauthorized/);
+      const json = JSON.parse((await text(`${refused.opsUrl}/readyz`, { accept: 'application/json' })).body);
+      assert.equal(json.ready, false);
+    },
+  },
+  {
+    kind: 'route',
+    name: 'GET /',
+    ours: 'the console page, as at /ui',
+    async check({ tcp }) {
+      const root = await text(`${tcp.opsUrl}/`);
+      assert.equal(root.status, 200);
+      assert.match(root.type, /^text\/html/);
+      assert.equal(root.body, (await text(`${tcp.opsUrl}/ui`)).body);
+    },
+  },
+  {
+    kind: 'route',
+    name: 'GET /favicon.ico',
+    ours: '204',
+    async check({ tcp }) {
+      assert.equal((await text(`${tcp.opsUrl}/favicon.ico`)).status, 204);
+    },
+  },
+  {
+    kind: 'route',
+    name: 'GET /metrics',
+    ours: "Prometheus text with Go's commands_poll_last_successful_timestamp_seconds",
+    async check({ tcp }) {
+      const metrics = await text(`${tcp.opsUrl}/metrics`);
+      const value = /^commands_poll_last_successful_timestamp_seconds (\S+)$/m.exec(metrics.body)?.[1];
+      assert.ok(Number(value) > 0, metrics.body.slice(0, 500));
+    },
+  },
+  {
+    kind: 'format',
+    name: 'log.format: json',
+    ours: 'Go slog JSON: level INFO/WARN/..., RFC 3339 time, msg',
+    async check({ goClient }) {
+      const started = goClient
+        .output()
+        .split('\n')
+        .find((l) => l.includes('tunnel-client started'))!;
+      const record = JSON.parse(started) as Record<string, unknown>;
+      assert.equal(record.level, 'INFO');
+      assert.equal(record.msg, '🟢 tunnel-client started');
+      assert.match(String(record.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    },
+  },
+  {
+    kind: 'format',
+    name: 'log.format: struct-text',
+    ours: 'Go slog text: time=... level=INFO msg="..." key=value',
+    async check({ tcpLog }) {
+      const line = tcpLog.find((l) => l.includes('tunnel-client started'))!;
+      assert.match(
+        line,
+        /^time=\d{4}-\d\d-\d\dT\S+Z level=INFO msg="🟢 tunnel-client started" tunnel_id=tunnel_\w+\n$/,
+      );
+    },
+  },
+  {
+    kind: 'format',
+    name: 'health --json',
+    ours: "Go's report: locator, base_url, ui_url, healthz, readyz, control_plane_poll, process, result",
+    async check({ tcp }) {
+      const health = await cli([
+        'health',
+        '--url',
+        tcp.opsUrl,
+        '--json',
+        '--require-control-plane-poll',
+        '--pid',
+        String(process.pid),
+      ]);
+      const report = JSON.parse(health.output);
+      assert.deepEqual(
+        Object.keys(report),
+        [
+          'locator',
+          'healthz',
+          'readyz',
+          'result',
+          'base_url',
+          'ui_url',
+          'control_plane_poll',
+          'process',
+        ].filter((k) => k in report),
+      );
+      assert.equal(report.result, 'ok');
+      assert.equal(report.healthz.body, 'live');
+      assert.equal(report.process.running, true);
+    },
+  },
+  {
+    kind: 'format',
+    name: 'health',
+    ours: "Go's text report, ending Result: OK or Result: FAIL",
+    async check({ refused }) {
+      const health = await cli(['health', '--url', refused.opsUrl]);
+      assert.match(
+        health.output,
+        /^Locator: url=\S+\nBase URL: \S+\nUI URL: \S+\/ui\nHealthz: PASS \| \S+ \| HTTP 200 \| live\nReadyz: FAIL \| \S+ \| HTTP 503 \| .*unauthorized.*\nResult: FAIL$/,
+      );
+    },
+  },
+];
+
+/** The table: every row of Go's surface, as docs/go-compatibility.md lists it. */
+export const GO_SURFACE: (ConfigRow | IgnoredRow | CliRow | RunningRow)[] = [
+  ...CONFIG_ROWS,
+  ...CLI_ROWS,
+  ...RUNNING_ROWS,
+];
+
 function configOf(row: { args?: string[]; env?: NodeJS.ProcessEnv; profile?: Record<string, unknown> }) {
   const { flags } = runArguments(row.args ?? []);
   return resolveConfig({
@@ -1108,7 +1699,7 @@ function configOf(row: { args?: string[]; env?: NodeJS.ProcessEnv; profile?: Rec
   });
 }
 
-for (const row of GO_SURFACE) {
+for (const row of CONFIG_ROWS) {
   if (row.kind === 'ignored') {
     test(`Go ${row.name} is accepted and reported once as ignored, with why`, () => {
       const config = configOf(row);
@@ -1160,6 +1751,142 @@ test('--control-plane.api-key with a literal key is refused without echoing it',
       /takes env:NAME or file:\/path, never the key itself/.test(error.message) &&
       !error.message.includes('sk-literal'),
   );
+});
+
+for (const row of CLI_ROWS)
+  test(`Go ${row.kind} ${row.name}: ${row.ours}`, { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tc-go-cli-'));
+    try {
+      await row.check(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+/** Go's configuration reference profile, every key, pointed at this test's fake, stub and proxy. */
+function goProfile(r: { fakeUrl: string; dir: string; certs: Certificates }) {
+  return {
+    config_version: 1,
+    ca_bundle: r.certs.caCert,
+    control_plane: {
+      base_url: r.fakeUrl,
+      url_path: '/chatgpttunnelgateway/dev/us',
+      tunnel_id: TUNNEL_ID,
+      api_key: 'env:GO_RUNTIME_KEY',
+      organization_id: 'org-go',
+      client_cert: `file:${r.certs.clientCert}`,
+      client_key: `file:${r.certs.clientKey}`,
+      http_proxy: 'env:CP_PROXY',
+      max_inflight_requests: 20,
+      poll_timeout: '30000ms',
+      poll_deadline_guardrail: '5000ms',
+      poll_channels: ['main'],
+      extra_headers: { 'X-Debug-Mode': '1', 'X-Internal-Auth': 'env:CONTROL_PLANE_HEADER_VALUE' },
+    },
+    log: { level: 'info', format: 'json', http_raw_unsafe: false },
+    health: {
+      listen_addr: '127.0.0.1:0',
+      unix_socket: join(r.dir, 'health.sock'),
+      url_file: join(r.dir, 'health.url'),
+    },
+    admin_ui: { open_browser: false, log_buffer_events: 2000 },
+    process: { pid_file: join(r.dir, 'tc.pid') },
+    cloudflared: {
+      managed: true,
+      token: 'env:CLOUDFLARED_TOKEN',
+      path: '/opt/tunnel-client/cloudflared',
+      ready_timeout: '30s',
+    },
+    mcp: {
+      server_urls: [
+        { channel: 'main', url: 'http://localhost/mcp', unix_socket: 'env:MCP_UNIX_SOCKET_PATH' },
+      ],
+      extra_headers: { 'X-Internal-Auth': 'env:MCP_RUNTIME_HEADER_VALUE' },
+      discovery_extra_headers: { 'X-Discovery-Auth': `file:${join(r.dir, 'discovery-header')}` },
+      startup_wait_timeout: '60s',
+      connection_max_ttl: '10m',
+      max_concurrent_requests: 10,
+    },
+    harpoon: {
+      targets: [{ label: 'auth', url: 'https://auth.example.com', description: 'Auth server' }],
+      additional_transports: ['http-streamable'],
+    },
+    proxy: { check_interval: '60s' },
+  };
+}
+
+const contractMissing = contractSkip();
+
+describe('Go surface with running clients', { skip: contractMissing }, () => {
+  const running = {} as Running;
+  let stub: Proc;
+  let certs: Certificates;
+  before(async () => {
+    running.dir = mkdtempSync(join(tmpdir(), 'tc-go-run-'));
+    certs = makeCertificates();
+    running.proxy = await startProxy();
+    running.goFake = await startFake({ pathPrefix: '/chatgpttunnelgateway/dev/us' });
+    running.tcpFake = await startFake();
+    const mcpSocket = join(running.dir, 'mcp.sock');
+    stub = startProcess([CLIENT_BIN, 'dev', 'mcp-stub', '--unix-socket', mcpSocket]);
+    await stub.waitFor(/listening on Unix socket/, 30_000);
+    writeFileSync(join(running.dir, 'discovery-header'), 'discovery-secret\n');
+    const profilePath = join(running.dir, 'go.yaml');
+    writeFileSync(
+      profilePath,
+      stringify(goProfile({ fakeUrl: running.goFake.url, dir: running.dir, certs })),
+    );
+    running.goUrlFile = join(running.dir, 'health.url');
+    running.goClient = startProcess([CLIENT_BIN, 'run', '--profile-file', profilePath], {
+      GO_RUNTIME_KEY: API_KEY,
+      CP_PROXY: running.proxy.url,
+      CONTROL_PLANE_HEADER_VALUE: 'cp-secret',
+      MCP_RUNTIME_HEADER_VALUE: 'mcp-secret',
+      MCP_UNIX_SOCKET_PATH: mcpSocket,
+      CLOUDFLARED_TOKEN: 'cf-token',
+    });
+    await running.goClient.waitFor(/tunnel-client started/, 60_000);
+
+    running.tcpLog = [];
+    const sink = new Writable({ write: (chunk, _e, done) => (running.tcpLog.push(String(chunk)), done()) });
+    const base = {
+      control_plane: { base_url: running.tcpFake.url, tunnel_id: TUNNEL_ID, api_key: API_KEY },
+      health: { listen_addr: '127.0.0.1:0' },
+      mcp: { commands: [{ channel: 'main', command: FIXTURE_COMMAND }] },
+    };
+    running.tcp = await startTunnelClient(defineConfig(base), {
+      logger: createLogger({ level: 'info', format: 'struct-text' }, sink),
+    });
+    await running.tcp.started;
+    await waitReady(running.tcp.opsUrl);
+    running.refused = await startTunnelClient(
+      defineConfig({ ...base, control_plane: { ...base.control_plane, api_key: 'mcpt_wrong' } }),
+      {
+        logger: createLogger(
+          { level: 'silent', format: 'json' },
+          new Writable({ write: (_c, _e, done) => done() }),
+        ),
+      },
+    );
+    await eventually(
+      async () => /unauthorized/.test((await text(`${running.refused.opsUrl}/readyz`)).body),
+      30_000,
+      () => 'the refused client to say it is unauthorized',
+    );
+  });
+  after(async () => {
+    await running.goClient?.stop();
+    await stub?.stop();
+    await running.tcp?.stop();
+    await running.refused?.stop();
+    await running.goFake?.stop();
+    await running.tcpFake?.stop();
+    await running.proxy?.close();
+    certs?.cleanup();
+    rmSync(running.dir, { recursive: true, force: true });
+  });
+  for (const row of RUNNING_ROWS)
+    test(`Go ${row.kind} ${row.name}: ${row.ours}`, { timeout: 120_000 }, () => row.check(running));
 });
 
 test('docs/go-compatibility.md lists every row of the table', () => {

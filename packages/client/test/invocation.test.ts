@@ -62,7 +62,8 @@ test(
       const doctorLine = init.output.split('\n').find((line) => / doctor --profile next/.test(line));
       assert.ok(doctorLine, init.output);
       assert.match(doctorLine, /^ {2}npx tunnel-client doctor --profile next --profile-dir /);
-      // The line as printed, typed into a shell: doctor runs (and fails its key check), it is not "not found".
+      // The line as printed, typed into a shell: doctor runs (and fails its key check); a shell that cannot
+      // find the command exits 127.
       const run = await promisify(execFile)('sh', ['-c', doctorLine.trim()], {
         cwd: ROOT,
         env: { ...process.env, PATH, CONTROL_PLANE_API_KEY: '' },
@@ -73,7 +74,7 @@ test(
           output: error.stdout + error.stderr,
         }),
       );
-      assert.equal(run.code, 1, run.output);
+      assert.equal(run.code, 2, run.output); // doctor's exit status when a check fails, as Go's
       assert.match(run.output, /api_key/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import type { Client } from '../../../test/support/client-process.ts';
 import { connectSdk } from '../../../test/support/mcp-callers.ts';
 import { startSystem, type System } from '../../../test/support/system.ts';
 
-const STUB = `"${process.execPath}" "${CLIENT_BIN}" dev mcp-stub`;
+const STUB = `"${process.execPath}" "${CLIENT_BIN}" dev mcp-stub --transport stdio`;
 
 let system: System;
 let service: Service;

@@ -30,7 +30,7 @@ function withDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
 }
 
 test(
-  'samples list names the three samples; show prints YAML the schema accepts, needs and caveats',
+  "samples list names Go's four samples; show prints YAML the schema accepts, needs and caveats",
   {
     timeout: 60_000,
   },
@@ -50,14 +50,18 @@ test(
       assert.equal(data.config_version, 1);
       validateProfile(data, `${sample} as shown`, {});
     }
-    const enterprise = shownAll[2]!;
-    assert.match(enterprise.output, /http_proxy: "env:MCP_UPSTREAM_HTTP_PROXY"/);
-    assert.match(enterprise.output, /ca_bundle: "env:MCP_UPSTREAM_CA_BUNDLE"/);
+    const enterprise = shownAll[SAMPLES.indexOf('sample_mcp_enterprise_proxy')]!;
+    // As Go's sample: the proxy and the CA are top-level, for every outbound connection.
+    assert.match(enterprise.output, /^http_proxy: "env:HTTPS_PROXY"$/m);
+    assert.match(enterprise.output, /^ca_bundle: "env:ENTERPRISE_CA_BUNDLE"$/m);
     assert.match(enterprise.output, /NO_PROXY is not consulted/);
 
     const unknown = await cli(['profiles', 'samples', 'show', 'sample_nope']);
     assert.equal(unknown.code, 1);
-    assert.match(unknown.output, /unknown sample "sample_nope": choose one of sample_mcp_stdio_local/);
+    assert.match(
+      unknown.output,
+      /unknown sample "sample_nope": choose one of sample_mcp_with_dcr, sample_mcp_stdio_local/,
+    );
   },
 );
 
@@ -67,7 +71,12 @@ test(
   withDir(async (dir) => {
     const common = ['--tunnel-id', TUNNEL_ID, '--base-url', 'http://127.0.0.1:8787', '--profile-dir', dir];
     const adds: Record<string, string[]> = {
-      stdio: ['--sample', 'sample_mcp_stdio_local', '--mcp-command', 'tunnel-client dev mcp-stub'],
+      stdio: [
+        '--sample',
+        'sample_mcp_stdio_local',
+        '--mcp-command',
+        'tunnel-client dev mcp-stub --transport stdio',
+      ],
       remote: ['--sample', 'sample_mcp_remote_no_auth', '--mcp-server-url', 'http://127.0.0.1:3000/mcp'],
       corp: ['--sample', 'sample_mcp_enterprise_proxy', '--mcp-server-url', 'https://mcp.corp.test/mcp'],
     };
@@ -92,7 +101,7 @@ test(
           dir,
         ])
       ).output,
-      /needs MCP_UPSTREAM_HTTP_PROXY/,
+      /needs HTTPS_PROXY/,
     );
 
     const caFile = join(dir, 'corp-ca.pem');
@@ -101,17 +110,21 @@ test(
       file: readProfile(join(dir, 'corp.yaml')),
       env: {
         CONTROL_PLANE_API_KEY: 'k',
-        MCP_UPSTREAM_HTTP_PROXY: 'http://proxy.corp.test:3128',
-        MCP_UPSTREAM_CA_BUNDLE: caFile,
+        HTTPS_PROXY: 'http://proxy.corp.test:3128',
+        ENTERPRISE_CA_BUNDLE: caFile,
       },
     });
     assert.equal(config.mcp.outbound.httpProxy, 'http://proxy.corp.test:3128');
     assert.equal(config.mcp.outbound.caBundle, caFile);
-    assert.equal(config.controlPlane.outbound.httpProxy, undefined, 'the proxy is for MCP requests only');
+    assert.equal(
+      config.controlPlane.outbound.httpProxy,
+      'http://proxy.corp.test:3128',
+      'the proxy is for every outbound connection',
+    );
     assert.equal(config.mcp.serverUrls[0]!.url, 'https://mcp.corp.test/mcp');
     assert.throws(
       () => resolveConfig({ file: readProfile(join(dir, 'corp.yaml')), env: { CONTROL_PLANE_API_KEY: 'k' } }),
-      /MCP_UPSTREAM_CA_BUNDLE, which is not set/,
+      /ENTERPRISE_CA_BUNDLE, which is not set/,
     );
 
     const list = await cli(['profiles', 'list', '--profile-dir', dir]);

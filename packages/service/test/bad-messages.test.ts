@@ -62,6 +62,16 @@ describe('bad messages', { timeout: 60_000 }, () => {
     });
   });
 
+  test('a caller without a key on a malformed channel is refused with a JSON-RPC error, not a 500', async () => {
+    const answer = await fetch(new URL(`/v1/mcp/${runtime.tunnelId}/%00`, t.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'null',
+    });
+    assert.ok(answer.status >= 400 && answer.status < 500, String(answer.status));
+    assert.equal(((await answer.json()) as RpcBody).error?.code, -32000);
+  });
+
   test('a response post nested deeper than the limit is refused with 400, and its caller told at once', async () => {
     const { command, caller } = await pollFor(t, runtime, () =>
       postJsonRpc(connector, t.ownerKey, call(7), { accept: 'application/json' }),

@@ -17,6 +17,7 @@ const ALL_STEPS = [
   /^Applied 0002_accounts_audit_connectors to /m,
   /^Applied 0003_audit_log_at to /m,
   /^Applied 0004_oauth to /m,
+  /^Applied 0005_member_email_per_organization to /m,
 ];
 
 test('migrate brings a new SQLite data directory to the latest schema, then has nothing to do', async () => {

@@ -1,3 +1,6 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
 /**
  * Splits a command string into words the way a POSIX shell would for quoting purposes only: single
  * quotes are literal, double quotes allow backslash escapes, a backslash outside quotes escapes the next
@@ -36,4 +39,30 @@ export function splitCommandLine(command: string): string[] {
   if (quote) throw new Error(`the command has an unclosed ${quote} quote`);
   if (inWord) words.push(word);
   return words;
+}
+
+/**
+ * Where the command's program is: the path it names (with a slash), else the first match on PATH.
+ * Throws, saying what is missing, when there is no executable file there.
+ */
+export function locateProgram(command: string, env: NodeJS.ProcessEnv = process.env): string {
+  const [program] = splitCommandLine(command);
+  if (!program) throw new Error('the command is empty');
+  const executable = (path: string) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return statSync(path).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (program.includes('/')) {
+    if (executable(program)) return program;
+    throw new Error(`${program} is not an executable file`);
+  }
+  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, program);
+    if (executable(candidate)) return candidate;
+  }
+  throw new Error(`${program} was not found on PATH`);
 }

@@ -278,10 +278,12 @@ export class Multiplexer {
     return count;
   }
 
-  /** The oldest request in flight, when all requests in flight belong to one session. */
+  /** The oldest request in flight, when all requests in flight belong to one caller's session. */
   private soleSession(): Pending | undefined {
     const all = [...this.pending.values()];
     const first = all[0];
+    // Callers without a session (the 2026-07-28 era) are one caller only when one request is in flight.
+    if (first?.sessionId === undefined && all.length > 1) return undefined;
     return first && all.every((p) => p.sessionId === first.sessionId) ? first : undefined;
   }
 

@@ -24,6 +24,10 @@ const REQUEST_TIMEOUT_MS = 30_000;
 interface AdminOptions {
   adminKey?: string;
   baseUrl?: string;
+  'controlPlane.baseUrl'?: string;
+  controlPlaneBaseUrl?: string;
+  'controlPlane.urlPath'?: string;
+  controlPlaneUrlPath?: string;
   profile?: string;
   profileDir?: string;
   organizationId?: string[];
@@ -79,7 +83,26 @@ async function target(opts: AdminOptions, env: NodeJS.ProcessEnv, allowRuntimeKe
         ? `get needs a key: export ${ADMIN_KEY_ENV}, ${API_KEY_ENV} (a runtime key) or OPENAI_API_KEY, pass --admin-key env:NAME or file:/path, or --profile NAME`
         : `no admin key: export ${ADMIN_KEY_ENV}=<admin key with Tunnels Read + Manage>, or pass --admin-key env:NAME or --admin-key file:/path`,
     );
-  const base = (opts.baseUrl ?? config?.controlPlane.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+  // Go's flag names (and hidden aliases) and variables, and our --base-url.
+  const explicitBase =
+    opts['controlPlane.baseUrl'] ??
+    opts.controlPlaneBaseUrl ??
+    opts.baseUrl ??
+    (env.CONTROL_PLANE_BASE_URL?.trim() || undefined);
+  const base = (explicitBase ?? config?.controlPlane.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+  const rawPath =
+    opts['controlPlane.urlPath'] ??
+    opts.controlPlaneUrlPath ??
+    (env.CONTROL_PLANE_URL_PATH?.trim() || undefined);
+  if (rawPath !== undefined && (/[?#\s]/.test(rawPath) || rawPath.includes('://')))
+    throw new ConfigError(`--control-plane.url-path "${rawPath}" is not a path such as /tunnel-gateway`);
+  // The profile's url_path goes with the profile's base URL only.
+  const urlPath =
+    rawPath !== undefined
+      ? `/${rawPath.replace(/^\/+|\/+$/g, '')}`.replace(/^\/$/, '')
+      : explicitBase === undefined
+        ? (config?.controlPlane.urlPath ?? '')
+        : '';
   try {
     const url = new URL(base);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
@@ -96,7 +119,7 @@ async function target(opts: AdminOptions, env: NodeJS.ProcessEnv, allowRuntimeKe
   // Loaded here so that commands which make no request start quickly.
   const { createOutboundAgent } = await import('../outbound/agents.ts');
   return {
-    root: `${base}${opts.baseUrl === undefined ? (config?.controlPlane.urlPath ?? '') : ''}`,
+    root: `${base}${urlPath}`,
     key,
     agent: createOutboundAgent(outbound, new URL(base)),
   };
@@ -276,7 +299,14 @@ export function adminCommand(): Command {
   const admin = new Command('admin')
     .description('manage the tunnel service (needs an admin key)')
     .option('--admin-key <ref>', `admin key reference, env:NAME or file:/path (default: $${ADMIN_KEY_ENV})`)
-    .option('--base-url <url>', `tunnel service base URL (default: the profile's, else ${DEFAULT_BASE_URL})`)
+    .option(
+      '--control-plane.base-url <url>',
+      `tunnel service base URL (default: CONTROL_PLANE_BASE_URL, the profile's, else ${DEFAULT_BASE_URL})`,
+    )
+    .option('--control-plane.url-path <path>', 'path prefix before /v1/... (default: CONTROL_PLANE_URL_PATH)')
+    .option('--base-url <url>', 'the same as --control-plane.base-url')
+    .addOption(new Option('--control-plane-base-url <url>').hideHelp())
+    .addOption(new Option('--control-plane-url-path <path>').hideHelp())
     .option(
       '--profile <name>',
       'take the base URL (and for get, the tunnel id and runtime key) from a profile',

@@ -29,10 +29,16 @@ const QUICKSTART = (
        ${cli} admin tunnels create --name calculator
      and create a project or service-account key with Tunnels Read + Use as the runtime key.
 
-2. A profile (use --base-url http://127.0.0.1:8787 for your own service):
-     ${cli} profiles add calculator --sample sample_mcp_stdio_local \\
-       --tunnel-id tunnel_... --mcp-command "node /path/to/server.js"
-   No MCP server yet? Use the built-in one: --mcp-command "${cli} dev mcp-stub"
+2. A profile (add --control-plane-base-url http://127.0.0.1:8787 for your own service):
+     ${cli} init --profile calculator --tunnel-id tunnel_... --mcp-command "node /path/to/server.js"
+       # the sample follows from the server: sample_mcp_stdio_local for --mcp-command,
+       # sample_mcp_with_dcr for --mcp-server-url; without --profile the name is sample_mcp_with_dcr
+   No MCP server yet? Use the built-in one: --mcp-command "${cli} dev mcp-stub --transport stdio"
+
+   Where profiles go: init and profiles add write ~/tunnel-client/NAME.yaml (or --profile-dir, or
+   TUNNEL_CLIENT_PROFILE_DIR). OpenAI's Go client writes $XDG_CONFIG_HOME/tunnel-client/NAME.yaml, by
+   default ~/.config/tunnel-client/NAME.yaml. run --profile NAME and doctor --profile NAME look in
+   ~/tunnel-client first, then in that directory, so a profile either client wrote is found.
 
 3. The runtime key, in the environment (never on the command line):
      export ${API_KEY_ENV}=<runtime key>
@@ -58,24 +64,31 @@ const SAMPLES_GUIDE = (cli: string) => `Samples: profiles to start from
   ${cli} profiles add NAME --from-file PATH      copy a profile you wrote (validated first)
   ${cli} profiles edit NAME             edit in $VISUAL/$EDITOR; saved only if it validates
 
+sample_mcp_with_dcr (init's default)
+  The general-purpose sample: a Streamable HTTP URL (an MCP server that signs its callers in with OAuth
+  included) or, with --mcp-command, a stdio command, on channel main.
+
 sample_mcp_stdio_local
   tunnel-client starts your MCP server as a child process and speaks JSON-RPC on its stdin/stdout.
-  Best for servers you run locally ("node server.js", "uvx some-mcp", "${cli} dev mcp-stub").
+  Best for servers you run locally ("node server.js", "uvx some-mcp",
+  "${cli} dev mcp-stub --transport stdio").
 
 sample_mcp_remote_no_auth
   Your MCP server already listens on a Streamable HTTP URL and needs no token. HTTPS_PROXY, HTTP_PROXY
   and NO_PROXY apply; loopback URLs are always reached directly.
 
 sample_mcp_enterprise_proxy
-  The MCP server is reached through an HTTP proxy and presents a certificate from a private CA. The
-  profile names both by reference, so one file fits every machine:
+  Every outbound connection (tunnel service and MCP server, an HTTP URL or a stdio command) goes through
+  an HTTP proxy and also trusts a private CA. The profile names both by reference (top-level http_proxy
+  and ca_bundle), so one file fits every machine:
     export ${ENTERPRISE_PROXY_ENV}=http://proxy.corp.example:3128
     export ${ENTERPRISE_CA_ENV}=/etc/ssl/corp-ca.pem
 
-Every sample points at https://api.openai.com unless you pass --base-url (for your own tunnel-service,
-e.g. --base-url http://127.0.0.1:8787), and reads the runtime key from ${API_KEY_ENV}.
+Every sample points at https://api.openai.com unless you pass --base-url (init also takes Go's
+--control-plane-base-url; for your own tunnel-service, e.g. http://127.0.0.1:8787), and reads the
+runtime key from ${API_KEY_ENV}.
 Profiles live in ~/tunnel-client (or --profile-dir, or TUNNEL_CLIENT_PROFILE_DIR); run --profile also
-searches ~/.config/tunnel-client.
+searches $XDG_CONFIG_HOME/tunnel-client (~/.config/tunnel-client), where OpenAI's Go client writes them.
 `;
 
 const DOCTOR = (cli: string) => `Doctor: check a profile before starting the client

@@ -8,7 +8,7 @@ import { EXIT_NOT_OK, fail, guarded } from './exit.ts';
 import { GUIDES, GUIDE_TOPICS } from './guides.ts';
 import { invocation, serviceInvocation } from './invocation.ts';
 import { healthCommand } from './health.ts';
-import { SAMPLES, initProfile } from './init.ts';
+import { DEFAULT_HEALTH_LISTEN_ADDR, DEFAULT_SAMPLE, SAMPLES, initProfile } from './init.ts';
 import { devCommand } from './dev.ts';
 import { profilesCommand } from './profiles.ts';
 import type { RunSource } from './run.ts';
@@ -159,13 +159,33 @@ export function buildProgram(): Command {
 
   program
     .command('init')
-    .description('write a profile from a sample')
-    .addOption(new Option('--sample <name>', 'sample to start from').choices(SAMPLES).makeOptionMandatory())
-    .requiredOption('--profile <name>', 'profile name (file <profile dir>/<name>.yaml)')
-    .requiredOption('--tunnel-id <id>', 'tunnel id (tunnel_ followed by 32 lowercase hex characters)')
-    .option('--mcp-command <command>', 'stdio MCP server command (sample_mcp_stdio_local)')
-    .option('--mcp-server-url <url>', 'Streamable HTTP MCP server URL (the remote and enterprise samples)')
-    .option('--base-url <url>', 'tunnel service base URL', 'https://api.openai.com')
+    .description(
+      'write a profile from a sample (inferred from --mcp-command or --mcp-server-url when not named)',
+    )
+    .addOption(
+      new Option(
+        '--sample <name>',
+        `sample to start from (default: sample_mcp_stdio_local for --mcp-command alone, else ${DEFAULT_SAMPLE})`,
+      ).choices(SAMPLES),
+    )
+    .option('--profile <name>', 'profile name (file <profile dir>/<name>.yaml)', DEFAULT_SAMPLE)
+    .option('--tunnel-id <id>', 'tunnel id (tunnel_ followed by 32 lowercase letters or digits)')
+    .option('--mcp-command <command>', 'stdio MCP server command')
+    .option('--mcp-server-url <url>', 'Streamable HTTP MCP server URL')
+    .option('--control-plane-base-url <url>', 'tunnel service base URL', 'https://api.openai.com')
+    .addOption(new Option('--base-url <url>').hideHelp())
+    .option('--control-plane-url-path <path>', 'path prefix before /v1/... (a service behind a gateway)')
+    .option(
+      '--control-plane-api-key-ref <ref>',
+      'where run reads the runtime key: env:NAME or file:/path',
+      `env:${API_KEY_ENV}`,
+    )
+    .option(
+      '--health-listen-addr <addr>',
+      'ops server address written to the profile (port 0: a free port)',
+      DEFAULT_HEALTH_LISTEN_ADDR,
+    )
+    .option('--open-web-ui', 'write admin_ui.open_browser: true')
     .option(
       '--profile-dir <dir>',
       'profile directory (default ~/tunnel-client, or TUNNEL_CLIENT_PROFILE_DIR)',
@@ -173,14 +193,20 @@ export function buildProgram(): Command {
     .option('--force', 'overwrite an existing profile')
     .action(
       guarded((opts: Record<string, string | boolean | undefined>) => {
+        const text = (name: string) => opts[name] as string | undefined;
         const { message } = initProfile({
-          sample: opts.sample as string,
-          profile: opts.profile as string,
-          tunnelId: opts.tunnelId as string,
-          mcpCommand: opts.mcpCommand as string | undefined,
-          mcpServerUrl: opts.mcpServerUrl as string | undefined,
-          baseUrl: opts.baseUrl as string,
-          profileDir: opts.profileDir as string | undefined,
+          sample: text('sample'),
+          profile: text('profile'),
+          tunnelId: text('tunnelId') ?? '',
+          mcpCommand: text('mcpCommand'),
+          mcpServerUrl: text('mcpServerUrl'),
+          // Our earlier --base-url wins when given: the default of Go's name is always set.
+          baseUrl: text('baseUrl') ?? text('controlPlaneBaseUrl')!,
+          urlPath: text('controlPlaneUrlPath'),
+          apiKeyRef: text('controlPlaneApiKeyRef'),
+          healthListenAddr: text('healthListenAddr'),
+          openBrowser: opts.openWebUi === true,
+          profileDir: text('profileDir'),
           force: opts.force === true,
         });
         process.stdout.write(message);
@@ -189,14 +215,18 @@ export function buildProgram(): Command {
 
   const runCommand = program
     .command('run')
-    .description('connect to the tunnel service and serve MCP requests');
+    .description('connect to the tunnel service and serve MCP requests')
+    .option(
+      '--embedded-mcp-stub',
+      'serve the built-in MCP stub (tools echo, add, time) on channel main from inside this process',
+    );
   const runConfig = addConfigOptions(runCommand);
   runCommand.action(
     guarded(async (opts: Record<string, unknown>) => {
       const { source, flags } = runConfig(opts);
       // The client (and the ops server, bindings, SDK) load only for the commands that use them.
       const { run } = await import('./run.ts');
-      await run(source, flags);
+      await run(source, flags, process.env, { embeddedMcpStub: opts.embeddedMcpStub === true });
     }),
   );
 

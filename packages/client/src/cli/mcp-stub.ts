@@ -9,11 +9,18 @@ import { ConfigError } from '../config/errors.ts';
 import { CLIENT_VERSION } from '../base/version.ts';
 import { StubAuthorization } from './mcp-stub-oauth.ts';
 
-export const STUB_NAME = 'tunnel-client-mcp-stub';
+import { STUB_NAME } from './dev.ts';
+
+/** What the stub says it is in its initialize answer (--server-name, --server-version). */
+export interface StubIdentity {
+  name: string;
+  version: string;
+}
+const DEFAULT_IDENTITY: StubIdentity = { name: STUB_NAME, version: CLIENT_VERSION };
 
 /** Three tools whose answers a caller can predict: echo, add and time. */
-export function createStubServer(): McpServer {
-  const server = new McpServer({ name: STUB_NAME, version: CLIENT_VERSION });
+export function createStubServer(identity: StubIdentity = DEFAULT_IDENTITY): McpServer {
+  const server = new McpServer(identity);
   server.registerTool(
     'echo',
     {
@@ -44,21 +51,29 @@ export function createStubServer(): McpServer {
   return server;
 }
 
-export async function serveStdio(): Promise<void> {
-  const server = createStubServer();
+export async function serveStdio(identity: StubIdentity = DEFAULT_IDENTITY): Promise<void> {
+  const server = createStubServer(identity);
   const transport = new StdioServerTransport();
   // stdout carries JSON-RPC only: the announcement goes to stderr, which the tunnel-client logs.
   transport.onclose = () => process.exit(0);
   await server.connect(transport);
-  process.stderr.write(`${STUB_NAME} ready on stdio (tools: echo, add, time)\n`);
+  process.stderr.write(`${identity.name} ready on stdio (tools: echo, add, time)\n`);
   process.stdin.once('end', () => process.exit(0));
 }
+
+/** Where the HTTP stub listens: a TCP address, or a Unix socket (for mcp.server_urls[].unix_socket). */
+export type StubListen = { host: string; port: number } | { path: string };
 
 /**
  * Stateless Streamable HTTP: a fresh server per request, as the remote sample expects. With `oauth`, /mcp
  * needs an access token from the stub's own authorization server (mcp-stub-oauth.ts).
  */
-export async function serveHttp(host: string, port: number, oauth?: { resources: string[] }): Promise<void> {
+export async function serveHttp(
+  listen: StubListen,
+  options: { identity?: StubIdentity; oauth?: { resources: string[] } } = {},
+): Promise<void> {
+  const { oauth } = options;
+  const identity = options.identity ?? DEFAULT_IDENTITY;
   let authorization: StubAuthorization | undefined;
   const httpServer = createServer(async (req, res) => {
     if (authorization && (await authorization.handle(req, res))) return;
@@ -67,7 +82,7 @@ export async function serveHttp(host: string, port: number, oauth?: { resources:
       return;
     }
     if (authorization && !authorization.authorized(req, res)) return;
-    const server = createStubServer();
+    const server = createStubServer(identity);
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,
@@ -79,25 +94,33 @@ export async function serveHttp(host: string, port: number, oauth?: { resources:
     await server.connect(transport);
     await transport.handleRequest(req, res);
   });
+  const where = 'path' in listen ? listen.path : `${listen.host}:${listen.port}`;
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
-    httpServer.listen(port, host, resolve);
+    if ('path' in listen) httpServer.listen(listen.path, resolve);
+    else httpServer.listen(listen.port, listen.host, resolve);
   }).catch((error: NodeJS.ErrnoException) => {
     throw new ConfigError(
-      `cannot listen on ${host}:${port} (${error.code ?? error.message}): choose another --port`,
+      `cannot listen on ${where} (${error.code ?? error.message}): choose another ${'path' in listen ? '--unix-socket' : '--listen-addr'}`,
     );
   });
-  const address = httpServer.address();
-  const bound = typeof address === 'object' && address ? address.port : port;
-  const shown = host.includes(':') ? `[${host}]` : host;
-  const url = `http://${shown}:${bound}/mcp`;
-  if (oauth)
-    authorization = new StubAuthorization({ base: `http://${shown}:${bound}`, resources: oauth.resources });
-  process.stdout.write(`${STUB_NAME} listening on ${url} (tools: echo, add, time)\nMCP URL: ${url}\n`);
-  if (authorization)
+  if ('path' in listen) {
     process.stdout.write(
-      `OAuth: /mcp needs a token from the stub's authorization server at http://${shown}:${bound} (approves every request; resources accepted: ${[authorization.resource, ...oauth!.resources].join(', ')})\n`,
+      `${identity.name} listening on Unix socket ${listen.path} (tools: echo, add, time)\nMCP URL: http://localhost/mcp with unix_socket ${listen.path}\n`,
     );
+  } else {
+    const address = httpServer.address();
+    const bound = typeof address === 'object' && address ? address.port : listen.port;
+    const shown = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+    const url = `http://${shown}:${bound}/mcp`;
+    if (oauth)
+      authorization = new StubAuthorization({ base: `http://${shown}:${bound}`, resources: oauth.resources });
+    process.stdout.write(`${identity.name} listening on ${url} (tools: echo, add, time)\nMCP URL: ${url}\n`);
+    if (authorization)
+      process.stdout.write(
+        `OAuth: /mcp needs a token from the stub's authorization server at http://${shown}:${bound} (approves every request; resources accepted: ${[authorization.resource, ...oauth!.resources].join(', ')})\n`,
+      );
+  }
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => httpServer.close(() => process.exit(0)));
 }

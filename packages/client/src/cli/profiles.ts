@@ -91,7 +91,7 @@ export function renderSampleList(): string {
 }
 
 /** Placeholders that still validate, so the shown YAML is exactly what `profiles add` writes. */
-const EXAMPLE: Omit<InitOptions, 'sample'> = {
+const EXAMPLE: Omit<InitOptions, 'sample'> & { profile: string } = {
   profile: 'example',
   tunnelId: 'tunnel_0123456789abcdef0123456789abcdef',
   mcpCommand: 'node /path/to/server.js',

@@ -36,11 +36,16 @@ export async function run(
   source: RunSource,
   flags: Record<string, unknown>,
   env: NodeJS.ProcessEnv = process.env,
+  options: { embeddedMcpStub?: boolean } = {},
 ): Promise<TunnelClientHandle> {
   const path = chooseConfigFile(source, env);
   const file = path ? readProfile(path, env) : undefined;
   const config = resolveConfig({ flags, env, file });
-  const handle = await startTunnelClient(config);
+  // --embedded-mcp-stub, as Go's: the stub serves channel main from inside this process.
+  const servers = options.embeddedMcpStub
+    ? { main: (await import('./mcp-stub.ts')).createStubServer() }
+    : undefined;
+  const handle = await startTunnelClient(config, { servers });
   let signalled = false;
   const shutdown = () => {
     if (signalled) return;

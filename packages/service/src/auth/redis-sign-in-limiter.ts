@@ -1,12 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import {
-  SIGN_IN_LIMITS,
-  signInWait,
-  type SignInFailure,
-  type SignInLimiter,
-  type SignInLimits,
-} from './sign-in-limiter.ts';
+import { SIGN_IN_LIMITS, type SignInLimiter, type SignInLimits } from './sign-in-limiter.ts';
 
 /** Redis could not count or check sign-in failures: the attempt is refused (503) rather than let through. */
 export class SignInLimiterUnavailable extends Error {
@@ -18,8 +12,10 @@ export class SignInLimiterUnavailable extends Error {
 }
 
 /**
- * The cluster's sign-in limiter: each address's failures are members of a sorted set (`signin:<address>`,
- * scored by time, naming the email hashed) in Redis, which every node shares.
+ * The cluster's sign-in limiter, in Redis, which every node shares; emails are hashed in key names and
+ * members. Two sorted sets scored by time: the failures of one email from one address, and per address
+ * the emails it failed for (each email one member, at its latest failure; an attempt without an email,
+ * a member of its own).
  */
 export class RedisSignInLimiter implements SignInLimiter {
   readonly #redis: Redis;
@@ -33,38 +29,49 @@ export class RedisSignInLimiter implements SignInLimiter {
   }
 
   async retryAfter(email: string | null, ip: string): Promise<number> {
+    const { maxFailures, windowMs, firstDelayMs } = this.#limits;
     const now = Date.now();
-    const key = this.#key(ip);
-    const results = await this.#run(() =>
-      this.#redis
-        .multi()
-        .zremrangebyscore(key, '-inf', `(${now - this.#limits.windowMs}`)
-        .zrange(key, '0', '-1', 'WITHSCORES')
-        .exec(),
-    );
-    const [error, scored] = results?.[1] ?? [];
-    if (error) throw new SignInLimiterUnavailable(error);
-    const fromIp: SignInFailure[] = [];
-    const entries = scored as string[];
-    for (let i = 0; i < entries.length; i += 2) {
-      const named = entries[i]!.slice(entries[i]!.indexOf(' ') + 1);
-      fromIp.push({ email: named === '' ? null : named, at: Number(entries[i + 1]) });
+    const keys = [this.#addressKey(ip), ...(email === null ? [] : [this.#pairKey(email, ip)])];
+    const transaction = this.#redis.multi();
+    for (const key of keys)
+      transaction.zremrangebyscore(key, '-inf', `(${now - windowMs}`).zrange(key, '0', '-1', 'WITHSCORES');
+    const results = await this.#run(() => transaction.exec());
+    const [guesses, pair] = keys.map((_, i) => {
+      const [error, scored] = results?.[i * 2 + 1] ?? [];
+      if (error) throw new SignInLimiterUnavailable(error);
+      return (scored as string[]).filter((_, at) => at % 2 === 1).map(Number);
+    });
+    const waits: number[] = [];
+    // The guess that must age out for the count to drop under the limit.
+    if (guesses!.length >= maxFailures) waits.push(guesses![guesses!.length - maxFailures]! + windowMs - now);
+    if (pair && pair.length >= maxFailures) {
+      const delay = Math.min(windowMs, firstDelayMs * 2 ** (pair.length - maxFailures));
+      waits.push(pair[pair.length - 1]! + delay - now);
     }
-    return signInWait(fromIp, email === null ? null : hashed(email), this.#limits, now);
+    const wait = Math.max(0, ...waits);
+    return wait === 0 ? 0 : Math.max(1, Math.ceil(wait / 1000));
   }
 
   async recordFailure(email: string | null, ip: string): Promise<void> {
     const now = Date.now();
-    const key = this.#key(ip);
-    // A unique member per failure: `<random> <hashed email, or nothing>`.
-    const member = `${randomBytes(6).toString('hex')} ${email === null ? '' : hashed(email)}`;
-    await this.#run(() =>
-      this.#redis.multi().zadd(key, now, member).pexpire(key, this.#limits.windowMs).exec(),
-    );
+    const once = `${now}-${randomBytes(4).toString('hex')}`;
+    const transaction = this.#redis.multi();
+    transaction
+      .zadd(this.#addressKey(ip), now, email === null ? once : hashed(email))
+      .pexpire(this.#addressKey(ip), this.#limits.windowMs);
+    if (email !== null)
+      transaction
+        .zadd(this.#pairKey(email, ip), now, once)
+        .pexpire(this.#pairKey(email, ip), this.#limits.windowMs);
+    await this.#run(() => transaction.exec());
   }
 
-  #key(ip: string): string {
-    return `${this.#prefix}signin:${ip}`;
+  #addressKey(ip: string): string {
+    return `${this.#prefix}signin:ip:${ip}`;
+  }
+
+  #pairKey(email: string, ip: string): string {
+    return `${this.#prefix}signin:email-ip:${hashed(email)}:${ip}`;
   }
 
   async #run<T>(operation: () => Promise<T>): Promise<T> {

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SignInLimiterUnavailable } from '../auth/redis-sign-in-limiter.ts';
 import { BrokerUnavailable } from '../broker/redis-connection.ts';
+import { StoreUnavailable } from '../store/unavailable.ts';
 import { discardRefusedBody } from './discard-body.ts';
 import { ApiRefusal, JsonRpcRefusal, MalformedJson } from './errors.ts';
 
@@ -31,10 +32,25 @@ function describeFrameworkError(error: FastifyError, maxBodyBytes: number): ApiR
   }
 }
 
+/** How long a caller is asked to wait before trying again while the database cannot be reached. */
+const STORE_RETRY_AFTER_SECONDS = 5;
+
+/** 503 naming the database: the request is fine, the service cannot serve it until the database is back. */
+function storeUnavailable(error: StoreUnavailable): ApiRefusal {
+  const refusal = new ApiRefusal(
+    503,
+    'server_error',
+    'store_unavailable',
+    `The service's database (${error.database}) cannot be reached, so this request cannot be served now. Try again shortly; if it lasts, the operator should check that the database is up and reachable from the service.`,
+  );
+  refusal.headers['retry-after'] = String(STORE_RETRY_AFTER_SECONDS);
+  return refusal;
+}
+
 /**
  * What the caller is told about an error raised while handling its request: our own refusals as they
- * are, Fastify's re-worded, anything unexpected logged and answered 500. Each endpoint family writes the
- * refusal in its own format.
+ * are, Fastify's re-worded, an unreachable database as 503, anything unexpected logged and answered 500.
+ * Each endpoint family writes the refusal in its own format.
  */
 export async function refusalFor(
   error: FastifyError | ApiRefusal | JsonRpcRefusal,
@@ -43,6 +59,10 @@ export async function refusalFor(
   maxBodyBytes: number,
 ): Promise<ApiRefusal | JsonRpcRefusal> {
   if (error instanceof ApiRefusal || error instanceof JsonRpcRefusal) return error;
+  if ((error as unknown) instanceof StoreUnavailable) {
+    request.log.warn({ reason: error.message }, 'a request failed: the database cannot be reached');
+    return storeUnavailable(error as unknown as StoreUnavailable);
+  }
   if (error instanceof BrokerUnavailable || error instanceof SignInLimiterUnavailable) {
     request.log.warn({ err: error.cause }, error.message);
     const refusal = new ApiRefusal(503, 'server_error', 'broker_unavailable', error.message);

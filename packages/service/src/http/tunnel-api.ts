@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   CHANNEL_NAME_SHAPE,
@@ -96,30 +97,39 @@ function pollingClient(request: FastifyRequest, principal: Principal): PollingCl
 }
 
 /**
- * How long a poll's connection is still watched after its answer was written: a client killed just as the
- * answer went out never polls again, and its connection closing is the only sign of it.
+ * How long a poll's connection is still watched after its answer was written (until the next poll on it
+ * comes): a client killed between two polls never polls again, or its next poll is cut off before the
+ * service knows who sent it, and its connection closing is the only sign of it. A loaded client may take
+ * a few seconds to poll again; an idle keep-alive connection stays open much longer than this.
  */
-const ANSWER_SETTLE_MS = 1000;
+const ANSWER_SETTLE_MS = 3000;
+
+/** The answered poll still watched on each connection: a new poll on it shows that one was received. */
+const settling = new WeakMap<Socket, () => void>();
 
 /**
  * How a poll ends for presence: `dropped` when its connection closes before the answer is written or
  * within ANSWER_SETTLE_MS after (the client hung up: it stopped, was killed, or its connection broke),
- * else `answered`. A live client keeps its connection open for its next poll.
+ * else `answered`, at once when the next poll arrives on the same connection.
  */
 function pollEnding(request: FastifyRequest, reply: FastifyReply): Promise<PollEnding> {
   const socket = request.raw.socket;
+  settling.get(socket)?.();
   if (socket.destroyed) return Promise.resolve('dropped');
   return new Promise((resolve) => {
     let settle: NodeJS.Timeout | undefined;
     const end = (ending: PollEnding) => {
       clearTimeout(settle);
       socket.off('close', dropped);
+      if (settling.get(socket) === answered) settling.delete(socket);
       resolve(ending);
     };
     const dropped = () => end('dropped');
+    const answered = () => end('answered');
     socket.once('close', dropped);
     reply.raw.once('finish', () => {
-      settle = setTimeout(() => end('answered'), ANSWER_SETTLE_MS);
+      settle = setTimeout(answered, ANSWER_SETTLE_MS);
+      settling.set(socket, answered);
     });
   });
 }
@@ -235,11 +245,16 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
       const gone = new AbortController();
       reply.raw.once('close', () => gone.abort());
       await broker.pollStarted(tunnel.id, client);
-      void pollEnding(request, reply).then((ending) =>
-        broker
+      void pollEnding(request, reply).then((ending) => {
+        if (ending === 'dropped')
+          request.log.info(
+            { tunnel_id: tunnel.id, instance_id: client.instanceId },
+            'a tunnel-client hung up on its poll: it counts as gone unless it polls again shortly',
+          );
+        return broker
           .pollEnded(tunnel.id, client, ending)
-          .catch((error: unknown) => request.log.error({ err: error }, 'could not record the end of a poll')),
-      );
+          .catch((error: unknown) => request.log.error({ err: error }, 'could not record the end of a poll'));
+      });
       const commands = await broker.take(tunnel.id, {
         limit,
         waitMs,

@@ -23,6 +23,7 @@ import { RedisTrafficLog } from '../broker/redis-traffic-log.ts';
 import { ShardTokens } from '../broker/shard-token.ts';
 import { OAUTH_REGISTRATION_MODES, SETTINGS } from '../config/settings.ts';
 import type { Store } from '../store/types.ts';
+import { lastKnownStore } from '../store/last-known.ts';
 import { openStore } from './store.ts';
 import type { ServiceContext } from '../http/context.ts';
 import { buildServer } from '../http/server.ts';
@@ -261,7 +262,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       },
       pino.destination(2),
     );
-  const store = await openStore(options);
+  const opened = await openStore(options);
+  // A database shared over the network can go away for a while; the embedded file cannot.
+  const store = options.databaseUrl ? lastKnownStore(opened) : opened;
   const eventBufferLimits = {
     events: options.eventBufferEvents ?? SETTINGS.eventBufferEvents.defaultValue,
     bytes: options.eventBufferBytes ?? SETTINGS.eventBufferBytes.defaultValue,

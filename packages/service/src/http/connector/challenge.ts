@@ -1,5 +1,11 @@
 import type { FastifyRequest } from 'fastify';
-import { headerValue, isTunnelId, withoutAuthParam, type WireHeaders } from '@mcp-tunnel/protocol';
+import {
+  headerValue,
+  isChannelName,
+  isTunnelId,
+  withoutAuthParam,
+  type WireHeaders,
+} from '@mcp-tunnel/protocol';
 import { TUNNEL_SCOPE } from '../../auth/oauth-grants.ts';
 import { bearerToken } from '../../auth/principal.ts';
 import type { ServiceContext } from '../context.ts';
@@ -20,7 +26,8 @@ export async function challengeHeaders(
 ): Promise<Record<string, string>> {
   if (refusal.status !== 401 && refusal.status !== 403) return {};
   const { tunnel_id: tunnelId, channel } = (request as FastifyRequest<ConnectorRequest>).params;
-  if (!tunnelId || !isTunnelId(tunnelId)) return {};
+  // A malformed connector URL names no resource to sign in to (and a header must not carry it).
+  if (!tunnelId || !isTunnelId(tunnelId) || (channel !== undefined && !isChannelName(channel))) return {};
   if ((await context.store.tunnels.get(tunnelId))?.connector_access === 'public') return {};
   const metadata = resourceMetadataUrl(context.oauth.issuer, tunnelId, channel);
   const code = refusal instanceof ApiRefusal ? refusal.body.error.code : null;

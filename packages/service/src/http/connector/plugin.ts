@@ -28,7 +28,10 @@ function sendJsonRpcRefusal(
       : refusal.status === 400
         ? JSONRPC_INVALID_REQUEST
         : JSONRPC_SERVER_ERROR;
-  return reply.status(refusal.status).send(jsonRpcError(null, code, refusal.body.error.message));
+  return reply
+    .status(refusal.status)
+    .headers(refusal.headers)
+    .send(jsonRpcError(null, code, refusal.body.error.message));
 }
 
 /**

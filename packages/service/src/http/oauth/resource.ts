@@ -56,6 +56,10 @@ export function bearerChallenge(
   const params = [`resource_metadata="${metadataUrl}"`];
   if (extra.scope) params.push(`scope="${extra.scope}"`);
   if (extra.error) params.push(`error="${extra.error}"`);
-  if (extra.description) params.push(`error_description="${extra.description.replace(/["\\]/g, "'")}"`);
+  // A quoted-string of printable ASCII: the description may quote what the caller sent.
+  if (extra.description)
+    params.push(
+      `error_description="${extra.description.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, ' ')}"`,
+    );
   return `Bearer ${params.join(', ')}`;
 }

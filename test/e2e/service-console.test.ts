@@ -324,6 +324,12 @@ test(
     await member.getByRole('link', { name: 'Calculator app' }).click();
     await heading(member, 'Connector Calculator app').waitFor();
     await member.getByRole('heading', { name: 'Tools (4)' }).waitFor();
+    // The console's client negotiates the era like any SDK v2 client: the calculator is a 2025-era server,
+    // so server/discover is not offered and it falls back to initialize.
+    assert.match(
+      (await member.getByRole('status').filter({ hasText: 'Connected to' }).textContent()) ?? '',
+      /Connected to .+ \(MCP 2025-\d\d-\d\d\)\./,
+    );
     for (const tool of ['Add two numbers', 'Subtract b from a', 'Multiply two numbers', 'Divide a by b'])
       await member.getByRole('list', { name: 'Tools' }).getByRole('heading', { name: tool }).waitFor();
 

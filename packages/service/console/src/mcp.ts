@@ -1,8 +1,7 @@
-// The console's MCP client: the official SDK, talking Streamable HTTP to the tunnel's connector URL
-// from the browser, exactly as any other MCP client would.
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Notification } from '@modelcontextprotocol/sdk/types.js';
+// The console's MCP client: the official SDK (v2), talking Streamable HTTP to the tunnel's connector URL
+// from the browser, exactly as any other MCP client would. It negotiates the protocol era as an SDK v2
+// client does ('auto': server/discover, falling back to initialize), so it works with servers of both eras.
+import { Client, StreamableHTTPClientTransport, type Notification } from '@modelcontextprotocol/client';
 import { getCsrfToken } from './api.ts';
 import type { Connector } from './types.ts';
 
@@ -30,7 +29,10 @@ export async function connect(
   const transport = new StreamableHTTPClientTransport(new URL(connectorUrl(connector.tunnel_id)), {
     requestInit: { headers, credentials: 'same-origin' },
   });
-  const client = new Client({ name: 'mcp-tunnel-console', version: '0.1.0' });
+  const client = new Client(
+    { name: 'mcp-tunnel-console', version: '0.1.0' },
+    { versionNegotiation: { mode: 'auto' } },
+  );
   client.fallbackNotificationHandler = async (notification) => onNotification(notification);
   await client.connect(transport);
   return client;

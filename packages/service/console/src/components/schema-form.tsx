@@ -1,5 +1,5 @@
 // A form for a tool's input schema (JSON Schema object): one field per property, typed by its schema.
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/client';
 
 type PropertySchema = { type?: string | string[]; description?: string; enum?: unknown[]; title?: string };
 export type FormValues = Record<string, string | boolean>;

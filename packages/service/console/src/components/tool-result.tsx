@@ -1,4 +1,4 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/client';
 
 /** A tool's answer as the model would see it: its content blocks, structured content, and error flag. */
 export function ToolResult({ result }: { result: CallToolResult }) {

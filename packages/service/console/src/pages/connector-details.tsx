@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type {
   CallToolResult,
+  Client,
   Notification,
   Prompt,
   Resource,
   Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+} from '@modelcontextprotocol/client';
 import { call } from '../api.ts';
 import { ClientConfigs } from '../components/client-configs.tsx';
 import { ErrorNote, Page, useLoad } from '../components/common.tsx';
@@ -18,6 +18,8 @@ import type { Connector } from '../types.ts';
 interface ServerView {
   client: Client;
   name: string;
+  /** The MCP revision the client and server agreed on (2026-07-28, or a 2025 one after the fallback). */
+  protocol: string;
   tools: Tool[];
   resources: Resource[];
   prompts: Prompt[];
@@ -49,6 +51,7 @@ function useServer(
         setServer({
           client,
           name: client.getServerVersion()?.name ?? 'MCP server',
+          protocol: client.getNegotiatedProtocolVersion() ?? 'unknown',
           tools,
           resources,
           prompts,
@@ -187,7 +190,9 @@ export function ConnectorDetailsPage({ id }: { id: string }) {
       )}
       {server && (
         <>
-          <p role="status">Connected to {server.name}.</p>
+          <p role="status">
+            Connected to {server.name} (MCP {server.protocol}).
+          </p>
           <section aria-labelledby="tools-heading">
             <h2 id="tools-heading">Tools ({server.tools.length})</h2>
             <ul class="cards" aria-label="Tools">

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { CLIENT_BIN, runCli } from '../../../test/support/processes.ts';
+import { invocation, serviceInvocation } from '../src/cli/invocation.ts';
 import { readProfile } from '../src/config/profiles.ts';
 import { resolveConfig, validateProfile } from '../src/config/schema.ts';
 import { TUNNEL_ID } from './support/fake-service.ts';
@@ -264,10 +265,12 @@ test(
       assert.ok(result.output.length > 500, `${topics[i]} has content`);
     }
     const quickstart = guides[0]!.output;
-    assert.match(quickstart, /npx tunnel-service start/);
+    // The commands are written as this machine types them (`npx tunnel-client` unless PATH finds it).
+    const typed = invocation();
+    assert.ok(quickstart.includes(`${serviceInvocation(typed)} start`), quickstart);
     assert.match(quickstart, /Owner API key/);
     assert.match(quickstart, /https:\/\/api\.openai\.com/);
-    assert.match(quickstart, /tunnel-client admin tunnels create/);
+    assert.ok(quickstart.includes(`${typed} admin tunnels create`), quickstart);
 
     const [unknown, command, health, top] = await Promise.all([
       cli(['help', 'nope']),

@@ -13,10 +13,7 @@ import {
   type InputResponses,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-
-const PNG =
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
-const WAV = 'UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAIA+AAACABAAZGF0YQIAAAAAAA==';
+import { CONTENT_TOOLS, PNG } from './conformance-content.ts';
 
 type State = { tool: string; round: number; name?: string };
 // Signed with a key of this process: requestState comes back from the client and is untrusted.
@@ -55,41 +52,8 @@ export function modernReference(): McpServer {
   const responses = (ctx: { mcpReq: { inputResponses?: Record<string, unknown> } }) =>
     ctx.mcpReq.inputResponses as InputResponses | undefined;
 
-  server.registerTool('test_simple_text', { description: 'Returns simple text' }, () =>
-    text('This is a simple text response for testing.'),
-  );
-  server.registerTool('test_image_content', { description: 'Returns an image' }, () => ({
-    content: [{ type: 'image', data: PNG, mimeType: 'image/png' }],
-  }));
-  server.registerTool('test_audio_content', { description: 'Returns audio' }, () => ({
-    content: [{ type: 'audio', data: WAV, mimeType: 'audio/wav' }],
-  }));
-  server.registerTool('test_embedded_resource', { description: 'Returns an embedded resource' }, () => ({
-    content: [
-      {
-        type: 'resource',
-        resource: {
-          uri: 'test://embedded-resource',
-          mimeType: 'text/plain',
-          text: 'This is an embedded resource content.',
-        },
-      },
-    ],
-  }));
-  server.registerTool('test_multiple_content_types', { description: 'Returns mixed content' }, () => ({
-    content: [
-      { type: 'text', text: 'Multiple content types test:' },
-      { type: 'image', data: PNG, mimeType: 'image/png' },
-      {
-        type: 'resource',
-        resource: {
-          uri: 'test://mixed-content-resource',
-          mimeType: 'application/json',
-          text: JSON.stringify({ test: 'data', value: 123 }),
-        },
-      },
-    ],
-  }));
+  for (const [name, { description, result }] of Object.entries(CONTENT_TOOLS))
+    server.registerTool(name, { description }, () => result);
   server.registerTool('test_error_handling', { description: 'Always fails' }, () => {
     throw new Error('This tool intentionally returns an error for testing');
   });

@@ -14,12 +14,9 @@ import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextp
 import { createMcpHandler, isLegacyRequest } from '@modelcontextprotocol/server';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { z } from 'zod';
+import { CONTENT_TOOLS, PNG } from './conformance-content.ts';
 import { modernReference } from './conformance-modern.ts';
 
-// A 1x1 red PNG and a one-sample WAV: the smallest real files of each kind.
-const PNG =
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
-const WAV = 'UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAIA+AAACABAAZGF0YQIAAAAAAA==';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function reference(): McpServer {
@@ -29,41 +26,8 @@ function reference(): McpServer {
   );
   const text = (value: string) => ({ content: [{ type: 'text' as const, text: value }] });
 
-  server.registerTool('test_simple_text', { description: 'Returns simple text' }, () =>
-    text('This is a simple text response for testing.'),
-  );
-  server.registerTool('test_image_content', { description: 'Returns an image' }, () => ({
-    content: [{ type: 'image', data: PNG, mimeType: 'image/png' }],
-  }));
-  server.registerTool('test_audio_content', { description: 'Returns audio' }, () => ({
-    content: [{ type: 'audio', data: WAV, mimeType: 'audio/wav' }],
-  }));
-  server.registerTool('test_embedded_resource', { description: 'Returns an embedded resource' }, () => ({
-    content: [
-      {
-        type: 'resource',
-        resource: {
-          uri: 'test://embedded-resource',
-          mimeType: 'text/plain',
-          text: 'This is an embedded resource content.',
-        },
-      },
-    ],
-  }));
-  server.registerTool('test_multiple_content_types', { description: 'Returns mixed content' }, () => ({
-    content: [
-      { type: 'text', text: 'Multiple content types test:' },
-      { type: 'image', data: PNG, mimeType: 'image/png' },
-      {
-        type: 'resource',
-        resource: {
-          uri: 'test://mixed-content-resource',
-          mimeType: 'application/json',
-          text: JSON.stringify({ test: 'data', value: 123 }),
-        },
-      },
-    ],
-  }));
+  for (const [name, { description, result }] of Object.entries(CONTENT_TOOLS))
+    server.registerTool(name, { description }, () => result);
   server.registerTool('test_tool_with_logging', { description: 'Logs three messages' }, async (extra) => {
     for (const [i, data] of [
       'Tool execution started',

@@ -24,6 +24,7 @@ import { credentialOf, principalOf } from './request-principal.ts';
 import { reauthenticate } from './authentication.ts';
 import { noteAudit } from './audit.ts';
 import { responseHeaderProblem } from './response-headers.ts';
+import { traceHandOver, traceResponsePost, type HandOverTrace } from '../observability/tracing.ts';
 
 const MAX_LIMIT = 25;
 
@@ -279,10 +280,15 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
       const now = Date.now();
       const sent: QueuedCommand[] = [];
       const wire: string[] = [];
+      const handOvers: HandOverTrace[] = [];
       for (const command of commands) {
         try {
-          wire.push(JSON.stringify(wireCommand(command, now)));
+          const handOver = traceHandOver(command, 'poll');
+          wire.push(
+            JSON.stringify(wireCommand(handOver ? { ...command, headers: handOver.headers } : command, now)),
+          );
           sent.push(command);
+          if (handOver) handOvers.push(handOver);
         } catch (error) {
           request.log.warn(
             { err: error, request_id: command.requestId },
@@ -301,6 +307,7 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
       }
       if (sent.length === 0) return reply.status(204).send();
       reply.raw.once('close', () => {
+        for (const handOver of handOvers) handOver.end(reply.raw.writableFinished);
         if (!reply.raw.writableFinished) void broker.requeue(sent);
       });
       return reply
@@ -313,7 +320,9 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
   app.post<TunnelParams>(
     '/v1/tunnels/:tunnel_id/response',
     { config: { action: 'tunnel.respond', auditRefusalsOnly: true, refusesDeepJsonItself: true } },
-    async (request) => {
+    async (request, reply) => {
+      const span = traceResponsePost(request.headers, request.params.tunnel_id);
+      if (span) reply.raw.once('close', () => span.end(reply.statusCode));
       const principal = principalOf(request);
       const tunnel = await visibleTunnel(context, principal, request.params.tunnel_id);
       requireUse(principal);

@@ -247,7 +247,10 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
       reply.header(EXTENSIONS_HEADER, KNOWN_EXTENSIONS.join(', '));
 
       const gone = new AbortController();
-      reply.raw.once('close', () => gone.abort());
+      // Only a poll cut off before its answer was written is gone (an abort also costs an AbortError).
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) gone.abort();
+      });
       await broker.pollStarted(tunnel.id, client);
       void pollEnding(request, reply).then((ending) => {
         if (ending === 'dropped')

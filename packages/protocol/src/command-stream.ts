@@ -31,7 +31,8 @@ export const StreamCreditFrameSchema = z.strictObject({
 
 /**
  * Client to service: one response, `payload` exactly the body of the contract's response POST,
- * `shard_token` its X-Tunnel-Shard-Token header, `id` the client's number for the service's ack.
+ * `shard_token` its X-Tunnel-Shard-Token header, `id` the client's number for the service's ack, and
+ * `trace_context` the W3C trace context headers the POST would carry while traces are exported.
  * The payload itself is checked by the same validation as the POST's body.
  */
 export const StreamResponseFrameSchema = z.strictObject({
@@ -39,6 +40,7 @@ export const StreamResponseFrameSchema = z.strictObject({
   id: z.number().int().nonnegative(),
   shard_token: z.string(),
   payload: z.unknown(),
+  trace_context: z.record(z.string(), z.string()).optional(),
 });
 
 export const StreamClientFrameSchema = z.discriminatedUnion('type', [

@@ -155,13 +155,23 @@ export class ControlPlaneApi {
     return answer;
   }
 
-  respond(shardToken: string, payload: TunnelResponsePayload, signal?: AbortSignal): Promise<ApiReply> {
-    if (this.stream.open) return this.stream.respond(shardToken, payload, signal);
+  /** `traceContext`: the post's W3C trace context headers, while traces are exported. */
+  respond(
+    shardToken: string,
+    payload: TunnelResponsePayload,
+    signal?: AbortSignal,
+    traceContext?: Record<string, string>,
+  ): Promise<ApiReply> {
+    if (this.stream.open) return this.stream.respond(shardToken, payload, signal, traceContext);
     return this.call(
       `${this.tunnelPath}/response`,
       {
         method: 'POST',
-        headers: this.headers({ 'content-type': 'application/json', [HEADER.shardToken]: shardToken }),
+        headers: this.headers({
+          ...traceContext,
+          'content-type': 'application/json',
+          [HEADER.shardToken]: shardToken,
+        }),
         body: JSON.stringify(payload),
         signal,
       },

@@ -42,6 +42,7 @@ export class Responder {
     shardToken: string,
     payload: TunnelResponsePayload,
     deadline: number | undefined,
+    traceContext?: Record<string, string>,
   ): Promise<DeliveryResult> {
     const until = deadline ?? performance.now() + NO_DEADLINE_BUDGET_MS;
     const backoff = new Backoff(100, 2000);
@@ -51,7 +52,9 @@ export class Responder {
       let wait: number;
       try {
         const scope = scopedSignal(this.stopping, Math.ceil(left));
-        const reply = await this.api.respond(shardToken, payload, scope.signal).finally(scope.dispose);
+        const reply = await this.api
+          .respond(shardToken, payload, scope.signal, traceContext)
+          .finally(scope.dispose);
         if (reply.status >= 200 && reply.status < 300) return 'delivered';
         if (reply.status === 404) {
           this.log.info(

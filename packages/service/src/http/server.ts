@@ -47,26 +47,28 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
   app.addContentTypeParser(/^application\/[\w.+-]*\+json$/, { parseAs: 'string' }, parseJson);
 
-  // Every answer is meant as its declared type only: a browser must not sniff an API answer into a page.
-  app.addHook('onRequest', async (_request, reply) => {
+  app.addHook('onRequest', (request, reply) => {
+    // Every answer is meant as its declared type only: a browser must not sniff an API answer into a page.
     reply.header('x-content-type-options', 'nosniff');
+    return authenticateRequest(context, request);
   });
-  app.addHook('onRequest', (request) => authenticateRequest(context, request));
   const audit = auditHooks(context);
   app.addHook('onSend', audit.onSend);
   app.addHook('onResponse', audit.onResponse);
 
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.debug(
-      {
-        method: request.method,
-        route: request.routeOptions.url,
-        status: reply.statusCode,
-        ms: reply.elapsedTime,
-      },
-      'request',
-    );
-  });
+  // A hook costs every request its call even when its log line is dropped: only there when it is written.
+  if (logger.isLevelEnabled('debug'))
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.debug(
+        {
+          method: request.method,
+          route: request.routeOptions.url,
+          status: reply.statusCode,
+          ms: reply.elapsedTime,
+        },
+        'request',
+      );
+    });
 
   // The connector endpoint answers in JSON-RPC: its plugin has its own error and not-found handlers.
   app.setErrorHandler(async (error: FastifyError | ApiRefusal | JsonRpcRefusal, request, reply) =>

@@ -24,6 +24,7 @@ import { credentialOf, principalOf } from './request-principal.ts';
 import { reauthenticate } from './authentication.ts';
 import { noteAudit } from './audit.ts';
 import { responseHeaderProblem } from './response-headers.ts';
+import { traceHandOver, traceResponsePost, type HandOverTrace } from '../observability/tracing.ts';
 
 const MAX_LIMIT = 25;
 
@@ -234,14 +235,20 @@ export async function serializeCommands(
   request: FastifyRequest,
   tunnelId: string,
   commands: QueuedCommand[],
-): Promise<{ sent: QueuedCommand[]; wire: string[] }> {
+  carrier: 'poll' | 'stream',
+): Promise<{ sent: QueuedCommand[]; wire: string[]; handOvers: HandOverTrace[] }> {
   const now = Date.now();
   const sent: QueuedCommand[] = [];
   const wire: string[] = [];
+  const handOvers: HandOverTrace[] = [];
   for (const command of commands) {
     try {
-      wire.push(JSON.stringify(wireCommand(command, now)));
+      const handOver = traceHandOver(command, carrier);
+      wire.push(
+        JSON.stringify(wireCommand(handOver ? { ...command, headers: handOver.headers } : command, now)),
+      );
       sent.push(command);
+      if (handOver) handOvers.push(handOver);
     } catch (error) {
       request.log.warn({ err: error, request_id: command.requestId }, 'a command could not be serialized');
       await context.broker.deliver(
@@ -255,7 +262,7 @@ export async function serializeCommands(
       );
     }
   }
-  return { sent, wire };
+  return { sent, wire, handOvers };
 }
 
 /**
@@ -340,7 +347,10 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
       reply.header(EXTENSIONS_HEADER, KNOWN_EXTENSIONS.join(', '));
 
       const gone = new AbortController();
-      reply.raw.once('close', () => gone.abort());
+      // Only a poll cut off before its answer was written is gone (an abort also costs an AbortError).
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) gone.abort();
+      });
       await broker.pollStarted(tunnel.id, client);
       void pollEnding(request, reply).then((ending) => {
         if (ending === 'dropped')
@@ -368,9 +378,16 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
         await broker.requeue(commands);
         return reply;
       }
-      const { sent, wire } = await serializeCommands(context, request, tunnel.id, commands);
+      const { sent, wire, handOvers } = await serializeCommands(
+        context,
+        request,
+        tunnel.id,
+        commands,
+        'poll',
+      );
       if (sent.length === 0) return reply.status(204).send();
       reply.raw.once('close', () => {
+        for (const handOver of handOvers) handOver.end(reply.raw.writableFinished);
         if (!reply.raw.writableFinished) void broker.requeue(sent);
       });
       return reply
@@ -383,7 +400,9 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
   app.post<TunnelParams>(
     '/v1/tunnels/:tunnel_id/response',
     { config: { action: 'tunnel.respond', auditRefusalsOnly: true, refusesDeepJsonItself: true } },
-    async (request) => {
+    async (request, reply) => {
+      const span = traceResponsePost(request.headers, request.params.tunnel_id);
+      if (span) reply.raw.once('close', () => span.end(reply.statusCode));
       const principal = principalOf(request);
       const tunnel = await visibleTunnel(context, principal, request.params.tunnel_id);
       requireUse(principal);

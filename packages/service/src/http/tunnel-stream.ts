@@ -15,6 +15,7 @@ import { principalOf } from './request-principal.ts';
 import { reauthenticate } from './authentication.ts';
 import { jsonDepth, tooDeepRefusal } from './json-body.ts';
 import { bodyTooLarge, refusalFor } from './refusals.ts';
+import { traceResponsePost } from '../observability/tracing.ts';
 import { acceptResponse, channelsParam, pollingClient, requireUse, serializeCommands } from './tunnel-api.ts';
 
 type StreamRequest = {
@@ -199,10 +200,17 @@ class TunnelStream {
       }
       // As a poll's key is checked again before it is handed work, unless that was just done.
       if (performance.now() - this.#checkedAt > AUTH_FRESH_MS && !(await this.#allowed(commands))) return;
-      const { sent, wire } = await serializeCommands(this.#context, this.#request, this.#tunnelId, commands);
+      const { sent, wire, handOvers } = await serializeCommands(
+        this.#context,
+        this.#request,
+        this.#tunnelId,
+        commands,
+        'stream',
+      );
       if (sent.length === 0) continue;
       this.#credits -= sent.length;
       this.#socket.send(`{"type":"commands","commands":[${wire.join(',')}]}`, (error) => {
+        for (const handOver of handOvers) handOver.end(!error);
         // Never written: the next poller or stream gets them.
         if (error) void broker.requeue(sent);
       });
@@ -289,7 +297,7 @@ class TunnelStream {
       this.#creditsArrived?.();
       return;
     }
-    const { id, shard_token: token, payload } = parsed.data;
+    const { id, shard_token: token, payload, trace_context: traceContext } = parsed.data;
     const { maxBodyBytes } = this.#context.limits;
     // Sized as the response POST's body would be; measured only for frames that may be too large.
     if (text!.length > maxBodyBytes / 4 && Buffer.byteLength(JSON.stringify(payload)) > maxBodyBytes) {
@@ -299,6 +307,7 @@ class TunnelStream {
     // The frame wraps the payload in one level more than the response POST's body.
     const depth = text!.length > 2 * this.#context.limits.maxJsonDepth ? jsonDepth(text!) - 1 : 0;
     const maxDepth = this.#context.limits.maxJsonDepth;
+    const span = traceContext && traceResponsePost(traceContext, this.#tunnelId);
     try {
       const body = await acceptResponse(
         this.#context,
@@ -308,6 +317,7 @@ class TunnelStream {
         payload,
         depth > maxDepth ? tooDeepRefusal(depth, maxDepth) : null,
       );
+      span?.end(200);
       this.#send({ type: 'ack', id, status: 200, body });
     } catch (error) {
       const refusal = await refusalFor(
@@ -316,6 +326,7 @@ class TunnelStream {
         undefined,
         this.#context.limits.maxBodyBytes,
       );
+      span?.end(refusal.status);
       this.#send({ type: 'ack', id, status: refusal.status, body: refusal.body });
     }
   }

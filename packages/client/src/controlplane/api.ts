@@ -1,5 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import {
+  COMMAND_STREAM_PATH,
   EXTENSIONS_HEADER,
   HEADER,
   LEAVE,
@@ -11,6 +12,7 @@ import {
 } from '@mcp-tunnel/protocol';
 import { scopedSignal } from '../base/scoped-signal.ts';
 import { CLIENT_NAME, CLIENT_VERSION } from '../base/version.ts';
+import { CommandStream } from './stream.ts';
 
 export interface ControlPlaneApiOptions {
   baseUrl: string;
@@ -52,10 +54,27 @@ export class ControlPlaneApi {
    * used, so a service that offers none (OpenAI's) is sent nothing beyond the contract.
    */
   private offered = new Set<Extension>();
+  /** Protocol extension `command-stream`: while it is open, responses go over it instead of POSTs. */
+  readonly stream: CommandStream;
 
   constructor(options: ControlPlaneApiOptions) {
     this.options = options;
     this.tunnelPath = `${options.baseUrl}${options.urlPath}/v1/tunnels/${encodeURIComponent(options.tunnelId)}`;
+    this.stream = new CommandStream(() => ({
+      url: `${this.tunnelPath}${COMMAND_STREAM_PATH}?${this.channelQuery()}`,
+      headers: this.headers(this.declared()),
+      agent: options.agent,
+    }));
+  }
+
+  /** The extensions this client uses, declared as the service offered them (none to OpenAI's service). */
+  private declared(): Record<string, string> {
+    return this.offered.size ? { [EXTENSIONS_HEADER]: [...this.offered].join(', ') } : {};
+  }
+
+  private channelQuery(query = new URLSearchParams()): URLSearchParams {
+    for (const channel of this.options.pollChannels ?? []) query.append('channel', channel);
+    return query;
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -123,13 +142,12 @@ export class ControlPlaneApi {
   }
 
   async poll(limit: number, timeoutMs: number, signal?: AbortSignal): Promise<ApiReply> {
-    const query = new URLSearchParams({ limit: String(limit), timeout_ms: String(timeoutMs) });
-    for (const channel of this.options.pollChannels ?? []) query.append('channel', channel);
-    const declared: Record<string, string> = {};
-    if (this.offered.size) declared[EXTENSIONS_HEADER] = [...this.offered].join(', ');
+    const query = this.channelQuery(
+      new URLSearchParams({ limit: String(limit), timeout_ms: String(timeoutMs) }),
+    );
     const answer = await this.call(
       `${this.tunnelPath}/poll?${query}`,
-      { method: 'GET', headers: this.headers(declared), signal },
+      { method: 'GET', headers: this.headers(this.declared()), signal },
       timeoutMs + this.options.pollDeadlineGuardrailMs,
     );
     if (answer.status === 200 || answer.status === 204)
@@ -137,13 +155,17 @@ export class ControlPlaneApi {
     return answer;
   }
 
-  /** `traceContext`: the post's W3C trace context headers, while traces are exported. */
+  /**
+   * `traceContext`: the post's W3C trace context headers, while traces are exported. Over the command
+   * stream a response is a frame, which carries no headers.
+   */
   respond(
     shardToken: string,
     payload: TunnelResponsePayload,
     signal?: AbortSignal,
     traceContext?: Record<string, string>,
   ): Promise<ApiReply> {
+    if (this.stream.open) return this.stream.respond(shardToken, payload, signal);
     return this.call(
       `${this.tunnelPath}/response`,
       {

@@ -36,7 +36,7 @@ const TIMER_SLACK_MS = 100;
 const FRAME_OVERHEAD_BYTES = 16 * 1024;
 
 const DEPARTED =
-  'client_gone: the service counts this tunnel-client gone (it left, or it was lost); poll again to serve the tunnel';
+  'client_gone: the service stopped serving this client (it left, was counted gone, or is stopping); poll again';
 
 /** The longest close reason a WebSocket close frame carries (123 bytes). */
 const MAX_CLOSE_REASON = 123;
@@ -348,4 +348,9 @@ function refusalReason(refusal: { body: unknown }): string {
  */
 export function maxStreamFrameBytes(maxBodyBytes: number): number {
   return 2 * maxBodyBytes + FRAME_OVERHEAD_BYTES;
+}
+
+/** The service is stopping: its open streams are closed saying so, and their clients poll another node. */
+export async function closeStreams(this: FastifyInstance): Promise<void> {
+  for (const client of this.websocketServer.clients) client.close(1001, 'the tunnel-service is stopping');
 }

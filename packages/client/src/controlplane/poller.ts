@@ -140,14 +140,16 @@ export class Poller {
       maxCredits: MAX_LIMIT,
       opened: () => {
         metrics.streamOpen.set(1);
-        status.setControlPlane('connected', 'command stream open');
         log.info('command stream open: commands and responses go over it instead of polls');
       },
       received: (commands, receivedAt) => {
         metrics.streamMessages.inc({ kind: 'command' }, commands.length);
         this.receive(commands, receivedAt);
       },
-      heard: () => metrics.lastSuccessfulPoll.set(Date.now() / 1000),
+      heard: () => {
+        metrics.lastSuccessfulPoll.set(Date.now() / 1000);
+        status.setControlPlane('connected', 'command stream open');
+      },
       responded: () => metrics.streamMessages.inc({ kind: 'response' }),
     });
     metrics.streamOpen.set(0);

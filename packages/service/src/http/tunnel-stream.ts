@@ -107,7 +107,10 @@ class TunnelStream {
     const { broker } = this.#context;
     socket.on('message', (data, isBinary) => {
       const text = isBinary ? undefined : String(data);
-      this.#frames = this.#frames.then(() => this.#onFrame(text));
+      const bytes = (data as Buffer).length;
+      this.#frames = this.#frames
+        .then(() => this.#onFrame(text, bytes))
+        .catch((error: unknown) => log.error({ err: error }, 'a command stream frame failed'));
     });
     socket.on('pong', () => (this.#alive = true));
     socket.on('error', (error) => log.debug({ err: error }, 'command stream error'));
@@ -255,7 +258,7 @@ class TunnelStream {
     }
   }
 
-  async #onFrame(text: string | undefined): Promise<void> {
+  async #onFrame(text: string | undefined, bytes: number): Promise<void> {
     if (this.#ended.signal.aborted) return;
     let frame: unknown;
     try {
@@ -299,8 +302,11 @@ class TunnelStream {
     }
     const { id, shard_token: token, payload, trace_context: traceContext } = parsed.data;
     const { maxBodyBytes } = this.#context.limits;
-    // Sized as the response POST's body would be; measured only for frames that may be too large.
-    if (text!.length > maxBodyBytes / 4 && Buffer.byteLength(JSON.stringify(payload)) > maxBodyBytes) {
+    // Sized as the response POST's body would be: the frame less what it wraps the payload in.
+    if (
+      bytes > maxBodyBytes &&
+      bytes - Buffer.byteLength(JSON.stringify({ ...parsed.data, payload: 0 })) + 1 > maxBodyBytes
+    ) {
       const refusal = bodyTooLarge(maxBodyBytes);
       return this.#send({ type: 'ack', id, status: refusal.status, body: refusal.body });
     }

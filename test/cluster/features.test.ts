@@ -18,6 +18,7 @@ import { api, createRuntime, type Runtime } from '../support/management-api.ts';
 import { connectSdk, postJsonRpc } from '../support/mcp-callers.ts';
 import { CHANGING_SERVER, FEATURES_SERVER } from '../support/mcp-servers.ts';
 import { readEvents } from '../support/sse.ts';
+import { eventually } from '../support/eventually.ts';
 
 const skip = await clusterSkip();
 let cluster: Cluster;
@@ -85,6 +86,13 @@ describe('MCP across cluster nodes', { skip, timeout: 180_000 }, () => {
   });
 
   test('tools with progress, called on nodes A and C at once, while the client polls node B', async () => {
+    // Our client is served over its command stream to node B; the calls reach it through Redis.
+    const metrics = async () => (await fetch(new URL('/metrics', client.opsUrl))).text();
+    await eventually(
+      async () => /^tunnel_client_command_stream_open 1$/m.test(await metrics()),
+      15_000,
+      'the command stream to node B to open',
+    );
     const callers = await Promise.all(
       ['A', 'C'].map((name) => connectSdk(connector(cluster.node(name)), runtime.runtimeKey)),
     );
@@ -106,6 +114,7 @@ describe('MCP across cluster nodes', { skip, timeout: 180_000 }, () => {
         { text: 'done t0', progress: [1, 2, 3] },
         { text: 'done t1', progress: [1, 2, 3] },
       ]);
+      assert.match(await metrics(), /^tunnel_client_command_stream_messages_total\{kind="response"\} [1-9]/m);
     } finally {
       await Promise.all(callers.map((caller) => caller.end()));
     }

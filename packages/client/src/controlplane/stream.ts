@@ -81,7 +81,14 @@ export class CommandStream {
   /** Opens the stream and serves it until it closes, breaks, goes silent or `signal` aborts. */
   run(signal: AbortSignal, options: StreamRunOptions): Promise<StreamEnd> {
     const { url, headers, agent } = this.target();
-    const ws = new WebSocket(url.replace(/^http/, 'ws'), { headers, dispatcher: agent });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url.replace(/^http/, 'ws'), { headers, dispatcher: agent });
+    } catch (error) {
+      // A URL or header undici will not open a WebSocket with: polling goes on as before.
+      const reason = error instanceof Error ? error.message : String(error);
+      return Promise.resolve({ opened: false, openMs: 0, reason });
+    }
     const closed = new AbortController();
     let openedAt: number | undefined;
     let lastHeard = performance.now();

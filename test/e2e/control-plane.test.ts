@@ -89,23 +89,25 @@ test('a revoked runtime key is refused on the tunnel-client’s next poll', { ti
 
   const revokedAt = new Date().toISOString();
   await api(service.url, service.ownerKey, 'DELETE', `/v1/api_keys/${me.api_key.id}`);
-  // The poll in flight is ended at the revocation and refused, audited under the key it was admitted with.
-  let refused: { actor: { kind: string }; reason: string; ip: string }[] = [];
+  // What the client held open is ended at the revocation and refused, audited under the key it was
+  // admitted with: its poll, or (our service offers it) its command stream.
+  let refused: { action: string; actor: { kind: string }; reason: string; ip: string }[] = [];
   await eventually(
     async () => {
       const audit = await api<{ data: typeof refused }>(
         service.url,
         service.ownerKey,
         'GET',
-        `/v1/audit?action=tunnel.poll&outcome=refused&since=${encodeURIComponent(revokedAt)}`,
+        `/v1/audit?outcome=refused&since=${encodeURIComponent(revokedAt)}`,
       );
-      refused = audit.data;
+      refused = audit.data.filter((entry) => entry.actor.kind !== 'anonymous');
       return refused.length > 0;
     },
     60_000,
     'the tunnel-client to poll again and be refused',
     250,
   );
+  assert.match(refused[0]!.action, /^tunnel\.(poll|stream)$/);
   assert.equal(refused[0]!.reason, 'invalid_api_key');
   assert.equal(refused[0]!.actor.kind, 'service_account');
   assert.equal(refused[0]!.ip, '127.0.0.1');

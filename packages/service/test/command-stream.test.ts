@@ -167,6 +167,17 @@ describe('command stream', { timeout: 60_000 }, () => {
     assert.equal(closed.code, 4401);
     assert.match(closed.reason, /^invalid_api_key: .*revoked/);
     assert.equal((await held).status, 502);
+    const audit = await t.ok<{ data: Loose[] }>(
+      'GET',
+      '/v1/audit?action=tunnel.stream&outcome=refused',
+      t.ownerKey,
+    );
+    assert.ok(
+      audit.data.some(
+        (entry) => entry.reason === 'invalid_api_key' && entry.actor.kind === 'service_account',
+      ),
+      'the stream refused at re-authentication is audited under the key it was opened with',
+    );
   });
 });
 

@@ -77,33 +77,59 @@ export function auditHooks(context: ServiceContext) {
       const refused = !check && (!!request.auditNote?.refused || isRefusal(status, !!member));
       const changed = !refused && status < 400 && !SAFE_METHODS.has(request.method) && !auditRefusalsOnly;
       if (!refused && !changed && !check) return;
-      const params = request.params as Record<string, string | undefined>;
-      const entry: AuditRow = {
-        id: newId('audit'),
-        organization_id: member?.organization_id ?? context.operatorOrganizationId,
-        at: nowIso(),
-        actor_kind: member?.kind ?? 'anonymous',
-        actor_id: member?.id ?? null,
-        actor_name: member?.name ?? null,
+      await appendAudit(context, request, {
         action: check ?? action,
-        target:
-          request.auditNote?.target ??
-          params.tunnel_id ??
-          params.role_id ??
-          params.key_id ??
-          params.member_id ??
-          params.invitation_id ??
-          params.connector_id ??
-          null,
-        outcome: refused ? 'refused' : 'allowed',
+        refused,
         reason: refused ? (request.auditNote?.reason ?? `http_${status}`) : null,
-        ip: request.ip,
-      };
-      try {
-        await context.store.audit.append(entry);
-      } catch (error) {
-        request.log.error({ err: error, action }, 'could not write the audit entry');
-      }
+      });
     },
   };
+}
+
+/**
+ * A refusal that no HTTP answer carries (the service ends a command stream whose key may no longer use
+ * the tunnel), recorded as the hooks record a refused request: under the caller it was admitted as.
+ */
+export function auditRefusal(
+  context: ServiceContext,
+  request: FastifyRequest,
+  action: string,
+  reason: string,
+): Promise<void> {
+  return appendAudit(context, request, { action, refused: true, reason });
+}
+
+async function appendAudit(
+  context: ServiceContext,
+  request: FastifyRequest,
+  { action, refused, reason }: { action: string; refused: boolean; reason: string | null },
+): Promise<void> {
+  const member = request.principal?.owner ?? request.auditNote?.member;
+  const params = request.params as Record<string, string | undefined>;
+  const entry: AuditRow = {
+    id: newId('audit'),
+    organization_id: member?.organization_id ?? context.operatorOrganizationId,
+    at: nowIso(),
+    actor_kind: member?.kind ?? 'anonymous',
+    actor_id: member?.id ?? null,
+    actor_name: member?.name ?? null,
+    action,
+    target:
+      request.auditNote?.target ??
+      params.tunnel_id ??
+      params.role_id ??
+      params.key_id ??
+      params.member_id ??
+      params.invitation_id ??
+      params.connector_id ??
+      null,
+    outcome: refused ? 'refused' : 'allowed',
+    reason,
+    ip: request.ip,
+  };
+  try {
+    await context.store.audit.append(entry);
+  } catch (error) {
+    request.log.error({ err: error, action }, 'could not write the audit entry');
+  }
 }

@@ -16,6 +16,7 @@ import { reauthenticate } from './authentication.ts';
 import { jsonDepth, tooDeepRefusal } from './json-body.ts';
 import { bodyTooLarge, refusalFor } from './refusals.ts';
 import { traceResponsePost } from '../observability/tracing.ts';
+import { auditRefusal } from './audit.ts';
 import { acceptResponse, channelsParam, pollingClient, requireUse, serializeCommands } from './tunnel-api.ts';
 
 type StreamRequest = {
@@ -251,8 +252,10 @@ class TunnelStream {
     } catch (error) {
       // What it took goes to another client before the clients using the key fail what they hold.
       await this.#context.broker.requeue(taken).catch(() => {});
-      if (error instanceof ApiRefusal && error.status < 500)
+      if (error instanceof ApiRefusal && error.status < 500) {
         await this.#context.broker.credentialRevoked(this.#client.credential).catch(() => {});
+        await auditRefusal(this.#context, this.#request, 'tunnel.stream', refusalCode(error));
+      }
       await this.#fail(error);
       return false;
     }
@@ -342,10 +345,16 @@ class TunnelStream {
   }
 }
 
+/** The error code of a refusal, as its JSON body names it. */
+function refusalCode(refusal: { body: unknown; status: number }): string {
+  const code = (refusal.body as { error?: { code?: unknown } }).error?.code;
+  return typeof code === 'string' ? code : `http_${refusal.status}`;
+}
+
 /** The close reason of a refusal: its error code, then as much of its message as fits. */
-function refusalReason(refusal: { body: unknown }): string {
-  const error = (refusal.body as { error?: { code?: unknown; message?: unknown } }).error;
-  return `${String(error?.code ?? 'refused')}: ${String(error?.message ?? '')}`;
+function refusalReason(refusal: { body: unknown; status: number }): string {
+  const message = (refusal.body as { error?: { message?: unknown } }).error?.message;
+  return `${refusalCode(refusal)}: ${String(message ?? '')}`;
 }
 
 /**

@@ -32,13 +32,16 @@ export const StreamCreditFrameSchema = z.strictObject({
 /**
  * Client to service: one response, `payload` exactly the body of the contract's response POST,
  * `shard_token` its X-Tunnel-Shard-Token header, `id` the client's number for the service's ack.
- * The payload itself is checked by the same validation as the POST's body.
+ * The payload itself is checked by the same validation as the POST's body. `trace_context`: the W3C
+ * trace context headers (`traceparent`, `tracestate`) the POST would have carried, while the client
+ * exports traces.
  */
 export const StreamResponseFrameSchema = z.strictObject({
   type: z.literal('response'),
   id: z.number().int().nonnegative(),
   shard_token: z.string(),
   payload: z.unknown(),
+  trace_context: z.record(z.string(), z.string()).optional(),
 });
 
 export const StreamClientFrameSchema = z.discriminatedUnion('type', [

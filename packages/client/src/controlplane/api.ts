@@ -156,8 +156,8 @@ export class ControlPlaneApi {
   }
 
   /**
-   * `traceContext`: the post's W3C trace context headers, while traces are exported. Over the command
-   * stream a response is a frame, which carries no headers.
+   * `traceContext`: the post's (or the stream frame's) W3C trace context headers, while traces are
+   * exported.
    */
   respond(
     shardToken: string,
@@ -165,7 +165,7 @@ export class ControlPlaneApi {
     signal?: AbortSignal,
     traceContext?: Record<string, string>,
   ): Promise<ApiReply> {
-    if (this.stream.open) return this.stream.respond(shardToken, payload, signal);
+    if (this.stream.open) return this.stream.respond(shardToken, payload, signal, traceContext);
     return this.call(
       `${this.tunnelPath}/response`,
       {

@@ -190,7 +190,12 @@ export class CommandStream {
    * Sends one response, answered with the ack the response POST would have had. Rejects with a network
    * error (StreamClosed) if the stream ends first, so the responder's retry rules apply unchanged.
    */
-  respond(shardToken: string, payload: TunnelResponsePayload, signal?: AbortSignal): Promise<ApiReply> {
+  respond(
+    shardToken: string,
+    payload: TunnelResponsePayload,
+    signal?: AbortSignal,
+    traceContext?: Record<string, string>,
+  ): Promise<ApiReply> {
     const ws = this.socket;
     if (!ws) return Promise.reject(new StreamClosed('the command stream is not open'));
     const id = this.nextAckId++;
@@ -212,7 +217,7 @@ export class CommandStream {
           reject(error);
         },
       });
-      this.send(ws, { type: 'response', id, shard_token: shardToken, payload });
+      this.send(ws, { type: 'response', id, shard_token: shardToken, payload, trace_context: traceContext });
     });
   }
 

@@ -16,6 +16,7 @@ import { reauthenticate } from './authentication.ts';
 import { jsonDepth, tooDeepRefusal } from './json-body.ts';
 import { bodyTooLarge, refusalFor } from './refusals.ts';
 import { acceptResponse, channelsParam, pollingClient, requireUse, serializeCommands } from './tunnel-api.ts';
+import { traceResponsePost } from '../observability/tracing.ts';
 
 type StreamRequest = {
   Params: { tunnel_id: string };
@@ -278,7 +279,8 @@ class TunnelStream {
       this.#creditsArrived?.();
       return;
     }
-    const { id, shard_token: token, payload } = parsed.data;
+    const { id, shard_token: token, payload, trace_context: traceContext } = parsed.data;
+    const span = traceContext && traceResponsePost(traceContext, this.#tunnelId);
     const { maxBodyBytes } = this.#context.limits;
     // Sized as the response POST's body would be; measured only for frames that may be too large.
     if (text!.length > maxBodyBytes / 4 && Buffer.byteLength(JSON.stringify(payload)) > maxBodyBytes) {
@@ -298,6 +300,7 @@ class TunnelStream {
         depth > maxDepth ? tooDeepRefusal(depth, maxDepth) : null,
       );
       this.#send({ type: 'ack', id, status: 200, body });
+      span?.end(200);
     } catch (error) {
       const refusal = await refusalFor(
         error as ApiRefusal,
@@ -306,6 +309,7 @@ class TunnelStream {
         this.#context.limits.maxBodyBytes,
       );
       this.#send({ type: 'ack', id, status: refusal.status, body: refusal.body });
+      span?.end(refusal.status);
     }
   }
 

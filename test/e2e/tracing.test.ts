@@ -123,8 +123,8 @@ test('one trace from the caller through service and client to the HTTP MCP serve
   assert.equal(wait.attributes['tunnel.request_id'], requestId);
   const delivery = named('tunnel.command.delivery', connector)!;
   assert.equal(delivery.kind, PRODUCER_KIND);
-  // A poll carries the command until the client has opened its command stream, which then does.
-  assert.ok(['poll', 'stream'].includes(delivery.attributes['tunnel.carrier'] as string));
+  // Our client and service carry commands over the command stream (protocol extension command-stream).
+  assert.equal(delivery.attributes['tunnel.carrier'], 'stream');
   assert.ok(named('tunnel.caller.delivery', connector));
 
   const command = named('tunnel.command', delivery);

@@ -31,10 +31,9 @@ export const StreamCreditFrameSchema = z.strictObject({
 
 /**
  * Client to service: one response, `payload` exactly the body of the contract's response POST,
- * `shard_token` its X-Tunnel-Shard-Token header, `id` the client's number for the service's ack.
- * The payload itself is checked by the same validation as the POST's body. `trace_context`: the W3C
- * trace context headers (`traceparent`, `tracestate`) the POST would have carried, while the client
- * exports traces.
+ * `shard_token` its X-Tunnel-Shard-Token header, `id` the client's number for the service's ack, and
+ * `trace_context` the W3C trace context headers the POST would carry while traces are exported.
+ * The payload itself is checked by the same validation as the POST's body.
  */
 export const StreamResponseFrameSchema = z.strictObject({
   type: z.literal('response'),

@@ -155,10 +155,7 @@ export class ControlPlaneApi {
     return answer;
   }
 
-  /**
-   * `traceContext`: the post's (or the stream frame's) W3C trace context headers, while traces are
-   * exported.
-   */
+  /** `traceContext`: the post's W3C trace context headers, while traces are exported. */
   respond(
     shardToken: string,
     payload: TunnelResponsePayload,

@@ -81,7 +81,14 @@ export class Poller {
       let reply: ApiReply;
       try {
         // Until the service has accepted a poll, ask it not to wait: the reply confirms the key at once.
-        const wait = this.options.status.controlPlane.state === 'connected' ? this.options.pollTimeoutMs : 1;
+        // A poll in place of the command stream ends when the stream is to be tried again.
+        const untilStream = api.offers(COMMAND_STREAM)
+          ? Math.max(1, Math.ceil(this.streamAfter - performance.now()))
+          : Infinity;
+        const wait =
+          this.options.status.controlPlane.state === 'connected'
+            ? Math.min(this.options.pollTimeoutMs, untilStream)
+            : 1;
         reply = await api.poll(limit, wait, signal);
       } catch (error) {
         if (signal.aborted) return;

@@ -217,7 +217,13 @@ export class CommandStream {
           reject(error);
         },
       });
-      this.send(ws, { type: 'response', id, shard_token: shardToken, payload, trace_context: traceContext });
+      this.send(ws, {
+        type: 'response',
+        id,
+        shard_token: shardToken,
+        payload,
+        ...(traceContext ? { trace_context: traceContext } : {}),
+      });
     });
   }
 

@@ -15,7 +15,7 @@ import { authenticateRequest } from './authentication.ts';
 import { auditHooks } from './audit.ts';
 import type { ServiceContext } from './context.ts';
 import { registerTunnelApi } from './tunnel-api.ts';
-import { maxStreamFrameBytes, registerTunnelStream } from './tunnel-stream.ts';
+import { closeStreams, maxStreamFrameBytes, registerTunnelStream } from './tunnel-stream.ts';
 import { connectorPlugin } from './connector/plugin.ts';
 import { oauthPlugin } from './oauth/plugin.ts';
 import { registerManagement } from './management/index.ts';
@@ -37,6 +37,7 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
   await app.register(cookie);
   await app.register(websocket, {
     options: { maxPayload: maxStreamFrameBytes(context.limits.maxBodyBytes) },
+    preClose: closeStreams,
   });
   app.decorateRequest('principal', null);
   app.decorateRequest('authRefusal', null);

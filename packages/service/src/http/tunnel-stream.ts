@@ -8,26 +8,35 @@ import {
   StreamClientFrameSchema,
   type StreamServiceFrame,
 } from '@mcp-tunnel/protocol';
-import type { PollingClient } from '../broker/command-broker.ts';
+import type { PollingClient, QueuedCommand } from '../broker/command-broker.ts';
 import { ApiRefusal, badRequest, describeIssues } from './errors.ts';
 import { visibleTunnel, type ServiceContext } from './context.ts';
 import { principalOf } from './request-principal.ts';
 import { reauthenticate } from './authentication.ts';
 import { jsonDepth, tooDeepRefusal } from './json-body.ts';
 import { bodyTooLarge, refusalFor } from './refusals.ts';
-import { acceptResponse, channelsParam, pollingClient, requireUse, serializeCommands } from './tunnel-api.ts';
 import { traceResponsePost } from '../observability/tracing.ts';
+import { acceptResponse, channelsParam, pollingClient, requireUse, serializeCommands } from './tunnel-api.ts';
 
 type StreamRequest = {
   Params: { tunnel_id: string };
   Querystring: Record<string, string | string[] | undefined>;
 };
 
+/**
+ * Work is handed out without checking the key again within this long of the last check: under load a
+ * stream takes many batches a second, and each check reads the store.
+ */
+const AUTH_FRESH_MS = 1000;
+
+/** A take that ended this close to its wait timed out (timers may fire a little early). */
+const TIMER_SLACK_MS = 100;
+
 /** Room in a frame beyond the response payload it carries (type, ack id, shard token). */
 const FRAME_OVERHEAD_BYTES = 16 * 1024;
 
 const DEPARTED =
-  'client_gone: the service counts this tunnel-client gone (it left, or it was lost); poll again to serve the tunnel';
+  'client_gone: the service stopped serving this client (it left, was counted gone, or is stopping); poll again';
 
 /** The longest close reason a WebSocket close frame carries (123 bytes). */
 const MAX_CLOSE_REASON = 123;
@@ -78,6 +87,8 @@ class TunnelStream {
   /** Frames are handled one after the other, so a command's responses reach its caller in order. */
   #frames: Promise<void> = Promise.resolve();
   #alive = true;
+  /** performance.now() of the last check that the key may still use the tunnel (the open's). */
+  #checkedAt = performance.now();
   #timers: NodeJS.Timeout[] = [];
 
   constructor(context: ServiceContext, socket: WebSocket, request: FastifyRequest<StreamRequest>) {
@@ -160,32 +171,35 @@ class TunnelStream {
     const { broker } = this.#context;
     const ended = this.#ended.signal;
     while (!ended.aborted) {
-      if (this.#credits === 0) {
-        await new Promise<void>((resolve) => (this.#creditsArrived = resolve));
-        this.#creditsArrived = undefined;
-        continue;
-      }
+      // Without credits the take still waits (for nothing), so a departure of the client ends it as it
+      // ends a poll; credits arriving end it too, and the next take asks for them.
+      const limit = this.#credits;
+      const woken = new AbortController();
+      this.#creditsArrived = limit === 0 ? () => woken.abort() : undefined;
       const started = performance.now();
       const commands = await broker.take(this.#tunnelId, {
-        limit: this.#credits,
+        limit,
         waitMs: this.#cycleMs,
         channels: this.#channels,
         extensions: new Set(this.#client.extensions),
         instanceId: this.#client.instanceId,
         credential: this.#client.credential,
-        signal: ended,
+        signal: limit === 0 ? AbortSignal.any([ended, woken.signal]) : ended,
       });
+      this.#creditsArrived = undefined;
       if (ended.aborted) {
         await broker.requeue(commands);
         return;
       }
       if (commands.length === 0) {
-        if (performance.now() - started >= this.#cycleMs) continue;
+        if (woken.signal.aborted || performance.now() - started >= this.#cycleMs - TIMER_SLACK_MS) continue;
         // Ended early without work: the client departed (it left, or its key was revoked). It must not
         // count as present again, so the stream ends, saying why; a client still running polls again.
         if (await this.#allowed()) this.#close(STREAM_REFUSAL_CLOSE_BASE + 410, DEPARTED);
         return;
       }
+      // As a poll's key is checked again before it is handed work, unless that was just done.
+      if (performance.now() - this.#checkedAt > AUTH_FRESH_MS && !(await this.#allowed(commands))) return;
       const { sent, wire, handOvers } = await serializeCommands(
         this.#context,
         this.#request,
@@ -220,16 +234,20 @@ class TunnelStream {
   }
 
   /**
-   * Whether the stream's key may still use the tunnel. A refused key ends the stream, saying why, and
-   * every client using it is gone (what they hold fails at once), as when a poll is refused.
+   * Whether the stream's key may still use the tunnel. A refused key puts back what was `taken` for it,
+   * ends the stream, saying why, and every client using it is gone (what they hold fails at once), as
+   * when a poll is refused.
    */
-  async #allowed(): Promise<boolean> {
+  async #allowed(taken: QueuedCommand[] = []): Promise<boolean> {
     try {
       const principal = await reauthenticate(this.#context, this.#request);
       await visibleTunnel(this.#context, principal, this.#tunnelId);
       requireUse(principal);
+      this.#checkedAt = performance.now();
       return true;
     } catch (error) {
+      // What it took goes to another client before the clients using the key fail what they hold.
+      await this.#context.broker.requeue(taken).catch(() => {});
       if (error instanceof ApiRefusal && error.status < 500)
         await this.#context.broker.credentialRevoked(this.#client.credential).catch(() => {});
       await this.#fail(error);
@@ -280,7 +298,6 @@ class TunnelStream {
       return;
     }
     const { id, shard_token: token, payload, trace_context: traceContext } = parsed.data;
-    const span = traceContext && traceResponsePost(traceContext, this.#tunnelId);
     const { maxBodyBytes } = this.#context.limits;
     // Sized as the response POST's body would be; measured only for frames that may be too large.
     if (text!.length > maxBodyBytes / 4 && Buffer.byteLength(JSON.stringify(payload)) > maxBodyBytes) {
@@ -290,6 +307,7 @@ class TunnelStream {
     // The frame wraps the payload in one level more than the response POST's body.
     const depth = text!.length > 2 * this.#context.limits.maxJsonDepth ? jsonDepth(text!) - 1 : 0;
     const maxDepth = this.#context.limits.maxJsonDepth;
+    const span = traceContext && traceResponsePost(traceContext, this.#tunnelId);
     try {
       const body = await acceptResponse(
         this.#context,
@@ -299,8 +317,8 @@ class TunnelStream {
         payload,
         depth > maxDepth ? tooDeepRefusal(depth, maxDepth) : null,
       );
-      this.#send({ type: 'ack', id, status: 200, body });
       span?.end(200);
+      this.#send({ type: 'ack', id, status: 200, body });
     } catch (error) {
       const refusal = await refusalFor(
         error as ApiRefusal,
@@ -308,8 +326,8 @@ class TunnelStream {
         undefined,
         this.#context.limits.maxBodyBytes,
       );
-      this.#send({ type: 'ack', id, status: refusal.status, body: refusal.body });
       span?.end(refusal.status);
+      this.#send({ type: 'ack', id, status: refusal.status, body: refusal.body });
     }
   }
 
@@ -330,4 +348,9 @@ function refusalReason(refusal: { body: unknown }): string {
  */
 export function maxStreamFrameBytes(maxBodyBytes: number): number {
   return 2 * maxBodyBytes + FRAME_OVERHEAD_BYTES;
+}
+
+/** The service is stopping: its open streams are closed saying so, and their clients poll another node. */
+export async function closeStreams(this: FastifyInstance): Promise<void> {
+  for (const client of this.websocketServer.clients) client.close(1001, 'the tunnel-service is stopping');
 }

@@ -15,6 +15,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { createCalculatorServer } from '../../examples/calculator/src/calculator.ts';
 import { eventually } from '../support/eventually.ts';
+import { FEATURES_SERVER } from '../support/mcp-servers.ts';
 import { startOtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
 import { startSystem } from '../support/system.ts';
 
@@ -149,6 +150,46 @@ test('one trace from the caller through service and client to the HTTP MCP serve
     calculator.traceparents.includes(`00-${traceId}-${call.spanId}-01`),
     `traceparents the server saw: ${calculator.traceparents.join(', ')}`,
   );
+});
+
+test('a stdio MCP server gets the trace context in params._meta, beside the progress token', async () => {
+  await using receiver = await startOtlpReceiver();
+  const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
+  await using system = await startSystem({
+    service: { env: otel },
+    client: { mcpCommand: `"${process.execPath}" "${FEATURES_SERVER}"`, extraEnv: otel },
+  });
+  const traceId = randomBytes(16).toString('hex');
+  const mcp = new McpClient({ name: 'tracing-e2e', version: '1.0.0' });
+  await mcp.connect(
+    new StreamableHTTPClientTransport(system.connectorUrl, {
+      requestInit: {
+        headers: {
+          Authorization: `Bearer ${system.runtime.runtimeKey}`,
+          traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+        },
+      },
+    }),
+  );
+  const result = await mcp
+    .callTool({ name: 'trace-context', arguments: {}, _meta: { progressToken: 'p-1' } })
+    .finally(() => mcp.close());
+  const seen = JSON.parse((result.content as { text: string }[])[0]!.text) as {
+    traceparent?: string;
+    progressToken?: string;
+  };
+  // The shared child sees a progress token of the multiplexer's own, kept beside the trace context.
+  assert.notEqual(seen.progressToken, undefined);
+  await eventually(
+    () => receiver.spans.some((span) => span.traceId === traceId && span.name === 'tools/call trace-context'),
+    30_000,
+    'the MCP call span',
+  );
+  const call = receiver.spans.find(
+    (span) => span.traceId === traceId && span.name === 'tools/call trace-context',
+  )!;
+  assert.equal(call.attributes['network.transport'], 'pipe');
+  assert.equal(seen.traceparent, `00-${traceId}-${call.spanId}-01`);
 });
 
 test('without an OTLP endpoint the SDK is never loaded and nothing is exported', async () => {

@@ -75,16 +75,23 @@ export interface ConnectorTrace {
   end(status: number): void;
 }
 
-/** Starts the span of a caller's request, continuing the caller's `traceparent`; undefined while tracing is off. */
+/**
+ * Starts the span of a caller's request, continuing the caller's `traceparent`; undefined while tracing is
+ * off (the attributes are only built while it is on).
+ */
 export function traceConnectorRequest(
   headers: IncomingHttpHeaders,
-  name: string,
-  attributes: Attributes,
+  method: string,
+  attributes: () => Attributes,
 ): ConnectorTrace | undefined {
   if (!otel) return undefined;
   const { api, tracer } = otel;
   const parent = api.propagation.extract(api.ROOT_CONTEXT, headers);
-  const span = tracer.startSpan(name, { kind: api.SpanKind.SERVER, attributes }, parent);
+  const span = tracer.startSpan(
+    `${method} /v1/mcp/{tunnel}`,
+    { kind: api.SpanKind.SERVER, attributes: attributes() },
+    parent,
+  );
   const within = api.trace.setSpan(parent, span);
   let delivery: Span | undefined;
   return {

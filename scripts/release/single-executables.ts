@@ -17,7 +17,7 @@ import { dirname, join, relative } from 'node:path';
 import { createRequire, findPackageJSON } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { importMetaUrlPlugin } from './bundle.ts';
+import { V8_FLAGS, importMetaUrlPlugin } from './bundle.ts';
 import { packageOf, type ReleasedPackage } from './npm-packages.ts';
 
 const SHIPPED_FILES_MODULE = new URL('./shipped-files.ts', import.meta.url).pathname;
@@ -107,6 +107,7 @@ export async function buildSingleExecutable(
       output: blob,
       disableExperimentalSEAWarning: true,
       useCodeCache: true,
+      ...(V8_FLAGS[command] && { execArgv: V8_FLAGS[command] }),
       assets,
     }),
   );

@@ -33,6 +33,8 @@ export interface ControlPlaneApiOptions {
 
 /** A stopping client waits this long at most for the service to take its leave. */
 const LEAVE_TIMEOUT_MS = 2000;
+/** The longest one response post may take. */
+const RESPOND_TIMEOUT_MS = 30_000;
 
 /** The tunnel service's reply to one API call (poll, response post, metadata). */
 export interface ApiReply {
@@ -52,21 +54,23 @@ export class ControlPlaneApi {
    * used, so a service that offers none (OpenAI's) is sent nothing beyond the contract.
    */
   private offered = new Set<Extension>();
+  /** What every request carries, made once: the key and the client's identity. */
+  private readonly identity: Record<string, string>;
 
   constructor(options: ControlPlaneApiOptions) {
     this.options = options;
     this.tunnelPath = `${options.baseUrl}${options.urlPath}/v1/tunnels/${encodeURIComponent(options.tunnelId)}`;
+    this.identity = {
+      ...options.extraHeaders,
+      authorization: `Bearer ${options.apiKey}`,
+      [HEADER.clientName]: CLIENT_NAME,
+      [HEADER.clientVersion]: CLIENT_VERSION,
+      [HEADER.clientInstanceId]: options.instanceId,
+    };
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
-    const headers: Record<string, string> = {
-      ...this.options.extraHeaders,
-      authorization: `Bearer ${this.options.apiKey}`,
-      [HEADER.clientName]: CLIENT_NAME,
-      [HEADER.clientVersion]: CLIENT_VERSION,
-      [HEADER.clientInstanceId]: this.options.instanceId,
-      ...extra,
-    };
+    const headers: Record<string, string> = { ...this.identity, ...extra };
     if (this.options.serverInfo) headers[HEADER.serverInfo] = this.options.serverInfo;
     return headers;
   }
@@ -137,7 +141,13 @@ export class ControlPlaneApi {
     return answer;
   }
 
-  respond(shardToken: string, payload: TunnelResponsePayload, signal?: AbortSignal): Promise<ApiReply> {
+  /** Posts one response, given up after `withinMs` (at most RESPOND_TIMEOUT_MS) or when `signal` aborts. */
+  respond(
+    shardToken: string,
+    payload: TunnelResponsePayload,
+    signal?: AbortSignal,
+    withinMs = RESPOND_TIMEOUT_MS,
+  ): Promise<ApiReply> {
     return this.call(
       `${this.tunnelPath}/response`,
       {
@@ -146,7 +156,7 @@ export class ControlPlaneApi {
         body: JSON.stringify(payload),
         signal,
       },
-      30_000,
+      Math.min(withinMs, RESPOND_TIMEOUT_MS),
     );
   }
 

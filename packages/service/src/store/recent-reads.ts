@@ -25,8 +25,9 @@ function frozen<T>(value: T): T {
  */
 class RecentReads {
   #generation = 0;
-  /** In the order they were read, so the aged ones are at the front. */
   readonly #entries = new Map<string, { value: unknown; at: number }>();
+  /** When aged entries are next dropped: once per RECENT_READ_MAX_AGE_MS, not on every read. */
+  #sweepAt = 0;
 
   changed(): void {
     this.#generation += 1;
@@ -35,12 +36,13 @@ class RecentReads {
 
   async read<T>(key: string, load: () => Promise<T>): Promise<T> {
     const now = performance.now();
-    for (const [aged, entry] of this.#entries) {
-      if (now - entry.at < RECENT_READ_MAX_AGE_MS) break;
-      this.#entries.delete(aged);
-    }
     const known = this.#entries.get(key);
-    if (known) return known.value as T;
+    if (known && now - known.at < RECENT_READ_MAX_AGE_MS) return known.value as T;
+    if (now >= this.#sweepAt) {
+      for (const [aged, entry] of this.#entries)
+        if (now - entry.at >= RECENT_READ_MAX_AGE_MS) this.#entries.delete(aged);
+      this.#sweepAt = now + RECENT_READ_MAX_AGE_MS;
+    }
     const generation = this.#generation;
     const value = await load();
     if (generation === this.#generation) this.#entries.set(key, { value: frozen(value), at: now });

@@ -70,15 +70,15 @@ function reportingWrites(sql: SqlRunner, changed: () => void): SqlRunner {
 }
 
 /**
- * The store built by `build` over `sql`, with the reads every call makes (its key, member, roles, OAuth
- * token and grant, tunnel and MCP session) answered from memory for RECENT_READ_MAX_AGE_MS: a call then
- * costs no database round trip, while a revocation, removal, role change or deletion made here applies
- * to the next call.
+ * The store built by `build` over `sql`, with the reads that authenticate and route every call (its key,
+ * member, roles, OAuth token and grant, and tunnel) answered from memory for RECENT_READ_MAX_AGE_MS: a
+ * revocation, removal, role change or deletion made here applies to the next call. MCP sessions are read
+ * each time: a session ended on one node must be refused on every other at once.
  */
 export function withRecentReads(sql: SqlRunner, build: (sql: SqlRunner) => Store): Store {
   const recent = new RecentReads();
   const store = build(reportingWrites(sql, () => recent.changed()));
-  const { apiKeys, members, roles, tunnels, oauthGrants, mcpSessions } = store;
+  const { apiKeys, members, roles, tunnels, oauthGrants } = store;
   return {
     ...store,
     apiKeys: { ...apiKeys, findByHash: (hash) => recent.read(`key ${hash}`, () => apiKeys.findByHash(hash)) },
@@ -93,10 +93,6 @@ export function withRecentReads(sql: SqlRunner, build: (sql: SqlRunner) => Store
       ...oauthGrants,
       findToken: (hash) => recent.read(`token ${hash}`, () => oauthGrants.findToken(hash)),
       get: (id) => recent.read(`grant ${id}`, () => oauthGrants.get(id)),
-    },
-    mcpSessions: {
-      ...mcpSessions,
-      get: (tunnelId, id) => recent.read(`session ${tunnelId} ${id}`, () => mcpSessions.get(tunnelId, id)),
     },
   };
 }

@@ -17,6 +17,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { createRequire, findPackageJSON } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { nodeFlagsOf } from '../../test/support/processes.ts';
 import { packageOf, type ReleasedPackage } from './npm-packages.ts';
 
 const SHIPPED_FILES_MODULE = new URL('./shipped-files.ts', import.meta.url).pathname;
@@ -123,6 +124,8 @@ export async function buildSingleExecutable(
       output: blob,
       disableExperimentalSEAWarning: true,
       useCodeCache: true,
+      // The flags the command's bin gives Node on its first line.
+      execArgv: nodeFlagsOf(entry),
       assets,
     }),
   );

@@ -2,6 +2,7 @@
 // they print. The base of the end-to-end harness that the tests, `npm run demo`, `npm run conformance`,
 // `npm run soak` and the benchmarks share, so all of them exercise exactly what users run.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +21,19 @@ export interface Proc extends AsyncDisposable {
   stop: () => Promise<void>;
 }
 
+/**
+ * The Node flags a script's first line gives Node (`#!/usr/bin/env -S node --flag`), which a script started
+ * as `node script` would otherwise run without.
+ */
+export function nodeFlagsOf(script: string): string[] {
+  const firstLine = readFileSync(script, 'utf8').split('\n', 1)[0]!;
+  const flags = /^#!\/usr\/bin\/env -S node (.+)$/.exec(firstLine)?.[1];
+  return flags ? flags.trim().split(/\s+/) : [];
+}
+
 export function startProcess(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Proc {
-  const child = spawn(process.execPath, args, {
+  const script = args[0]?.endsWith('.ts') ? args[0] : undefined;
+  const child = spawn(process.execPath, [...(script ? nodeFlagsOf(script) : []), ...args], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

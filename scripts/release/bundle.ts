@@ -17,7 +17,7 @@ import { build, type Plugin } from 'esbuild';
  * single-executables.ts; an npm install runs `node` as the user's shell finds it, without flags, so
  * docs/performance.md gives them for NODE_OPTIONS). A tunnel-client stays up for days beside its MCP
  * server: a young generation of 1 MiB semi-spaces instead of up to 16 MiB keeps about 5 MB off its idle
- * memory and 20-30 MB off it under load, for more frequent (and smaller) scavenges.
+ * memory and 30-40 MB off it after a minute of load, for more frequent (and smaller) scavenges.
  */
 export const V8_FLAGS: Record<string, string[]> = {
   'tunnel-client': ['--max-semi-space-size=1'],

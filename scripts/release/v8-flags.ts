@@ -6,7 +6,7 @@
 // `#!/usr/bin/env -S node ...` line is not understood by every `env` (BusyBox's, on Alpine).
 export const V8_FLAGS: Record<'tunnel-client' | 'tunnel-service', string[]> = {
   // A tunnel-client stays up for days beside its MCP server: a young generation of 1 MiB semi-spaces
-  // instead of up to 16 MiB keeps about 5 MB off its idle memory and 20-30 MB off it under load, for
+  // instead of up to 16 MiB keeps about 5 MB off its idle memory and 30-40 MB off it after a minute of load, for
   // more frequent (and smaller) scavenges.
   'tunnel-client': ['--max-semi-space-size=1'],
   // Left to itself the service's young generation grows to 128 MB under a steady stream of long-polls,

@@ -18,6 +18,7 @@ import { createRequire, findPackageJSON } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { importMetaUrlPlugin } from './bundle.ts';
+import { V8_FLAGS } from './v8-flags.ts';
 import { packageOf, type ReleasedPackage } from './npm-packages.ts';
 
 const SHIPPED_FILES_MODULE = new URL('./shipped-files.ts', import.meta.url).pathname;
@@ -107,6 +108,7 @@ export async function buildSingleExecutable(
       output: blob,
       disableExperimentalSEAWarning: true,
       useCodeCache: true,
+      ...(command in V8_FLAGS && { execArgv: V8_FLAGS[command as keyof typeof V8_FLAGS] }),
       assets,
     }),
   );

@@ -1,9 +1,11 @@
-import { DiagLogLevel, diag, propagation, trace } from '@opentelemetry/api';
+import type * as OtelApi from '@opentelemetry/api';
 
 /** The span export a process runs; its shutdown flushes what is still buffered. */
 export interface OtlpExport {
   /** Where spans go, without credentials or query. */
   readonly endpoint: string;
+  /** @opentelemetry/api, loaded with the SDK: an unconfigured process loads no OpenTelemetry module. */
+  readonly api: typeof OtelApi;
   shutdown(): Promise<void>;
 }
 
@@ -78,7 +80,7 @@ let shared: Promise<OtlpExport> | undefined;
 let users = 0;
 
 /**
- * Loads the OpenTelemetry SDK (only now: a process that exports nothing never loads it), registers it and
+ * Loads OpenTelemetry (only now: a process that exports nothing loads none of it), registers the SDK and
  * the W3C Trace Context propagator globally, and exports spans to the OTLP endpoint. One export per
  * process: a service and a client in one process share it, and it stops when both have shut it down.
  */
@@ -93,6 +95,7 @@ export async function startOtlpExport(
   let stopped = false;
   return {
     endpoint: running.endpoint,
+    api: running.api,
     async shutdown() {
       if (stopped) return;
       stopped = true;
@@ -108,7 +111,8 @@ async function register(
   resource: { name: string; version: string },
   warn: (message: string) => void,
 ): Promise<OtlpExport> {
-  const [sdk, { OTLPTraceExporter }, { W3CTraceContextPropagator }, resources] = await Promise.all([
+  const [api, sdk, { OTLPTraceExporter }, { W3CTraceContextPropagator }, resources] = await Promise.all([
+    import('@opentelemetry/api'),
     import('@opentelemetry/sdk-trace'),
     import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/core'),
@@ -134,22 +138,23 @@ async function register(
     // The exporter reads OTEL_EXPORTER_OTLP_HEADERS itself: header values (tokens) never pass through here.
     spanProcessors: [new sdk.BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: settings.url }) })],
   });
-  trace.setGlobalTracerProvider(provider);
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  api.trace.setGlobalTracerProvider(provider);
+  api.propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   // Export failures reach the log as the SDK words them (status and reason, never the request's headers).
-  diag.setLogger(
+  api.diag.setLogger(
     { error: warn, warn, info: () => {}, debug: () => {}, verbose: () => {} },
-    DiagLogLevel.WARN,
+    api.DiagLogLevel.WARN,
   );
   return {
     endpoint: shownEndpoint(settings.url),
+    api,
     async shutdown() {
       await provider
         .shutdown()
         .catch((error: unknown) => warn(`span export at shutdown failed: ${String(error)}`));
-      trace.disable();
-      propagation.disable();
-      diag.disable();
+      api.trace.disable();
+      api.propagation.disable();
+      api.diag.disable();
     },
   };
 }

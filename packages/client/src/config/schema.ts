@@ -8,7 +8,7 @@ import {
 import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError } from './errors.ts';
 import { IGNORED_SECRET_ENVS, IGNORED_SECTIONS, ignoredNotices, ignoredReason } from './go-only.ts';
-import { tracingSettings } from './tracing.ts';
+import { OTLP_SECRET_ENVS, tracingSettings } from './tracing.ts';
 import { parseSecretReference, resolveSecretReference, type SecretReference } from './secrets.ts';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -1144,7 +1144,7 @@ export function resolveConfig(sources: ConfigSources): ClientConfig {
         proxyEnv: standardProxies,
       },
     },
-    secretEnvNames,
+    secretEnvNames: [...secretEnvNames, ...OTLP_SECRET_ENVS.filter((name) => env[name]?.trim())],
     tracing: tracingSettings(env),
     warnings,
   };

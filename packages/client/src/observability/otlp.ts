@@ -10,19 +10,19 @@ import { setTracing } from './tracing.ts';
 export async function startTracing(
   settings: OtlpSettings | undefined,
   log: Logger,
-): Promise<OtlpExport | undefined> {
+): Promise<Omit<OtlpExport, 'api'> | undefined> {
   if (!settings) return undefined;
   const running = await startOtlpExport(
     settings,
     { name: 'tunnel-client', version: CLIENT_VERSION },
     (message) => log.warn({ component: 'opentelemetry' }, message),
   );
-  setTracing(true);
+  setTracing(running.api);
   log.info({ endpoint: running.endpoint, sampler: settings.sampler }, 'exporting traces over OTLP/HTTP');
   return {
     endpoint: running.endpoint,
     async shutdown() {
-      setTracing(false);
+      setTracing(undefined);
       await running.shutdown();
     },
   };

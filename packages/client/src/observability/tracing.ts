@@ -1,4 +1,5 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace, type Span } from '@opentelemetry/api';
+import type * as OtelApi from '@opentelemetry/api';
+import type { Span, Tracer } from '@opentelemetry/api';
 import {
   traceContextOf,
   withTraceContext,
@@ -14,13 +15,11 @@ import { CLIENT_NAME, CLIENT_VERSION } from '../base/version.ts';
 //   └── tunnel.response.post (client: posting the answer; its traceparent goes with the post)
 // Every helper is shared by the carriers that deliver commands (long-poll, stream) and by the handler.
 
-/** A tracer of the global provider: a no-op until an SDK is registered (observability/otlp.ts). */
-const tracer = trace.getTracer(CLIENT_NAME, CLIENT_VERSION);
-let tracing = false;
+/** OpenTelemetry while spans are exported (observability/otlp.ts); without it every helper returns at once. */
+let otel: { api: typeof OtelApi; tracer: Tracer } | undefined;
 
-/** Set while spans are exported; off, every helper returns undefined at once and nothing is allocated. */
-export function setTracing(on: boolean): void {
-  tracing = on;
+export function setTracing(api: typeof OtelApi | undefined): void {
+  otel = api && { api, tracer: api.trace.getTracer(CLIENT_NAME, CLIENT_VERSION) };
 }
 
 /** How the MCP server is reached: trace context goes in HTTP headers, or in `params._meta` for others. */
@@ -49,9 +48,9 @@ export interface CommandTrace {
 }
 
 /** The trace context a span carries, as propagators write it (`traceparent`, `tracestate`). */
-function carried(span: Span): Record<string, string> {
+function carried(api: typeof OtelApi, span: Span): Record<string, string> {
   const out: Record<string, string> = {};
-  propagation.inject(trace.setSpan(ROOT_CONTEXT, span), out);
+  api.propagation.inject(api.trace.setSpan(api.ROOT_CONTEXT, span), out);
   return out;
 }
 
@@ -66,10 +65,10 @@ function withMetaTraceContext(message: JsonRpcMessage, context: Record<string, s
   return { ...message, params: { ...params, _meta: { ...meta, ...context } } };
 }
 
-function endWith(span: Span, error: string | undefined): void {
+function endWith(api: typeof OtelApi, span: Span, error: string | undefined): void {
   if (error) {
     span.setAttribute('error.type', error);
-    span.setStatus({ code: SpanStatusCode.ERROR });
+    span.setStatus({ code: api.SpanStatusCode.ERROR });
   }
   span.end();
 }
@@ -82,15 +81,16 @@ export function traceCommand(received: {
   command: PolledCommand;
   receivedAt: number;
 }): CommandTrace | undefined {
-  if (!tracing) return undefined;
+  if (!otel) return undefined;
+  const { api, tracer } = otel;
   const { command } = received;
-  const parent = propagation.extract(ROOT_CONTEXT, traceContextOf(command.headers));
+  const parent = api.propagation.extract(api.ROOT_CONTEXT, traceContextOf(command.headers));
   const method =
     command.command_type === 'jsonrpc' ? (command.jsonrpc as { method?: unknown }).method : undefined;
   const span = tracer.startSpan(
     'tunnel.command',
     {
-      kind: SpanKind.CONSUMER,
+      kind: api.SpanKind.CONSUMER,
       startTime: performance.timeOrigin + received.receivedAt,
       attributes: {
         'tunnel.request_id': command.request_id,
@@ -101,7 +101,7 @@ export function traceCommand(received: {
     },
     parent,
   );
-  const within = trace.setSpan(parent, span);
+  const within = api.trace.setSpan(parent, span);
   return {
     mcpCall(message, headers, transport) {
       const params = message.params as { name?: unknown } | undefined;
@@ -111,7 +111,7 @@ export function traceCommand(received: {
       const call = tracer.startSpan(
         tool ? `${name} ${tool}` : name,
         {
-          kind: SpanKind.CLIENT,
+          kind: api.SpanKind.CLIENT,
           attributes: {
             'mcp.method.name': name,
             ...(tool ? { 'gen_ai.tool.name': tool } : {}),
@@ -123,23 +123,23 @@ export function traceCommand(received: {
         },
         within,
       );
-      const context = carried(call);
+      const context = carried(api, call);
       return {
         headers: transport === 'http' ? withTraceContext(headers, context) : headers,
         message: transport === 'http' ? message : withMetaTraceContext(message, context),
         end(result) {
           if ('status' in result) call.setAttribute('http.response.status_code', result.status);
-          endWith(call, 'error' in result ? result.error : undefined);
+          endWith(api, call, 'error' in result ? result.error : undefined);
         },
       };
     },
     responsePost() {
-      const post = tracer.startSpan('tunnel.response.post', { kind: SpanKind.CLIENT }, within);
+      const post = tracer.startSpan('tunnel.response.post', { kind: api.SpanKind.CLIENT }, within);
       return {
-        headers: carried(post),
+        headers: carried(api, post),
         end(delivery) {
           post.setAttribute('tunnel.delivery', delivery);
-          endWith(post, delivery === 'delivered' ? undefined : delivery);
+          endWith(api, post, delivery === 'delivered' ? undefined : delivery);
         },
       };
     },

@@ -175,7 +175,7 @@ function knownSecrets(config: ClientConfig): string[] {
     ...Object.values(config.controlPlane.extraHeaders),
     ...Object.values(config.mcp.extraHeaders),
     ...config.secretEnvNames.map((name) => process.env[name] ?? ''),
-    ...[...urls, ...config.mcp.serverUrls.map((entry) => entry.url)].flatMap(urlSecrets),
+    ...[...urls, ...config.mcp.serverUrls.map((entry) => entry.url), config.tracing?.url].flatMap(urlSecrets),
   ];
 }
 

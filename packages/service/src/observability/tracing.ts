@@ -1,14 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import {
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  propagation,
-  trace,
-  type Attributes,
-  type Span,
-} from '@opentelemetry/api';
+import type * as OtelApi from '@opentelemetry/api';
+import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import {
   otlpSettings,
   startOtlpExport,
@@ -30,9 +23,8 @@ import {
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
-/** A tracer of the global provider: a no-op until an SDK is registered (startTracing). */
-const tracer = trace.getTracer('tunnel-service', VERSION);
-let tracing = false;
+/** OpenTelemetry while spans are exported (startTracing); without it every helper returns at once. */
+let otel: { api: typeof OtelApi; tracer: Tracer } | undefined;
 
 /**
  * Exports the service's spans when the OpenTelemetry standard variables name an OTLP endpoint; without
@@ -44,33 +36,33 @@ export async function startTracing(
     info: (fields: object, message: string) => void;
     warn: (fields: object, message: string) => void;
   },
-): Promise<OtlpExport | undefined> {
+): Promise<Omit<OtlpExport, 'api'> | undefined> {
   const settings = otlpSettings(env);
   if (!settings) return undefined;
   const running = await startOtlpExport(settings, { name: 'tunnel-service', version: VERSION }, (message) =>
     log.warn({ component: 'opentelemetry' }, message),
   );
-  tracing = true;
+  otel = { api: running.api, tracer: running.api.trace.getTracer('tunnel-service', VERSION) };
   log.info({ endpoint: running.endpoint, sampler: settings.sampler }, 'exporting traces over OTLP/HTTP');
   return {
     endpoint: running.endpoint,
     async shutdown() {
-      tracing = false;
+      otel = undefined;
       await running.shutdown();
     },
   };
 }
 
 /** The trace context a span carries, as propagators write it (`traceparent`, `tracestate`). */
-function carried(span: Span): Record<string, string> {
+function carried(api: typeof OtelApi, span: Span): Record<string, string> {
   const out: Record<string, string> = {};
-  propagation.inject(trace.setSpan(ROOT_CONTEXT, span), out);
+  api.propagation.inject(api.trace.setSpan(api.ROOT_CONTEXT, span), out);
   return out;
 }
 
-function endWithStatus(span: Span, status: number): void {
+function endWithStatus(api: typeof OtelApi, span: Span, status: number): void {
   span.setAttribute('http.response.status_code', status);
-  if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  if (status >= 500) span.setStatus({ code: api.SpanStatusCode.ERROR });
   span.end();
 }
 
@@ -83,25 +75,33 @@ export interface ConnectorTrace {
   end(status: number): void;
 }
 
-/** Starts the span of a caller's request, continuing the caller's `traceparent`; undefined while tracing is off. */
+/**
+ * Starts the span of a caller's request, continuing the caller's `traceparent`; undefined while tracing is
+ * off (the attributes are only built while it is on).
+ */
 export function traceConnectorRequest(
   headers: IncomingHttpHeaders,
-  name: string,
-  attributes: Attributes,
+  method: string,
+  attributes: () => Attributes,
 ): ConnectorTrace | undefined {
-  if (!tracing) return undefined;
-  const parent = propagation.extract(ROOT_CONTEXT, headers);
-  const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
-  const within = trace.setSpan(parent, span);
+  if (!otel) return undefined;
+  const { api, tracer } = otel;
+  const parent = api.propagation.extract(api.ROOT_CONTEXT, headers);
+  const span = tracer.startSpan(
+    `${method} /v1/mcp/{tunnel}`,
+    { kind: api.SpanKind.SERVER, attributes: attributes() },
+    parent,
+  );
+  const within = api.trace.setSpan(parent, span);
   let delivery: Span | undefined;
   return {
-    commandHeaders: (commandHeaders) => withTraceContext(commandHeaders, carried(span)),
+    commandHeaders: (commandHeaders) => withTraceContext(commandHeaders, carried(api, span)),
     answered() {
       delivery ??= tracer.startSpan('tunnel.caller.delivery', {}, within);
     },
     end(status) {
       delivery?.end();
-      endWithStatus(span, status);
+      endWithStatus(api, span, status);
     },
   };
 }
@@ -121,8 +121,9 @@ export function traceHandOver(
   command: { requestId: string; tunnelId: string; channel: string; createdAt: string; headers: WireHeaders },
   carrier: 'poll' | 'stream',
 ): HandOverTrace | undefined {
-  if (!tracing) return undefined;
-  const parent = propagation.extract(ROOT_CONTEXT, traceContextOf(command.headers));
+  if (!otel) return undefined;
+  const { api, tracer } = otel;
+  const parent = api.propagation.extract(api.ROOT_CONTEXT, traceContextOf(command.headers));
   const attributes = {
     'tunnel.id': command.tunnelId,
     'tunnel.channel': command.channel,
@@ -133,15 +134,15 @@ export function traceHandOver(
     .end();
   const span = tracer.startSpan(
     'tunnel.command.delivery',
-    { kind: SpanKind.PRODUCER, attributes: { ...attributes, 'tunnel.carrier': carrier } },
+    { kind: api.SpanKind.PRODUCER, attributes: { ...attributes, 'tunnel.carrier': carrier } },
     parent,
   );
   return {
-    headers: withTraceContext(command.headers, carried(span)),
+    headers: withTraceContext(command.headers, carried(api, span)),
     end(written) {
       if (!written) {
         span.setAttribute('error.type', 'requeued');
-        span.setStatus({ code: SpanStatusCode.ERROR });
+        span.setStatus({ code: api.SpanStatusCode.ERROR });
       }
       span.end();
     },
@@ -153,11 +154,12 @@ export function traceResponsePost(
   headers: IncomingHttpHeaders,
   tunnelId: string,
 ): { end(status: number): void } | undefined {
-  if (!tracing) return undefined;
+  if (!otel) return undefined;
+  const { api, tracer } = otel;
   const span = tracer.startSpan(
     'tunnel.response.receive',
-    { kind: SpanKind.SERVER, attributes: { 'tunnel.id': tunnelId } },
-    propagation.extract(ROOT_CONTEXT, headers),
+    { kind: api.SpanKind.SERVER, attributes: { 'tunnel.id': tunnelId } },
+    api.propagation.extract(api.ROOT_CONTEXT, headers),
   );
-  return { end: (status) => endWithStatus(span, status) };
+  return { end: (status) => endWithStatus(api, span, status) };
 }

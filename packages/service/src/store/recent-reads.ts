@@ -25,8 +25,9 @@ function frozen<T>(value: T): T {
  */
 class RecentReads {
   #generation = 0;
-  /** In the order they were read, so the aged ones are at the front. */
   readonly #entries = new Map<string, { value: unknown; at: number }>();
+  /** When aged entries are next dropped: once per RECENT_READ_MAX_AGE_MS, not on every read. */
+  #sweepAt = 0;
 
   changed(): void {
     this.#generation += 1;
@@ -35,12 +36,13 @@ class RecentReads {
 
   async read<T>(key: string, load: () => Promise<T>): Promise<T> {
     const now = performance.now();
-    for (const [aged, entry] of this.#entries) {
-      if (now - entry.at < RECENT_READ_MAX_AGE_MS) break;
-      this.#entries.delete(aged);
-    }
     const known = this.#entries.get(key);
-    if (known) return known.value as T;
+    if (known && now - known.at < RECENT_READ_MAX_AGE_MS) return known.value as T;
+    if (now >= this.#sweepAt) {
+      for (const [aged, entry] of this.#entries)
+        if (now - entry.at >= RECENT_READ_MAX_AGE_MS) this.#entries.delete(aged);
+      this.#sweepAt = now + RECENT_READ_MAX_AGE_MS;
+    }
     const generation = this.#generation;
     const value = await load();
     if (generation === this.#generation) this.#entries.set(key, { value: frozen(value), at: now });
@@ -68,15 +70,15 @@ function reportingWrites(sql: SqlRunner, changed: () => void): SqlRunner {
 }
 
 /**
- * The store built by `build` over `sql`, with the reads every call makes (its key, member, roles, OAuth
- * token and grant, tunnel and MCP session) answered from memory for RECENT_READ_MAX_AGE_MS: a call then
- * costs no database round trip, while a revocation, removal, role change or deletion made here applies
- * to the next call.
+ * The store built by `build` over `sql`, with the reads that authenticate and route every call (its key,
+ * member, roles, OAuth token and grant, and tunnel) answered from memory for RECENT_READ_MAX_AGE_MS: a
+ * revocation, removal, role change or deletion made here applies to the next call. MCP sessions are read
+ * each time: a session ended on one node must be refused on every other at once.
  */
 export function withRecentReads(sql: SqlRunner, build: (sql: SqlRunner) => Store): Store {
   const recent = new RecentReads();
   const store = build(reportingWrites(sql, () => recent.changed()));
-  const { apiKeys, members, roles, tunnels, oauthGrants, mcpSessions } = store;
+  const { apiKeys, members, roles, tunnels, oauthGrants } = store;
   return {
     ...store,
     apiKeys: { ...apiKeys, findByHash: (hash) => recent.read(`key ${hash}`, () => apiKeys.findByHash(hash)) },
@@ -91,10 +93,6 @@ export function withRecentReads(sql: SqlRunner, build: (sql: SqlRunner) => Store
       ...oauthGrants,
       findToken: (hash) => recent.read(`token ${hash}`, () => oauthGrants.findToken(hash)),
       get: (id) => recent.read(`grant ${id}`, () => oauthGrants.get(id)),
-    },
-    mcpSessions: {
-      ...mcpSessions,
-      get: (tunnelId, id) => recent.read(`session ${tunnelId} ${id}`, () => mcpSessions.get(tunnelId, id)),
     },
   };
 }

@@ -101,7 +101,7 @@ export function connectorHandler(context: ServiceContext) {
       message?.method === 'tools/call' && typeof params?.name === 'string'
         ? redactMintedSecrets(params.name)
         : undefined;
-    const span = traceConnectorRequest(request.headers, `${request.method} /v1/mcp/{tunnel}`, {
+    const span = traceConnectorRequest(request.headers, request.method, () => ({
       'http.request.method': request.method,
       'tunnel.id': tunnel.id,
       'tunnel.channel': channel,
@@ -109,7 +109,7 @@ export function connectorHandler(context: ServiceContext) {
       ...(typeof message?.method === 'string' ? { 'mcp.method.name': message.method } : {}),
       ...(tool ? { 'gen_ai.tool.name': tool } : {}),
       ...(sessionId ? { 'mcp.session.id': sessionId } : {}),
-    });
+    }));
     const forwarded = streamHeaders(
       kind,
       commandHeaders(request.headers, { forwardAuthorization: isPublic }),

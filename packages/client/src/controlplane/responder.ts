@@ -1,6 +1,7 @@
 import type { TunnelResponsePayload } from '@mcp-tunnel/protocol';
 import { Backoff, retryAfterMs, sleep } from '../base/backoff.ts';
 import type { Logger } from '../observability/logger.ts';
+import { scopedSignal } from '../base/scoped-signal.ts';
 import { apiErrorText, type ControlPlaneApi } from './api.ts';
 
 /**
@@ -41,6 +42,7 @@ export class Responder {
     shardToken: string,
     payload: TunnelResponsePayload,
     deadline: number | undefined,
+    traceContext?: Record<string, string>,
   ): Promise<DeliveryResult> {
     const until = deadline ?? performance.now() + NO_DEADLINE_BUDGET_MS;
     const backoff = new Backoff(100, 2000);
@@ -49,7 +51,10 @@ export class Responder {
       if (left <= 0 || this.stopping.aborted) return 'expired';
       let wait: number;
       try {
-        const reply = await this.api.respond(shardToken, payload, this.stopping, Math.ceil(left));
+        const scope = scopedSignal(this.stopping, Math.ceil(left));
+        const reply = await this.api
+          .respond(shardToken, payload, scope.signal, traceContext)
+          .finally(scope.dispose);
         if (reply.status >= 200 && reply.status < 300) return 'delivered';
         if (reply.status === 404) {
           this.log.info(
@@ -98,7 +103,8 @@ export class Responder {
       if (left <= 0 || this.stopping.aborted) return false;
       let wait: number;
       try {
-        const reply = await this.api.respond(shardToken, payload, this.stopping, Math.ceil(left));
+        const scope = scopedSignal(this.stopping, Math.ceil(left));
+        const reply = await this.api.respond(shardToken, payload, scope.signal).finally(scope.dispose);
         if (reply.status >= 200 && reply.status < 300) return true;
         if (reply.status !== 429 || attempt >= NOTIFY_ATTEMPTS) {
           this.log.warn(

@@ -6,6 +6,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import cookie from '@fastify/cookie';
+import websocket from '@fastify/websocket';
 import { ApiRefusal, JsonRpcRefusal } from './errors.ts';
 import { jsonBodyParser } from './json-body.ts';
 import { limitConnectionsPerAddress, serverTimeouts } from './connections.ts';
@@ -14,6 +15,7 @@ import { authenticateRequest } from './authentication.ts';
 import { auditHooks } from './audit.ts';
 import type { ServiceContext } from './context.ts';
 import { registerTunnelApi } from './tunnel-api.ts';
+import { closeStreams, maxStreamFrameBytes, registerTunnelStream } from './tunnel-stream.ts';
 import { connectorPlugin } from './connector/plugin.ts';
 import { oauthPlugin } from './oauth/plugin.ts';
 import { registerManagement } from './management/index.ts';
@@ -33,6 +35,10 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
   limitConnectionsPerAddress(app.server, context.limits.connections.maxPerAddress, app.log);
 
   await app.register(cookie);
+  await app.register(websocket, {
+    options: { maxPayload: maxStreamFrameBytes(context.limits.maxBodyBytes) },
+    preClose: closeStreams,
+  });
   app.decorateRequest('principal', null);
   app.decorateRequest('authRefusal', null);
   app.decorateRequest('auditNote', null);
@@ -74,6 +80,7 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
   registerHealth(app);
   registerManagement(app, context);
   registerTunnelApi(app, context);
+  registerTunnelStream(app, context);
   await app.register(connectorPlugin, { prefix: '/v1/mcp', context });
   await app.register(oauthPlugin, { context });
   await registerConsole(app);

@@ -14,7 +14,7 @@ import { eventually } from '../test/support/eventually.ts';
 import { keyWith } from '../test/support/management-api.ts';
 import { startSystem, startTunnel } from '../test/support/system.ts';
 import { CALCULATOR } from '../test/support/mcp-servers.ts';
-import { V8_FLAGS } from '../scripts/release/bundle.ts';
+import { V8_FLAGS } from '../scripts/release/v8-flags.ts';
 import { INSTALLED_CLIENT_DIR, buildInstalledClient } from './installed-client.ts';
 import { MB, limitRow, machine, printTable, rssOf, writeJson, type Row } from './report.ts';
 
@@ -74,7 +74,7 @@ try {
   console.log(`tunnel-client: the npm package's program, built into ${INSTALLED_CLIENT_DIR}`);
   const system = await startSystem({ client: { bin: installed } });
   running.push(system);
-  const flags = V8_FLAGS['tunnel-client']!.join(' ');
+  const flags = V8_FLAGS['tunnel-client'].join(' ');
   const flagged = await startTunnel(system.service, {
     client: { bin: installed, extraEnv: { NODE_OPTIONS: flags } },
   });

@@ -13,17 +13,6 @@ import { dirname, join, posix, relative, sep } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 
 /**
- * V8 flags a program runs with where its build can set them (the single executables, see
- * single-executables.ts; an npm install runs `node` as the user's shell finds it, without flags, so
- * docs/performance.md gives them for NODE_OPTIONS). A tunnel-client stays up for days beside its MCP
- * server: a young generation of 1 MiB semi-spaces instead of up to 16 MiB keeps about 5 MB off its idle
- * memory and 20-30 MB off it under load, for more frequent (and smaller) scavenges.
- */
-export const V8_FLAGS: Record<string, string[]> = {
-  'tunnel-client': ['--max-semi-space-size=1'],
-};
-
-/**
  * Rewrites `import.meta.url` in every module of ours (under `root`, outside node_modules): `replace`
  * gets the module's path relative to `root` and returns the code to put in its place, and optionally a
  * line to put before the module.

@@ -17,7 +17,8 @@ import { dirname, join, relative } from 'node:path';
 import { createRequire, findPackageJSON } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { V8_FLAGS, importMetaUrlPlugin } from './bundle.ts';
+import { importMetaUrlPlugin } from './bundle.ts';
+import { V8_FLAGS } from './v8-flags.ts';
 import { packageOf, type ReleasedPackage } from './npm-packages.ts';
 
 const SHIPPED_FILES_MODULE = new URL('./shipped-files.ts', import.meta.url).pathname;
@@ -107,7 +108,7 @@ export async function buildSingleExecutable(
       output: blob,
       disableExperimentalSEAWarning: true,
       useCodeCache: true,
-      ...(V8_FLAGS[command] && { execArgv: V8_FLAGS[command] }),
+      ...(command in V8_FLAGS && { execArgv: V8_FLAGS[command as keyof typeof V8_FLAGS] }),
       assets,
     }),
   );

@@ -138,6 +138,23 @@ function pollEnding(request: FastifyRequest, reply: FastifyReply): Promise<PollE
   });
 }
 
+/** A timer may fire this much before its time as Date and timer clocks round differently. */
+const TIMER_SLACK_MS = 5;
+
+/** Shorter waits are the client's choice to the millisecond (tests and probes ask for a few seconds). */
+const SPREAD_FROM_MS = 20_000;
+
+/**
+ * Long waits end at a whole second in their last quarter, picked at random. Pollers that started together
+ * (a service restart, a fleet of clients) would otherwise all poll again at every timeout, and a command
+ * sent during such a wave waits behind thousands of polls. Whole seconds keep the broker's wait timers in a
+ * few lists (Node keeps one list per duration).
+ */
+function spreadWait(waitMs: number): number {
+  if (waitMs < SPREAD_FROM_MS) return waitMs;
+  return waitMs - Math.floor(Math.random() * (Math.floor(waitMs / 4000) + 1)) * 1000;
+}
+
 /** A queued command as the wire carries it; its response_timeout is what is left until the caller's deadline. */
 function wireCommand(command: QueuedCommand, now: number) {
   return {
@@ -335,14 +352,18 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
     { config: { action: 'tunnel.poll', auditRefusalsOnly: true } },
     async (request, reply) => {
       const principal = principalOf(request);
-      const tunnel = await visibleTunnel(context, principal, request.params.tunnel_id);
+      const tunnelId = (await visibleTunnel(context, principal, request.params.tunnel_id)).id;
       requireUse(principal);
       const query = request.query;
       const limit = integerParam(single(query.limit, 'limit'), 'limit', 1, MAX_LIMIT) ?? MAX_LIMIT;
       const requested = integerParam(single(query.timeout_ms, 'timeout_ms'), 'timeout_ms', 1, undefined);
-      const waitMs = Math.min(requested ?? limits.defaultPollWaitMs, limits.maxPollWaitMs);
+      const waitMs = spreadWait(Math.min(requested ?? limits.defaultPollWaitMs, limits.maxPollWaitMs));
       const channels = channelsParam(query.channel);
       const client = pollingClient(request, principal);
+      // An open poll holds ids, not the caller's rows (thousands of idle tunnels each hold one): the key is
+      // read again before work is handed out (stillAllowed), and the audit of a refusal still names the member.
+      noteAudit(request, { member: principal.owner });
+      request.principal = null;
       // Offered on every poll answer; a client uses an extension only after seeing it offered here.
       reply.header(EXTENSIONS_HEADER, KNOWN_EXTENSIONS.join(', '));
 
@@ -351,18 +372,19 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) gone.abort();
       });
-      await broker.pollStarted(tunnel.id, client);
+      await broker.pollStarted(tunnelId, client);
       void pollEnding(request, reply).then((ending) => {
         if (ending === 'dropped')
           request.log.info(
-            { tunnel_id: tunnel.id, instance_id: client.instanceId },
+            { tunnel_id: tunnelId, instance_id: client.instanceId },
             'a tunnel-client hung up on its poll: it counts as gone unless it polls again shortly',
           );
         return broker
-          .pollEnded(tunnel.id, client, ending)
+          .pollEnded(tunnelId, client, ending)
           .catch((error: unknown) => request.log.error({ err: error }, 'could not record the end of a poll'));
       });
-      const commands = await broker.take(tunnel.id, {
+      const waitEnds = performance.now() + waitMs;
+      const commands = await broker.take(tunnelId, {
         limit,
         waitMs,
         channels,
@@ -371,20 +393,17 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
         credential: client.credential,
         signal: gone.signal,
       });
-      if (!gone.signal.aborted) await stillAllowed(context, request, tunnel.id, client, commands);
+      // A poll whose wait ran out hands out nothing, and the client's next poll is authenticated anyway: only
+      // one that ends early (with work, or because its client departed, e.g. its key was revoked) is checked.
+      if (!gone.signal.aborted && (commands.length > 0 || performance.now() < waitEnds - TIMER_SLACK_MS))
+        await stillAllowed(context, request, tunnelId, client, commands);
       if (commands.length === 0) return reply.status(204).send();
       // A poller that hung up never saw these: the next poller gets them.
       if (gone.signal.aborted) {
         await broker.requeue(commands);
         return reply;
       }
-      const { sent, wire, handOvers } = await serializeCommands(
-        context,
-        request,
-        tunnel.id,
-        commands,
-        'poll',
-      );
+      const { sent, wire, handOvers } = await serializeCommands(context, request, tunnelId, commands, 'poll');
       if (sent.length === 0) return reply.status(204).send();
       reply.raw.once('close', () => {
         for (const handOver of handOvers) handOver.end(reply.raw.writableFinished);

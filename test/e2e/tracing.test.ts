@@ -125,7 +125,8 @@ test('one trace from the caller through service and client to the HTTP MCP serve
   assert.equal(wait.attributes['tunnel.request_id'], requestId);
   const delivery = named('tunnel.command.delivery', connector)!;
   assert.equal(delivery.kind, PRODUCER_KIND);
-  assert.equal(delivery.attributes['tunnel.carrier'], 'poll');
+  // Our client and service carry commands over the command stream (protocol extension command-stream).
+  assert.equal(delivery.attributes['tunnel.carrier'], 'stream');
   assert.ok(named('tunnel.caller.delivery', connector));
 
   const command = named('tunnel.command', delivery);
@@ -220,7 +221,10 @@ test('without an OTLP endpoint no OpenTelemetry module is loaded for tracing and
   for (const who of ['service', 'client']) {
     const loaded = loads(who);
     assert.ok(
-      loaded.some((url) => url.includes('/node_modules/fastify/')),
+      // The service serves with fastify; the client polls with undici (its ops server is Node's own).
+      loaded.some((url) =>
+        url.includes(who === 'service' ? '/node_modules/fastify/' : '/node_modules/undici/'),
+      ),
       `${who}: the recording saw the process load its packages (${loaded.length} modules)`,
     );
     // prom-client (the client's metrics) loads @opentelemetry/api itself, traced or not.

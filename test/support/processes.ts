@@ -6,6 +6,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { V8_FLAGS } from '../../scripts/release/v8-flags.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const SERVICE_BIN = join(ROOT, 'packages/service/bin/tunnel-service.ts');
@@ -20,8 +21,15 @@ export interface Proc extends AsyncDisposable {
   stop: () => Promise<void>;
 }
 
+/** The V8 flags the single executable of a program gives Node, for our bin scripts. */
+function v8FlagsOf(script: string | undefined): string[] {
+  if (script === SERVICE_BIN) return V8_FLAGS['tunnel-service'];
+  if (script === CLIENT_BIN) return V8_FLAGS['tunnel-client'];
+  return [];
+}
+
 export function startProcess(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Proc {
-  const child = spawn(process.execPath, args, {
+  const child = spawn(process.execPath, [...v8FlagsOf(args[0]), ...args], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

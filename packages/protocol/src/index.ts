@@ -12,3 +12,4 @@ export * from './management.ts';
 export * from './extensions.ts';
 export * from './secrets.ts';
 export * from './otlp.ts';
+export * from './command-stream.ts';

@@ -120,11 +120,12 @@ export default tseslint.config(
     // Lowest first; see ARCHITECTURE.md, service layers.
     layers: [
       { name: 'config', uses: [] },
+      { name: 'observability', uses: [] },
       { name: 'store', uses: [] },
       { name: 'broker', uses: [] },
       { name: 'auth', uses: ['store'] },
-      { name: 'http', uses: ['auth', 'broker', 'store'] },
-      { name: 'runtime', uses: ['http', 'auth', 'broker', 'store', 'config'] },
+      { name: 'http', uses: ['auth', 'broker', 'store', 'observability'] },
+      { name: 'runtime', uses: ['http', 'auth', 'broker', 'store', 'config', 'observability'] },
       { name: 'cli', uses: ['runtime', 'auth', 'store', 'config'] },
     ],
   }),

@@ -1,7 +1,10 @@
 // `npm run bench:memory`: the tunnel-client's resident memory, idle and after a minute of calls at
 // concurrency 16, beside supergateway `--stateful` serving the same stdio calculator under the same load
-// (each gateway's own process; the calculator child is apart in both). Prints the table of targets;
-// `--json <file>` also writes it; `--seconds N` shortens the load.
+// (each gateway's own process; the calculator child is apart in both). The tunnel-client measured is the
+// one users install: the npm package's program, built from this checkout first (installed-client.ts),
+// run as installed and with the V8 flags the single executable sets (scripts/release/bundle.ts, given
+// here through NODE_OPTIONS); `--checkout` also measures the development checkout's (TypeScript sources run by Node) beside it, for
+// information. Prints the table of targets; `--json <file>` also writes it; `--seconds N` shortens the load.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
@@ -9,8 +12,10 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ROOT, freePort, startProcess } from '../test/support/processes.ts';
 import { eventually } from '../test/support/eventually.ts';
 import { keyWith } from '../test/support/management-api.ts';
-import { startSystem } from '../test/support/system.ts';
+import { startSystem, startTunnel } from '../test/support/system.ts';
 import { CALCULATOR } from '../test/support/mcp-servers.ts';
+import { V8_FLAGS } from '../scripts/release/v8-flags.ts';
+import { INSTALLED_CLIENT_DIR, buildInstalledClient } from './installed-client.ts';
 import { MB, limitRow, machine, printTable, rssOf, writeJson, type Row } from './report.ts';
 
 const { values } = parseArgs({
@@ -18,6 +23,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '60' },
     'idle-seconds': { type: 'string', default: '10' },
     json: { type: 'string' },
+    checkout: { type: 'boolean', default: false },
   },
 });
 const LOAD_MS = Number(values.seconds) * 1000;
@@ -64,8 +70,17 @@ async function connect(url: URL, headers: Record<string, string> = {}): Promise<
 const running: { stop: () => Promise<void> }[] = [];
 const figures: Record<string, { idle: number; after: number; peak: number; calls: number }> = {};
 try {
-  const system = await startSystem();
+  const installed = await buildInstalledClient();
+  console.log(`tunnel-client: the npm package's program, built into ${INSTALLED_CLIENT_DIR}`);
+  const system = await startSystem({ client: { bin: installed } });
   running.push(system);
+  const flags = V8_FLAGS['tunnel-client'].join(' ');
+  const flagged = await startTunnel(system.service, {
+    client: { bin: installed, extraEnv: { NODE_OPTIONS: flags } },
+  });
+  running.push(flagged);
+  const checkout = values.checkout ? await startTunnel(system.service) : undefined;
+  if (checkout) running.push(checkout);
   const port = await freePort();
   const supergateway = startProcess([
     join(ROOT, 'node_modules', '.bin', 'supergateway'),
@@ -98,6 +113,16 @@ try {
       pid: system.client.proc.child.pid!,
       open: () => connect(system.connectorUrl, { Authorization: `Bearer ${caller}` }),
     },
+    [`tunnel-client ${flags}`]: {
+      pid: flagged.client.proc.child.pid!,
+      open: () => connect(flagged.connectorUrl, { Authorization: `Bearer ${caller}` }),
+    },
+    ...(checkout && {
+      'tunnel-client (checkout)': {
+        pid: checkout.client.proc.child.pid!,
+        open: () => connect(checkout.connectorUrl, { Authorization: `Bearer ${caller}` }),
+      },
+    }),
     supergateway: { pid: supergateway.child.pid!, open: () => connect(supergatewayUrl) },
   };
   for (const [name, gateway] of Object.entries(gateways)) {
@@ -116,19 +141,30 @@ try {
   for (const thing of running.reverse()) await thing.stop();
 }
 
-const ours = figures['tunnel-client']!;
 const peer = figures.supergateway!;
 const seconds = LOAD_MS / 1000;
-const rows: Row[] = [
-  limitRow('tunnel-client RSS, idle', 'MB', ours.idle / MB, 80, {
-    name: 'supergateway',
-    value: peer.idle / MB,
-  }),
-  limitRow(`tunnel-client RSS after ${seconds} s at concurrency 16`, 'MB', ours.after / MB, 120, {
-    name: 'supergateway',
-    value: peer.after / MB,
-  }),
-];
+const rows: Row[] = Object.entries(figures)
+  .filter(([name]) => name.startsWith('tunnel-client') && !name.includes('checkout'))
+  .flatMap(([name, ours]) => {
+    const how =
+      name === 'tunnel-client' ? 'npm package' : `npm package, ${name.slice('tunnel-client '.length)}`;
+    return [
+      limitRow(`tunnel-client RSS, idle (${how})`, 'MB', ours.idle / MB, 80, {
+        name: 'supergateway',
+        value: peer.idle / MB,
+      }),
+      limitRow(
+        `tunnel-client RSS after ${seconds} s at concurrency 16 (${how})`,
+        'MB',
+        ours.after / MB,
+        120,
+        {
+          name: 'supergateway',
+          value: peer.after / MB,
+        },
+      ),
+    ];
+  });
 const after = machine();
 for (const [name, f] of Object.entries(figures))
   console.log(

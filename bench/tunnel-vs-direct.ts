@@ -4,7 +4,9 @@
 // official SDK client through: the tunnel (service and tunnel-client serving the stdio calculator),
 // supergateway `--stateful` and mcp-proxy (each exposing the same stdio calculator on a local port), and
 // the calculator's own Streamable HTTP server. The targets are rounds of calls taken in turn, so a change
-// in the machine's load mid-run weighs on each of them alike. Then `tunnel-client --version`, and a 10 MiB
+// in the machine's load mid-run weighs on each of them alike. Then `tunnel-client --version` as users
+// install it (the npm package's program, built from this checkout first: installed-client.ts) beside
+// `node -e 0`, the floor of any start-up, and the development checkout's, and a 10 MiB
 // tool result through the tunnel against the same server called directly over stdio. The CPU time each
 // process on a path spent per call is printed too: unlike wall time, it holds on a loaded machine.
 // The memory and idle-tunnel figures have their own runs: `npm run bench:memory`, `npm run bench:idle`.
@@ -19,6 +21,7 @@ import { eventually } from '../test/support/eventually.ts';
 import { keyWith } from '../test/support/management-api.ts';
 import { startSystem, startTunnel } from '../test/support/system.ts';
 import { CALCULATOR, CALCULATOR_HTTP, FEATURES_SERVER } from '../test/support/mcp-servers.ts';
+import { buildInstalledClient } from './installed-client.ts';
 import {
   cpuMsOf,
   descendantsOf,
@@ -105,15 +108,17 @@ const answering = (url: string) =>
   );
 
 /** Median wall time of running a command to its end, in ms. */
-async function startUpMs(args: string[], runs = 5): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const { code, output } = await runCli(args);
-    if (code !== 0) throw new Error(`${args.join(' ')} failed (${code}): ${output}`);
-    times.push(performance.now() - t0);
-  }
-  return median(times);
+/** Start-up to exit of each command line, the median of `runs`, run in turn so a change of load weighs on all alike. */
+async function startUpMs(commands: Record<string, string[]>, runs = 5): Promise<Record<string, number>> {
+  const times: Record<string, number[]> = {};
+  for (let i = 0; i < runs; i++)
+    for (const [name, args] of Object.entries(commands)) {
+      const t0 = performance.now();
+      const { code, output } = await runCli(args);
+      if (code !== 0) throw new Error(`${args.join(' ')} failed (${code}): ${output}`);
+      (times[name] ??= []).push(performance.now() - t0);
+    }
+  return Object.fromEntries(Object.entries(times).map(([name, ms]) => [name, median(ms)]));
 }
 
 const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
@@ -216,11 +221,14 @@ try {
     }
   for (const client of Object.values(clients)) await client.close();
 
-  versionMs = {
-    'tunnel-client': await startUpMs([CLIENT_BIN, '--version']),
-    supergateway: await startUpMs([bin('supergateway'), '--version']),
-    'node -e 0': await startUpMs(['-e', '0']),
-  };
+  const installedClient = await buildInstalledClient();
+  versionMs = await startUpMs({
+    'tunnel-client': [installedClient, '--version'],
+    supergateway: [bin('supergateway'), '--version'],
+    'node -e 0': ['-e', '0'],
+    'tunnel-client --help': [installedClient, '--help'],
+    'tunnel-client --version (checkout)': [CLIENT_BIN, '--version'],
+  });
 
   const features = started(
     await startTunnel(system.service, {
@@ -284,7 +292,7 @@ const rows: Row[] = [
     1,
   ),
   limitRow(
-    'tunnel-client --version',
+    'tunnel-client --version (npm package)',
     'ms',
     versionMs!['tunnel-client']!,
     150,

@@ -10,7 +10,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const releaseDir = join(root, 'release');
 rmSync(releaseDir, { recursive: true, force: true });
 
-const packages = buildNpmPackages(root, releaseDir);
+const packages = await buildNpmPackages(root, releaseDir);
 for (const pkg of packages) console.log(`npm   ${pkg.tarball}`);
 for (const pkg of packages)
   for (const command of Object.keys(pkg.manifest.bin ?? {})) {

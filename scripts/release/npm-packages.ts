@@ -4,9 +4,10 @@
 // migrations, is where the code looks for it), given a publish manifest generated from its development
 // one, and packed into release/npm/.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
+import { bundlePrograms } from './bundle.ts';
 
 /** The fields of a package.json this script reads or writes; the others are carried over as they are. */
 export interface PackageJson {
@@ -40,6 +41,13 @@ const SHIPPED_FOLDERS: Record<string, { folder: string; missing: string }[]> = {
     { folder: 'console/dist', missing: 'run `npm run build` to build the web console' },
   ],
 };
+
+/**
+ * Packages whose programs ship as a bundle of compiled JavaScript (bundle.ts) rather than as the
+ * compiled modules one by one: a tunnel-client runs beside every MCP server, so its start-up time and
+ * memory count.
+ */
+const BUNDLED_PROGRAMS = new Set(['@mcp-tunnel/client']);
 
 /** Folders that hold code: compiled from TypeScript, the rest of their files copied as they are. */
 const CODE_FOLDERS = ['src', 'bin'];
@@ -147,7 +155,41 @@ function compile(root: string, releaseDir: string): void {
   execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', config], { stdio: 'inherit' });
 }
 
-export function buildNpmPackages(root: string, releaseDir: string): ReleasedPackage[] {
+/**
+ * Copies whatever sits beside the code and is not TypeScript (browser modules, SQL, ...), to ship as it
+ * is; returns those files, relative to the package folder.
+ */
+function stageFilesBesideCode(root: string, sourceDir: string, stageDir: string): string[] {
+  const staged: string[] = [];
+  for (const folder of CODE_FOLDERS) {
+    const from = join(root, sourceDir, folder);
+    if (!existsSync(from)) continue;
+    for (const file of filesUnder(from).filter((f) => !f.endsWith('.ts'))) {
+      const inPackage = relative(join(root, sourceDir), file);
+      mkdirSync(dirname(join(stageDir, inPackage)), { recursive: true });
+      cpSync(file, join(stageDir, inPackage));
+      staged.push(inPackage);
+    }
+  }
+  return staged;
+}
+
+/**
+ * The client's program as its npm package runs it (the bundle and the files beside the code), without
+ * the library's compiled modules and declarations, which the program does not load: for the benchmarks,
+ * which measure what users run. Returns the path of bin/tunnel-client.js.
+ */
+export async function stageClientProgram(root: string, stageDir: string): Promise<string> {
+  const sourceDir = join('packages', 'client');
+  rmSync(stageDir, { recursive: true, force: true });
+  stageFilesBesideCode(root, sourceDir, stageDir);
+  cpSync(join(root, sourceDir, 'package.json'), join(stageDir, 'package.json'));
+  const { bin } = readJson<DevPackageJson>(join(root, sourceDir, 'package.json'));
+  await bundlePrograms(root, sourceDir, stageDir, Object.values(bin ?? {}));
+  return join(stageDir, 'bin', 'tunnel-client.js');
+}
+
+export async function buildNpmPackages(root: string, releaseDir: string): Promise<ReleasedPackage[]> {
   const packages = workspacePackages(root);
   const released = new Map(packages.map((p) => [p.manifest.name, p.manifest.version]));
   compile(root, releaseDir);
@@ -156,18 +198,9 @@ export function buildNpmPackages(root: string, releaseDir: string): ReleasedPack
   const done: ReleasedPackage[] = [];
   for (const { manifest, sourceDir } of packages) {
     const stageDir = join(releaseDir, 'build', relative('packages', sourceDir));
-    const assets: string[] = ['package.json'];
-    // Whatever sits beside the code and is not TypeScript ships as it is (browser modules, SQL, ...).
-    for (const folder of CODE_FOLDERS) {
-      const from = join(root, sourceDir, folder);
-      if (!existsSync(from)) continue;
-      for (const file of filesUnder(from).filter((f) => !f.endsWith('.ts'))) {
-        const inPackage = relative(join(root, sourceDir), file);
-        mkdirSync(dirname(join(stageDir, inPackage)), { recursive: true });
-        cpSync(file, join(stageDir, inPackage));
-        assets.push(inPackage);
-      }
-    }
+    const assets = ['package.json', ...stageFilesBesideCode(root, sourceDir, stageDir)];
+    if (BUNDLED_PROGRAMS.has(manifest.name))
+      await bundlePrograms(root, sourceDir, stageDir, Object.values(manifest.bin ?? {}));
     const shipped = SHIPPED_FOLDERS[manifest.name] ?? [];
     for (const { folder, missing } of shipped) {
       const from = join(root, sourceDir, folder);

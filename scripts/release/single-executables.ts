@@ -13,40 +13,17 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { createRequire, findPackageJSON } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
-import { nodeFlagsOf } from '../../test/support/processes.ts';
+import { build } from 'esbuild';
+import { importMetaUrlPlugin } from './bundle.ts';
+import { V8_FLAGS } from './v8-flags.ts';
 import { packageOf, type ReleasedPackage } from './npm-packages.ts';
 
 const SHIPPED_FILES_MODULE = new URL('./shipped-files.ts', import.meta.url).pathname;
 // The fuse Node looks for to run an injected application (documented with single executable applications).
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
-
-/**
- * Gives every module of ours that uses `import.meta.url` (absent from CommonJS) the URL it would have in
- * the unpacked tree, so `new URL('./ui/', import.meta.url)` and the like find the shipped files.
- */
-function fileUrlPlugin(root: string): Plugin {
-  return {
-    name: 'shipped-file-urls',
-    setup(build) {
-      build.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
-        const sourcePath = relative(root, args.path);
-        if (sourcePath.startsWith('..') || sourcePath.split(sep).includes('node_modules')) return undefined;
-        const text = readFileSync(args.path, 'utf8');
-        if (!text.includes('import.meta.url')) return undefined;
-        return {
-          contents:
-            `import { shippedFileUrl as __shippedFileUrl } from ${JSON.stringify(SHIPPED_FILES_MODULE)};\n` +
-            text.replaceAll('import.meta.url', `__shippedFileUrl(${JSON.stringify(sourcePath)})`),
-          loader: args.path.endsWith('ts') ? 'ts' : 'js',
-        };
-      });
-    },
-  };
-}
 
 /**
  * Files of dependencies the program reads as files rather than imports (the client's /ui serves preact,
@@ -105,7 +82,14 @@ export async function buildSingleExecutable(
     legalComments: 'eof',
     metafile: true,
     logLevel: 'warning',
-    plugins: [fileUrlPlugin(root)],
+    // Every module of ours that uses `import.meta.url` (absent from CommonJS) gets the URL it would have
+    // in the unpacked tree, so `new URL('./ui/', import.meta.url)` and the like find the shipped files.
+    plugins: [
+      importMetaUrlPlugin(root, (sourcePath) => ({
+        prelude: `import { shippedFileUrl as __shippedFileUrl } from ${JSON.stringify(SHIPPED_FILES_MODULE)};`,
+        expression: `__shippedFileUrl(${JSON.stringify(sourcePath)})`,
+      })),
+    ],
   });
   const inputs = Object.keys(result.metafile.inputs);
 
@@ -124,8 +108,7 @@ export async function buildSingleExecutable(
       output: blob,
       disableExperimentalSEAWarning: true,
       useCodeCache: true,
-      // The flags the command's bin gives Node on its first line.
-      execArgv: nodeFlagsOf(entry),
+      ...(command in V8_FLAGS && { execArgv: V8_FLAGS[command as keyof typeof V8_FLAGS] }),
       assets,
     }),
   );

@@ -28,6 +28,8 @@ export interface ClientOptions {
   extraEnv?: NodeJS.ProcessEnv;
   /** How long to wait for readiness: longer for a client that starts several children at once. */
   readyTimeoutMs?: number;
+  /** The tunnel-client entry point Node runs: the TypeScript source unless told otherwise (a built bundle). */
+  bin?: string;
 }
 
 /**
@@ -62,7 +64,8 @@ export async function startClient(
     profileDir,
   ];
   const runArgs = ['run', '--profile', profile, '--profile-dir', profileDir];
-  const init = await runCli([CLIENT_BIN, ...initArgs]);
+  const bin = options.bin ?? CLIENT_BIN;
+  const init = await runCli([bin, ...initArgs]);
   if (init.code !== 0) throw new Error(`tunnel-client init failed (${init.code}):\n${init.output}`);
 
   const profilePath = join(profileDir, `${profile}.yaml`);
@@ -72,7 +75,7 @@ export async function startClient(
   doc.setIn(['health', 'url_file'], urlFile);
   writeFileSync(profilePath, doc.toString());
 
-  const proc = startProcess([CLIENT_BIN, ...runArgs], {
+  const proc = startProcess([bin, ...runArgs], {
     CONTROL_PLANE_API_KEY: runtime.runtimeKey,
     ...options.extraEnv,
   });

@@ -2,11 +2,11 @@
 // they print. The base of the end-to-end harness that the tests, `npm run demo`, `npm run conformance`,
 // `npm run soak` and the benchmarks share, so all of them exercise exactly what users run.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { V8_FLAGS } from '../../scripts/release/v8-flags.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const SERVICE_BIN = join(ROOT, 'packages/service/bin/tunnel-service.ts');
@@ -21,19 +21,15 @@ export interface Proc extends AsyncDisposable {
   stop: () => Promise<void>;
 }
 
-/**
- * The Node flags a script's first line gives Node (`#!/usr/bin/env -S node --flag`), which a script started
- * as `node script` would otherwise run without.
- */
-export function nodeFlagsOf(script: string): string[] {
-  const firstLine = readFileSync(script, 'utf8').split('\n', 1)[0]!;
-  const flags = /^#!\/usr\/bin\/env -S node (.+)$/.exec(firstLine)?.[1];
-  return flags ? flags.trim().split(/\s+/) : [];
+/** The V8 flags the single executable of a program gives Node, for our bin scripts. */
+function v8FlagsOf(script: string | undefined): string[] {
+  if (script === SERVICE_BIN) return V8_FLAGS['tunnel-service'];
+  if (script === CLIENT_BIN) return V8_FLAGS['tunnel-client'];
+  return [];
 }
 
 export function startProcess(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Proc {
-  const script = args[0]?.endsWith('.ts') ? args[0] : undefined;
-  const child = spawn(process.execPath, [...(script ? nodeFlagsOf(script) : []), ...args], {
+  const child = spawn(process.execPath, [...v8FlagsOf(args[0]), ...args], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

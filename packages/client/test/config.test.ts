@@ -41,6 +41,29 @@ test('defaults fill what the profile leaves out', () => {
   assert.deepEqual(config.secretEnvNames, ['CONTROL_PLANE_API_KEY']);
 });
 
+test('tracing comes from the OpenTelemetry variables; their headers are secrets, a bad value a ConfigError', () => {
+  const env = { CONTROL_PLANE_API_KEY: 'k1' };
+  assert.equal(resolveConfig({ file: { data: profile() }, env }).tracing, undefined);
+  const traced = resolveConfig({
+    file: { data: profile() },
+    env: {
+      ...env,
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20t0ken',
+    },
+  });
+  assert.equal(traced.tracing?.url, 'http://collector:4318/v1/traces');
+  assert.deepEqual(traced.secretEnvNames, ['CONTROL_PLANE_API_KEY', 'OTEL_EXPORTER_OTLP_HEADERS']);
+  assert.throws(
+    () =>
+      resolveConfig({
+        file: { data: profile() },
+        env: { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_TRACES_SAMPLER: 'often' },
+      }),
+    (error: unknown) => error instanceof ConfigError && /OTEL_TRACES_SAMPLER=often/.test(error.message),
+  );
+});
+
 test('flags beat environment beat profile', () => {
   const file = { data: profile({ log: { level: 'warn', format: 'text' } }) };
   const env = { CONTROL_PLANE_API_KEY: 'k', LOG_LEVEL: 'debug', CONTROL_PLANE_TUNNEL_ID: OTHER_ID };

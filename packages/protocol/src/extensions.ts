@@ -39,7 +39,16 @@ export const LISTEN_STREAM = 'listen-stream';
 /** The 2026-07-28 request that opens a stream of change notifications, answered only when it ends. */
 export const LISTEN_METHOD = 'subscriptions/listen';
 
-export const KNOWN_EXTENSIONS = [STANDALONE_STREAM, RESOURCE_METADATA, LEAVE, LISTEN_STREAM] as const;
+/** See command-stream.ts: one WebSocket carries commands and responses instead of polls and response POSTs. */
+export const COMMAND_STREAM = 'command-stream';
+
+export const KNOWN_EXTENSIONS = [
+  STANDALONE_STREAM,
+  RESOURCE_METADATA,
+  LEAVE,
+  LISTEN_STREAM,
+  COMMAND_STREAM,
+] as const;
 export type Extension = (typeof KNOWN_EXTENSIONS)[number];
 
 /** The known extensions a header value names (comma-separated tokens); unknown tokens are ignored. */

@@ -112,3 +112,31 @@ export function withoutAuthParam(header: string, name: string): { value: string;
     removed,
   };
 }
+
+/** The W3C Trace Context headers, as a command carries them to the tunnel-client and on to an MCP server. */
+const TRACE_CONTEXT = ['traceparent', 'tracestate'] as const;
+
+/** The trace context a command's headers carry, under the lower-case names W3C propagators read. */
+export function traceContextOf(headers: WireHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, values] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if ((TRACE_CONTEXT as readonly string[]).includes(lower) && values.length > 0)
+      out[lower] = values.join(',');
+  }
+  return out;
+}
+
+/**
+ * The headers with their trace context replaced by `carried` (what a propagator injected): one hop's
+ * span becomes the parent of the next. Without a trace context to carry, the headers stay as they are.
+ */
+export function withTraceContext(headers: WireHeaders, carried: Record<string, string>): WireHeaders {
+  if (!carried.traceparent) return headers;
+  const out: WireHeaders = {};
+  for (const [name, values] of Object.entries(headers))
+    if (!(TRACE_CONTEXT as readonly string[]).includes(name.toLowerCase())) out[name] = values;
+  out.Traceparent = [carried.traceparent];
+  if (carried.tracestate) out.Tracestate = [carried.tracestate];
+  return out;
+}

@@ -11,3 +11,5 @@ export * from './permissions.ts';
 export * from './management.ts';
 export * from './extensions.ts';
 export * from './secrets.ts';
+export * from './otlp.ts';
+export * from './command-stream.ts';

@@ -45,7 +45,7 @@ test(
   { timeout: 20_000 },
   async () => {
     const plain = await pollDeclaring(false, 1);
-    assert.equal(plain.offered, 'standalone-stream, resource-metadata, leave, listen-stream');
+    assert.equal(plain.offered, 'standalone-stream, resource-metadata, leave, listen-stream, command-stream');
     const response = await openGet();
     assert.equal(response.status, 405);
     assert.equal(response.headers.get('allow'), 'POST, DELETE');

@@ -2,7 +2,7 @@
 // succeeded and the expected process runs), for scripts and probes. Report, text and exit status as Go's.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ConfigError } from '../config/errors.ts';
 import { SETTINGS } from '../config/schema.ts';
 import { EXIT_NOT_OK, guarded } from './exit.ts';
@@ -95,18 +95,26 @@ function locate(options: HealthOptions): HealthReport['locator'] {
 }
 
 /** Where requests go: a TCP base URL as it is, or Go's http+unix://<base64url path> over the socket. */
-function target(base: string): { requestBase: string; agent: Dispatcher | undefined } {
+interface Via {
+  requestBase: string;
+  agent: Dispatcher | undefined;
+}
+
+async function target(base: string): Promise<Via> {
   const unix = /^http\+unix:\/\/([^/]+)$/.exec(base);
   if (!unix) return { requestBase: base, agent: undefined };
   const socketPath = Buffer.from(unix[1]!, 'base64url').toString('utf8');
+  const { Agent } = await import('undici');
   return { requestBase: 'http://localhost', agent: new Agent({ connect: { socketPath } }) };
 }
 
 async function fetchText(
   url: string,
-  via: { requestBase: string; agent: Dispatcher | undefined },
+  via: Via,
   path: string,
 ): Promise<{ status: number; body: string } | { error: string }> {
+  // undici loads only when a probe runs: the CLI's other commands and its help do without it.
+  const { request } = await import('undici');
   try {
     const response = await request(`${via.requestBase}${path}`, {
       dispatcher: via.agent,
@@ -124,18 +132,14 @@ async function fetchText(
   }
 }
 
-async function probeEndpoint(
-  base: string,
-  via: ReturnType<typeof target>,
-  path: string,
-): Promise<EndpointProbe> {
+async function probeEndpoint(base: string, via: Via, path: string): Promise<EndpointProbe> {
   const url = `${base}${path}`;
   const answer = await fetchText(url, via, path);
   if ('error' in answer) return { url, ok: false, error: answer.error };
   return { url, status: answer.status, ok: answer.status === 200, body: answer.body.slice(0, 1024) };
 }
 
-async function probeLastPoll(base: string, via: ReturnType<typeof target>) {
+async function probeLastPoll(base: string, via: Via) {
   const url = `${base}/metrics`;
   const answer = await fetchText(url, via, '/metrics');
   if ('error' in answer) return { url, ok: false, error: answer.error };
@@ -192,7 +196,7 @@ export async function inspectHealth(options: HealthOptions): Promise<HealthRepor
   };
   const base = locator.resolved_base_url;
   if (base) {
-    const via = target(base);
+    const via = await target(base);
     try {
       report.base_url = base;
       report.ui_url = `${base}/ui`;

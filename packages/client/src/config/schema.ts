@@ -1,7 +1,14 @@
-import { CHANNEL_NAME_SHAPE, MAIN_CHANNEL, isChannelName, parseConfigDuration } from '@mcp-tunnel/protocol';
+import {
+  CHANNEL_NAME_SHAPE,
+  MAIN_CHANNEL,
+  isChannelName,
+  parseConfigDuration,
+  type OtlpSettings,
+} from '@mcp-tunnel/protocol';
 import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError } from './errors.ts';
 import { IGNORED_SECRET_ENVS, IGNORED_SECTIONS, ignoredNotices, ignoredReason } from './go-only.ts';
+import { OTLP_SECRET_ENVS, tracingSettings } from './tracing.ts';
 import { parseSecretReference, resolveSecretReference, type SecretReference } from './secrets.ts';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -106,6 +113,8 @@ export interface ClientConfig {
   };
   /** Environment variables that hold secrets; they are removed from the environment of spawned servers. */
   secretEnvNames: string[];
+  /** Span export, from the OpenTelemetry standard variables (OTEL_EXPORTER_OTLP_ENDPOINT...); undefined: off. */
+  tracing?: OtlpSettings;
   /** Accepted but unwise settings (a literal key in a profile); logged as warnings at start. */
   warnings: string[];
 }
@@ -1135,7 +1144,8 @@ export function resolveConfig(sources: ConfigSources): ClientConfig {
         proxyEnv: standardProxies,
       },
     },
-    secretEnvNames,
+    secretEnvNames: [...secretEnvNames, ...OTLP_SECRET_ENVS.filter((name) => env[name]?.trim())],
+    tracing: tracingSettings(env),
     warnings,
   };
 }

@@ -1,5 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import {
+  COMMAND_STREAM_PATH,
   EXTENSIONS_HEADER,
   HEADER,
   LEAVE,
@@ -11,6 +12,7 @@ import {
 } from '@mcp-tunnel/protocol';
 import { scopedSignal } from '../base/scoped-signal.ts';
 import { CLIENT_NAME, CLIENT_VERSION } from '../base/version.ts';
+import { CommandStream } from './stream.ts';
 
 export interface ControlPlaneApiOptions {
   baseUrl: string;
@@ -33,6 +35,8 @@ export interface ControlPlaneApiOptions {
 
 /** A stopping client waits this long at most for the service to take its leave. */
 const LEAVE_TIMEOUT_MS = 2000;
+/** The longest one response post may take. */
+const RESPOND_TIMEOUT_MS = 30_000;
 
 /** The tunnel service's reply to one API call (poll, response post, metadata). */
 export interface ApiReply {
@@ -52,21 +56,40 @@ export class ControlPlaneApi {
    * used, so a service that offers none (OpenAI's) is sent nothing beyond the contract.
    */
   private offered = new Set<Extension>();
+  /** Protocol extension `command-stream`: while it is open, responses go over it instead of POSTs. */
+  readonly stream: CommandStream;
+  /** What every request carries, made once: the key and the client's identity. */
+  private readonly identity: Record<string, string>;
 
   constructor(options: ControlPlaneApiOptions) {
     this.options = options;
     this.tunnelPath = `${options.baseUrl}${options.urlPath}/v1/tunnels/${encodeURIComponent(options.tunnelId)}`;
+    this.identity = {
+      ...options.extraHeaders,
+      authorization: `Bearer ${options.apiKey}`,
+      [HEADER.clientName]: CLIENT_NAME,
+      [HEADER.clientVersion]: CLIENT_VERSION,
+      [HEADER.clientInstanceId]: options.instanceId,
+    };
+    this.stream = new CommandStream(() => ({
+      url: `${this.tunnelPath}${COMMAND_STREAM_PATH}?${this.channelQuery()}`,
+      headers: this.headers(this.declared()),
+      agent: options.agent,
+    }));
+  }
+
+  /** The extensions this client uses, declared as the service offered them (none to OpenAI's service). */
+  private declared(): Record<string, string> {
+    return this.offered.size ? { [EXTENSIONS_HEADER]: [...this.offered].join(', ') } : {};
+  }
+
+  private channelQuery(query = new URLSearchParams()): URLSearchParams {
+    for (const channel of this.options.pollChannels ?? []) query.append('channel', channel);
+    return query;
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
-    const headers: Record<string, string> = {
-      ...this.options.extraHeaders,
-      authorization: `Bearer ${this.options.apiKey}`,
-      [HEADER.clientName]: CLIENT_NAME,
-      [HEADER.clientVersion]: CLIENT_VERSION,
-      [HEADER.clientInstanceId]: this.options.instanceId,
-      ...extra,
-    };
+    const headers: Record<string, string> = { ...this.identity, ...extra };
     if (this.options.serverInfo) headers[HEADER.serverInfo] = this.options.serverInfo;
     return headers;
   }
@@ -123,13 +146,12 @@ export class ControlPlaneApi {
   }
 
   async poll(limit: number, timeoutMs: number, signal?: AbortSignal): Promise<ApiReply> {
-    const query = new URLSearchParams({ limit: String(limit), timeout_ms: String(timeoutMs) });
-    for (const channel of this.options.pollChannels ?? []) query.append('channel', channel);
-    const declared: Record<string, string> = {};
-    if (this.offered.size) declared[EXTENSIONS_HEADER] = [...this.offered].join(', ');
+    const query = this.channelQuery(
+      new URLSearchParams({ limit: String(limit), timeout_ms: String(timeoutMs) }),
+    );
     const answer = await this.call(
       `${this.tunnelPath}/poll?${query}`,
-      { method: 'GET', headers: this.headers(declared), signal },
+      { method: 'GET', headers: this.headers(this.declared()), signal },
       timeoutMs + this.options.pollDeadlineGuardrailMs,
     );
     if (answer.status === 200 || answer.status === 204)
@@ -137,16 +159,36 @@ export class ControlPlaneApi {
     return answer;
   }
 
-  respond(shardToken: string, payload: TunnelResponsePayload, signal?: AbortSignal): Promise<ApiReply> {
+  /**
+   * Sends one response, given up after `withinMs` (at most RESPOND_TIMEOUT_MS) or when `signal` aborts:
+   * over the command stream while it is open, else as the contract's response POST. `traceContext`: the
+   * W3C trace context headers it carries, while traces are exported.
+   */
+  respond(
+    shardToken: string,
+    payload: TunnelResponsePayload,
+    signal?: AbortSignal,
+    withinMs = RESPOND_TIMEOUT_MS,
+    traceContext?: Record<string, string>,
+  ): Promise<ApiReply> {
+    const timeoutMs = Math.min(withinMs, RESPOND_TIMEOUT_MS);
+    if (this.stream.open) {
+      const scope = scopedSignal(signal, timeoutMs);
+      return this.stream.respond(shardToken, payload, scope.signal, traceContext).finally(scope.dispose);
+    }
     return this.call(
       `${this.tunnelPath}/response`,
       {
         method: 'POST',
-        headers: this.headers({ 'content-type': 'application/json', [HEADER.shardToken]: shardToken }),
+        headers: this.headers({
+          ...traceContext,
+          'content-type': 'application/json',
+          [HEADER.shardToken]: shardToken,
+        }),
         body: JSON.stringify(payload),
         signal,
       },
-      30_000,
+      timeoutMs,
     );
   }
 

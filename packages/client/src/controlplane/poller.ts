@@ -1,4 +1,5 @@
 import {
+  COMMAND_STREAM,
   PolledCommandListSchema,
   EXTENSION_COMMAND_TYPES,
   parsePolledCommand,
@@ -15,6 +16,11 @@ import { apiErrorText, type ApiReply, type ControlPlaneApi } from './api.ts';
 const MAX_LIMIT = 25;
 /** A refused key is not fixed by asking again quickly. */
 const AUTH_RETRY_MS = 30_000;
+/** A stream that could not open, or broke, is tried again after this backoff (polls serve meanwhile). */
+const STREAM_RETRY_MIN_MS = 1000;
+const STREAM_RETRY_MAX_MS = 5 * 60_000;
+/** A stream open this long worked: its next retry starts from the shortest backoff again. */
+const STREAM_HEALTHY_MS = 60_000;
 
 export interface PollerOptions {
   api: ControlPlaneApi;
@@ -51,6 +57,9 @@ export function explainRefusal(status: number, body: unknown): { state: ControlP
 export class Poller {
   private readonly options: PollerOptions;
   private started = false;
+  private readonly streamBackoff = new Backoff(STREAM_RETRY_MIN_MS, STREAM_RETRY_MAX_MS);
+  /** performance.now() before which the command stream is not tried (again). */
+  private streamAfter = 0;
 
   constructor(options: PollerOptions) {
     this.options = options;
@@ -60,13 +69,26 @@ export class Poller {
     const { api, queue, log } = this.options;
     const backoff = new Backoff(250, 30_000);
     while (!signal.aborted) {
+      if (api.offers(COMMAND_STREAM) && performance.now() >= this.streamAfter) {
+        await this.stream(signal);
+        if (signal.aborted) return;
+        // Back to polling at once: no gap while the stream is retried later.
+        continue;
+      }
       await queue.waitForSpace(signal);
       if (signal.aborted) return;
       const limit = Math.min(MAX_LIMIT, queue.freeSlots());
       let reply: ApiReply;
       try {
         // Until the service has accepted a poll, ask it not to wait: the reply confirms the key at once.
-        const wait = this.options.status.controlPlane.state === 'connected' ? this.options.pollTimeoutMs : 1;
+        // A poll in place of the command stream ends when the stream is to be tried again.
+        const untilStream = api.offers(COMMAND_STREAM)
+          ? Math.max(1, Math.ceil(this.streamAfter - performance.now()))
+          : Infinity;
+        const wait =
+          this.options.status.controlPlane.state === 'connected'
+            ? Math.min(this.options.pollTimeoutMs, untilStream)
+            : 1;
         reply = await api.poll(limit, wait, signal);
       } catch (error) {
         if (signal.aborted) return;
@@ -109,13 +131,45 @@ export class Poller {
     }
   }
 
+  /** Serves the command stream until it ends; its commands go where polled ones go. */
+  private async stream(signal: AbortSignal): Promise<void> {
+    const { api, queue, log, metrics, status } = this.options;
+    const end = await api.stream.run(signal, {
+      queue,
+      log,
+      maxCredits: MAX_LIMIT,
+      opened: () => {
+        metrics.streamOpen.set(1);
+        status.setControlPlane('connected', 'command stream open');
+        log.info('command stream open: commands and responses go over it instead of polls');
+      },
+      received: (commands, receivedAt) => {
+        metrics.streamMessages.inc({ kind: 'command' }, commands.length);
+        this.receive(commands, receivedAt);
+      },
+      heard: () => metrics.lastSuccessfulPoll.set(Date.now() / 1000),
+      responded: () => metrics.streamMessages.inc({ kind: 'response' }),
+    });
+    metrics.streamOpen.set(0);
+    if (signal.aborted) return;
+    if (end.openMs >= STREAM_HEALTHY_MS) this.streamBackoff.reset();
+    const retryIn = this.streamBackoff.next();
+    this.streamAfter = performance.now() + retryIn;
+    log.warn(
+      { reason: end.reason, retry_in_ms: Math.round(retryIn) },
+      end.opened
+        ? 'the command stream ended; polling until it is opened again'
+        : 'the command stream could not be opened; polling instead',
+    );
+  }
+
   private record(result: PollResult, state: ControlPlaneState, detail: string): void {
     this.options.metrics.polls.inc({ result });
     this.options.status.setControlPlane(state, detail);
   }
 
   private accepted(reply: ApiReply): void {
-    const { log, queue } = this.options;
+    const { log } = this.options;
     const commands = reply.status === 200 ? PolledCommandListSchema.safeParse(reply.body) : undefined;
     if (commands && !commands.success) {
       this.record(
@@ -132,7 +186,13 @@ export class Poller {
       this.started = true;
       this.options.onFirstSuccess();
     }
-    for (const raw of commands?.data.commands ?? []) {
+    this.receive(commands?.data.commands ?? [], reply.receivedAt);
+  }
+
+  /** Parses received commands (a poll answer's, or a command stream frame's) and queues each with its deadline. */
+  private receive(commands: unknown[], receivedAt: number): void {
+    const { log, queue } = this.options;
+    for (const raw of commands) {
       let parsed = parsePolledCommand(raw);
       // An extension's command is only understood from a service that offered the extension.
       const extension =
@@ -167,8 +227,8 @@ export class Poller {
       }
       const received: ReceivedCommand = {
         command,
-        receivedAt: reply.receivedAt,
-        deadline: timeout.kind === 'deadline' ? reply.receivedAt + timeout.ms : undefined,
+        receivedAt,
+        deadline: timeout.kind === 'deadline' ? receivedAt + timeout.ms : undefined,
       };
       queue.submit(received);
     }

@@ -1,7 +1,6 @@
 import type { TunnelResponsePayload } from '@mcp-tunnel/protocol';
 import { Backoff, retryAfterMs, sleep } from '../base/backoff.ts';
 import type { Logger } from '../observability/logger.ts';
-import { scopedSignal } from '../base/scoped-signal.ts';
 import { apiErrorText, type ControlPlaneApi } from './api.ts';
 
 /**
@@ -42,6 +41,7 @@ export class Responder {
     shardToken: string,
     payload: TunnelResponsePayload,
     deadline: number | undefined,
+    traceContext?: Record<string, string>,
   ): Promise<DeliveryResult> {
     const until = deadline ?? performance.now() + NO_DEADLINE_BUDGET_MS;
     const backoff = new Backoff(100, 2000);
@@ -50,8 +50,13 @@ export class Responder {
       if (left <= 0 || this.stopping.aborted) return 'expired';
       let wait: number;
       try {
-        const scope = scopedSignal(this.stopping, Math.ceil(left));
-        const reply = await this.api.respond(shardToken, payload, scope.signal).finally(scope.dispose);
+        const reply = await this.api.respond(
+          shardToken,
+          payload,
+          this.stopping,
+          Math.ceil(left),
+          traceContext,
+        );
         if (reply.status >= 200 && reply.status < 300) return 'delivered';
         if (reply.status === 404) {
           this.log.info(
@@ -100,8 +105,7 @@ export class Responder {
       if (left <= 0 || this.stopping.aborted) return false;
       let wait: number;
       try {
-        const scope = scopedSignal(this.stopping, Math.ceil(left));
-        const reply = await this.api.respond(shardToken, payload, scope.signal).finally(scope.dispose);
+        const reply = await this.api.respond(shardToken, payload, this.stopping, Math.ceil(left));
         if (reply.status >= 200 && reply.status < 300) return true;
         if (reply.status !== 429 || attempt >= NOTIFY_ATTEMPTS) {
           this.log.warn(

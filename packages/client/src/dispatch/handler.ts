@@ -25,6 +25,7 @@ import type { Responder } from '../controlplane/responder.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ClientMetrics, CommandOutcome } from '../observability/metrics.ts';
 import type { TrafficCall, TrafficRecorder } from '../observability/traffic.ts';
+import { traceCommand, type CommandTrace } from '../observability/tracing.ts';
 import type { ReceivedCommand } from '../controlplane/command-queue.ts';
 import { DeadlineExceeded } from './worker-pool.ts';
 import type { StreamRelay } from './streams.ts';
@@ -57,13 +58,17 @@ export function createCommandHandler(
 ): (received: ReceivedCommand, signal: AbortSignal, callerGone?: () => void) => Promise<void> {
   const { responder, metrics, log } = deps;
   const calls = new Map<ReceivedCommand, TrafficCall>();
+  /** Each command's spans while traces are exported (observability/tracing.ts). */
+  const traces = new Map<ReceivedCommand, CommandTrace>();
 
   async function deliver(received: ReceivedCommand, first: TunnelResponse): Promise<void> {
     let response = first;
+    const post = traces.get(received)?.responsePost();
     let delivery = await responder.terminal(
       received.command.shard_token,
       response.payload,
       received.deadline,
+      post?.headers,
     );
     if (delivery === 'too_large' && response.payload.resp_type === 'jsonrpc_response') {
       // The service will not take an answer this large: tell the caller so rather than leave it to time out.
@@ -76,9 +81,16 @@ export function createCommandHandler(
           'the answer is larger than the tunnel service accepts',
         ),
       );
-      delivery = await responder.terminal(received.command.shard_token, response.payload, received.deadline);
+      delivery = await responder.terminal(
+        received.command.shard_token,
+        response.payload,
+        received.deadline,
+        post?.headers,
+      );
     }
+    post?.end(delivery);
     const outcome: CommandOutcome = delivery === 'delivered' ? response.outcome : 'undeliverable';
+    endTrace(received, outcome);
     calls.get(received)?.finish({
       outcome: outcome === 'skipped' ? 'failed' : outcome,
       payload: response.payload,
@@ -92,11 +104,16 @@ export function createCommandHandler(
     log.debug({ request_id: received.command.request_id, outcome, delivery }, 'command finished');
   }
 
+  function endTrace(received: ReceivedCommand, outcome: string): void {
+    traces.get(received)?.end(outcome);
+    traces.delete(received);
+  }
+
   function abandoned(received: ReceivedCommand, signal: AbortSignal): void {
     // A cancelled or expired command posts nothing: the caller has already been answered by the service.
-    calls
-      .get(received)
-      ?.finish({ outcome: signal.reason instanceof DeadlineExceeded ? 'expired' : 'cancelled' });
+    const outcome = signal.reason instanceof DeadlineExceeded ? 'expired' : 'cancelled';
+    calls.get(received)?.finish({ outcome });
+    endTrace(received, outcome);
     if (signal.reason instanceof DeadlineExceeded) {
       metrics.commands.inc({ outcome: 'expired', channel: received.command.channel });
       log.info(
@@ -166,14 +183,17 @@ export function createCommandHandler(
     const sessionId = headerValue(command.headers, HEADER.mcpSessionId);
     await deps.streams.whenOpen(command.channel, sessionId, signal);
     let response: TunnelResponse;
+    const forwardable = forwardableRequestHeaders(command.headers);
+    const call = traces.get(received)?.mcpCall(message, forwardable, binding.kind);
     try {
       const reply = await binding.send({
-        message,
-        headers: forwardableRequestHeaders(command.headers),
+        message: call?.message ?? message,
+        headers: call?.headers ?? forwardable,
         sessionId,
         signal,
         onMessage,
       });
+      call?.end({ status: reply.status });
       const headers = allowedResponseHeaders(reply.headers);
       if (kind === 'request') {
         response = reply.message
@@ -208,6 +228,15 @@ export function createCommandHandler(
         };
       }
     } catch (error) {
+      call?.end({
+        error: signal.aborted
+          ? 'aborted'
+          : error instanceof BindingFailure
+            ? [error.failure.source, error.failure.kind].filter(Boolean).join('/')
+            : error instanceof CallerCancelled
+              ? 'cancelled'
+              : 'client_internal',
+      });
       if (signal.aborted) return abandoned(received, signal);
       if (error instanceof CallerCancelled) {
         // As with a direct connection, a cancelled request gets no answer.
@@ -307,6 +336,8 @@ export function createCommandHandler(
   return async (received, signal, callerGone) => {
     const { command } = received;
     calls.set(received, deps.traffic.begin(command));
+    const trace = traceCommand(received);
+    if (trace) traces.set(received, trace);
     try {
       if (command.command_type === 'session_termination') await terminateSession(received, command, signal);
       else if (command.command_type === 'jsonrpc')
@@ -317,6 +348,7 @@ export function createCommandHandler(
       // A call that ended without an answer (shutdown during delivery) is closed as cancelled.
       calls.get(received)?.finish({ outcome: 'cancelled' });
       calls.delete(received);
+      endTrace(received, 'cancelled');
     }
   };
 }

@@ -58,6 +58,17 @@ export class ClientMetrics {
     help: 'Unix time of the last poll the tunnel service accepted (0: none yet)',
     registers: [this.registry],
   });
+  readonly streamOpen = new Gauge({
+    name: 'tunnel_client_command_stream_open',
+    help: 'Whether the command stream (protocol extension command-stream) is open: 1 while commands and responses go over it instead of polls and response posts',
+    registers: [this.registry],
+  });
+  readonly streamMessages = new Counter({
+    name: 'tunnel_client_command_stream_messages_total',
+    help: 'Commands received and responses sent over the command stream, by kind (command, response)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly childRestarts = new Counter({
     name: 'tunnel_client_stdio_restarts_total',
     help: 'Restarts of stdio MCP server processes',

@@ -1,9 +1,9 @@
 import { lstatSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { accessHook } from './access.ts';
-import { registerConsoleAssets } from './console-assets.ts';
-import { registerConsoleRoutes, type ConsoleDeps } from './console-routes.ts';
+import type { AccessPolicy } from './access.ts';
+import type { ConsoleApp } from './console-app.ts';
+import type { ConsoleDeps } from './console-routes.ts';
 
 export interface OpsServer {
   /**
@@ -20,10 +20,11 @@ export interface OpsServer {
  * these every `connectionsCheckingInterval`.
  */
 const SLOW_CALLER_BOUNDS = {
-  http: { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1000 },
+  headersTimeout: 10_000,
   requestTimeout: 30_000,
-  keepAliveTimeout: 5000,
+  connectionsCheckingInterval: 1000,
 };
+const KEEP_ALIVE_TIMEOUT_MS = 5000;
 
 export function parseListenAddr(addr: string): { host: string; port: number } {
   const match = /^(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(addr);
@@ -37,8 +38,11 @@ export function unixSocketUrl(path: string): string {
   return `http+unix://${Buffer.from(path).toString('base64url')}`;
 }
 
+const TEXT_TYPE = 'text/plain; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 /** Probes read text by default, as Go's client answers; a caller that asks for JSON gets JSON. */
-function wantsJson(request: FastifyRequest): boolean {
+function wantsJson(request: IncomingMessage): boolean {
   return /\bapplication\/json\b/i.test(String(request.headers.accept ?? ''));
 }
 
@@ -51,10 +55,19 @@ function removeStaleSocket(path: string): void {
   }
 }
 
+/** One answer of the ops server's own: a status, a content type and a body. */
+function answer(response: ServerResponse, status: number, type: string | undefined, body: string): void {
+  response.writeHead(status, {
+    ...(type && { 'content-type': type, 'content-length': Buffer.byteLength(body) }),
+  });
+  response.end(body);
+}
+
 /**
- * Health, readiness and metrics for probes and scrapers, and the operator's console (/ and /ui, and
- * /api/*), on loopback or a Unix socket unless configured otherwise. The console answers only callers
- * that pass checkAccess.
+ * Health, readiness and metrics for probes and scrapers, answered by Node's HTTP server itself; the
+ * operator's console (/ and /ui, and /api/*) on the same listener, loaded at its first request (Fastify,
+ * the routes and the page's files are not needed by a client nobody looks at). On loopback or a Unix
+ * socket unless configured otherwise. The console answers only callers that pass checkAccess.
  */
 export async function startOpsServer(options: {
   listenAddr: string;
@@ -67,45 +80,72 @@ export async function startOpsServer(options: {
 }): Promise<OpsServer> {
   const { status, metrics } = options.console;
   const { host, port } = parseListenAddr(options.listenAddr);
-  const app: FastifyInstance = Fastify({ logger: false, ...SLOW_CALLER_BOUNDS });
-  const guard = accessHook({
+  const policy: AccessPolicy = {
     allowRemote: options.allowRemote,
     listenHost: options.unixSocket ? 'localhost' : host,
     unixSocket: options.unixSocket !== undefined,
-  });
+  };
   // Probes and scrapers may come from anywhere the listen address reaches; everything else is the console.
-  const open = new Set(['/healthz', '/readyz', '/metrics', '/favicon.ico']);
-  app.addHook('onRequest', async (request, reply) => {
-    if (!open.has(request.url.split('?')[0]!)) return guard(request, reply);
+  const probes: Record<string, (request: IncomingMessage, response: ServerResponse) => Promise<void> | void> =
+    {
+      '/healthz': (request, response) =>
+        wantsJson(request)
+          ? answer(response, 200, JSON_TYPE, JSON.stringify({ status: 'ok' }))
+          : answer(response, 200, TEXT_TYPE, 'live'),
+      '/readyz': (request, response) => {
+        const { ready, reasons } = status.readiness();
+        const code = ready ? 200 : 503;
+        if (wantsJson(request)) return answer(response, code, JSON_TYPE, JSON.stringify({ ready, reasons }));
+        answer(response, code, TEXT_TYPE, ready ? 'ready' : reasons.join('; ') || 'not ready');
+      },
+      '/metrics': async (_request, response) =>
+        answer(response, 200, metrics.registry.contentType, await metrics.registry.metrics()),
+      '/favicon.ico': (_request, response) => answer(response, 204, undefined, ''),
+    };
+  let consoleApp: Promise<ConsoleApp> | undefined;
+  const server = createServer(SLOW_CALLER_BOUNDS, (request, response) => {
+    const probe = probes[(request.url ?? '/').split('?')[0]!];
+    if (probe && (request.method === 'GET' || request.method === 'HEAD')) {
+      void Promise.resolve(probe(request, response)).catch(() => answer(response, 500, TEXT_TYPE, 'failed'));
+      return;
+    }
+    consoleApp ??= import('./console-app.ts').then(({ createConsoleApp }) =>
+      createConsoleApp(server, policy, options.console),
+    );
+    consoleApp.then(
+      ({ handle }) => handle(request, response),
+      () => answer(response, 500, TEXT_TYPE, 'the console could not be loaded'),
+    );
   });
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
 
-  app.get('/healthz', async (request, reply) =>
-    wantsJson(request) ? reply.send({ status: 'ok' }) : reply.type('text/plain; charset=utf-8').send('live'),
-  );
-  app.get('/readyz', async (request, reply) => {
-    const { ready, reasons } = status.readiness();
-    reply.code(ready ? 200 : 503);
-    if (wantsJson(request)) return reply.send({ ready, reasons });
-    return reply.type('text/plain; charset=utf-8').send(ready ? 'ready' : reasons.join('; ') || 'not ready');
+  const listening = new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
   });
-  app.get('/metrics', async (_req, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
-  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
-  registerConsoleAssets(app);
-  registerConsoleRoutes(app, options.console);
-
   let url: string;
   if (options.unixSocket) {
     removeStaleSocket(options.unixSocket);
-    await app.listen({ path: options.unixSocket });
+    server.listen(options.unixSocket);
+    await listening;
     url = unixSocketUrl(options.unixSocket);
   } else {
-    await app.listen({ host, port });
-    const address = app.server.address() as AddressInfo;
+    server.listen(port, host);
+    await listening;
+    const address = server.address() as AddressInfo;
     const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     url = `http://${shownHost}:${address.port}`;
   }
   if (options.urlFile) writeFileSync(options.urlFile, `${url}\n`);
-  return { url, close: () => app.close() };
+  return {
+    url,
+    async close() {
+      // The console ends its open event streams before the listener stops taking connections.
+      if (consoleApp) await (await consoleApp).app.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    },
+  };
 }

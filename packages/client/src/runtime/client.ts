@@ -19,6 +19,7 @@ import { ListenRelay } from '../dispatch/listens.ts';
 import { StreamRelay } from '../dispatch/streams.ts';
 import { WorkerPool } from '../dispatch/worker-pool.ts';
 import { LogLevelControl } from '../observability/log-buffer.ts';
+import { startTracing } from '../observability/otlp.ts';
 import { createLogger, logBufferOf, type Logger } from '../observability/logger.ts';
 import { ClientMetrics } from '../observability/metrics.ts';
 import { isSecretName, Redactor } from '../observability/redact.ts';
@@ -174,7 +175,7 @@ function knownSecrets(config: ClientConfig): string[] {
     ...Object.values(config.controlPlane.extraHeaders),
     ...Object.values(config.mcp.extraHeaders),
     ...config.secretEnvNames.map((name) => process.env[name] ?? ''),
-    ...[...urls, ...config.mcp.serverUrls.map((entry) => entry.url)].flatMap(urlSecrets),
+    ...[...urls, ...config.mcp.serverUrls.map((entry) => entry.url), config.tracing?.url].flatMap(urlSecrets),
   ];
 }
 
@@ -204,6 +205,7 @@ export async function startTunnelClient(
       config.log.file ? openLogFile(config.log.file) : undefined,
     );
   for (const warning of config.warnings) log.warn(warning);
+  const tracing = await startTracing(config.tracing, log);
   const levels = new LogLevelControl(log);
   const instanceId = randomUUID();
   const metrics = new ClientMetrics();
@@ -375,6 +377,7 @@ export async function startTunnelClient(
         await opsServer.close();
         await api.close();
         if (pidFile) rmSync(pidFile, { force: true });
+        await tracing?.shutdown();
         log.info({ tunnel_id: tunnelId }, 'tunnel-client stopped');
       })();
       return stopped;

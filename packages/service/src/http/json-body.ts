@@ -43,6 +43,18 @@ export function jsonDepth(text: string): number {
   return deepest;
 }
 
+/**
+ * Whether the text holds more than `limit` opening brackets; with no more than that it cannot nest deeper.
+ * Found by the engine's own search, far faster than jsonDepth's walk over every character.
+ */
+function bracketsExceed(text: string, limit: number): boolean {
+  let count = 0;
+  for (const bracket of ['{', '['])
+    for (let at = text.indexOf(bracket); at !== -1; at = text.indexOf(bracket, at + 1))
+      if (++count > limit) return true;
+  return false;
+}
+
 export function tooDeepRefusal(depth: number, maxDepth: number): ApiRefusal {
   return new ApiRefusal(
     400,
@@ -62,8 +74,9 @@ export function jsonBodyParser(maxDepth: number) {
     const text = String(body);
     // An empty body is no body (a DELETE sent with a JSON Content-Type); routes that need one say so.
     if (text.trim() === '') return done(null, undefined);
-    // Each level takes two characters, so a short body cannot be too deep.
-    const depth = text.length > 2 * maxDepth ? jsonDepth(text) : 0;
+    // Each level takes two characters and an opening bracket, so a short body, or one with few brackets,
+    // cannot be too deep.
+    const depth = text.length > 2 * maxDepth && bracketsExceed(text, maxDepth) ? jsonDepth(text) : 0;
     if (depth > maxDepth && !request.routeOptions.config.refusesDeepJsonItself)
       return done(tooDeepRefusal(depth, maxDepth));
     let value: unknown;

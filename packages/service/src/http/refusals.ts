@@ -5,6 +5,15 @@ import { StoreUnavailable } from '../store/unavailable.ts';
 import { discardRefusedBody } from './discard-body.ts';
 import { ApiRefusal, JsonRpcRefusal, MalformedJson } from './errors.ts';
 
+export function bodyTooLarge(maxBodyBytes: number): ApiRefusal {
+  return new ApiRefusal(
+    413,
+    'invalid_request_error',
+    'request_body_too_large',
+    `The request body is larger than the service accepts (${maxBodyBytes} bytes). Send a smaller body; avoid large inline payloads.`,
+  );
+}
+
 /** Fastify's own refusals (content type, size, parsing), re-worded to say what to do about them. */
 function describeFrameworkError(error: FastifyError, maxBodyBytes: number): ApiRefusal | undefined {
   switch (error.code) {
@@ -17,12 +26,7 @@ function describeFrameworkError(error: FastifyError, maxBodyBytes: number): ApiR
         'This endpoint takes a JSON body: send it with the header Content-Type: application/json.',
       );
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiRefusal(
-        413,
-        'invalid_request_error',
-        'request_body_too_large',
-        `The request body is larger than the service accepts (${maxBodyBytes} bytes). Send a smaller body; avoid large inline payloads.`,
-      );
+      return bodyTooLarge(maxBodyBytes);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new MalformedJson(
         'The request body is empty but Content-Type says JSON: send one JSON object, or no Content-Type header.',
@@ -55,7 +59,8 @@ function storeUnavailable(error: StoreUnavailable): ApiRefusal {
 export async function refusalFor(
   error: FastifyError | ApiRefusal | JsonRpcRefusal,
   request: FastifyRequest,
-  reply: FastifyReply,
+  /** Absent for what is no HTTP request of its own (a frame of a command stream). */
+  reply: FastifyReply | undefined,
   maxBodyBytes: number,
 ): Promise<ApiRefusal | JsonRpcRefusal> {
   if (error instanceof ApiRefusal || error instanceof JsonRpcRefusal) return error;
@@ -72,7 +77,7 @@ export async function refusalFor(
   const described = describeFrameworkError(error, maxBodyBytes);
   if (described && error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     // Fastify closes the connection here; read the rest of the body first so the caller gets the 413.
-    if (await discardRefusedBody(request.raw, maxBodyBytes)) reply.removeHeader('connection');
+    if (reply && (await discardRefusedBody(request.raw, maxBodyBytes))) reply.removeHeader('connection');
     return described;
   }
   if (described) return described;

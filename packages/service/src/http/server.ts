@@ -6,6 +6,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import cookie from '@fastify/cookie';
+import websocket from '@fastify/websocket';
 import { ApiRefusal, JsonRpcRefusal } from './errors.ts';
 import { jsonBodyParser } from './json-body.ts';
 import { limitConnectionsPerAddress, serverTimeouts } from './connections.ts';
@@ -14,6 +15,7 @@ import { authenticateRequest } from './authentication.ts';
 import { auditHooks } from './audit.ts';
 import type { ServiceContext } from './context.ts';
 import { registerTunnelApi } from './tunnel-api.ts';
+import { closeStreams, maxStreamFrameBytes, registerTunnelStream } from './tunnel-stream.ts';
 import { connectorPlugin } from './connector/plugin.ts';
 import { oauthPlugin } from './oauth/plugin.ts';
 import { registerManagement } from './management/index.ts';
@@ -33,6 +35,10 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
   limitConnectionsPerAddress(app.server, context.limits.connections.maxPerAddress, app.log);
 
   await app.register(cookie);
+  await app.register(websocket, {
+    options: { maxPayload: maxStreamFrameBytes(context.limits.maxBodyBytes) },
+    preClose: closeStreams,
+  });
   app.decorateRequest('principal', null);
   app.decorateRequest('authRefusal', null);
   app.decorateRequest('auditNote', null);
@@ -42,26 +48,28 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
   app.addContentTypeParser(/^application\/[\w.+-]*\+json$/, { parseAs: 'string' }, parseJson);
 
-  // Every answer is meant as its declared type only: a browser must not sniff an API answer into a page.
-  app.addHook('onRequest', async (_request, reply) => {
+  app.addHook('onRequest', (request, reply) => {
+    // Every answer is meant as its declared type only: a browser must not sniff an API answer into a page.
     reply.header('x-content-type-options', 'nosniff');
+    return authenticateRequest(context, request);
   });
-  app.addHook('onRequest', (request) => authenticateRequest(context, request));
   const audit = auditHooks(context);
   app.addHook('onSend', audit.onSend);
   app.addHook('onResponse', audit.onResponse);
 
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.debug(
-      {
-        method: request.method,
-        route: request.routeOptions.url,
-        status: reply.statusCode,
-        ms: reply.elapsedTime,
-      },
-      'request',
-    );
-  });
+  // A hook costs every request its call even when its log line is dropped: only there when it is written.
+  if (logger.isLevelEnabled('debug'))
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.debug(
+        {
+          method: request.method,
+          route: request.routeOptions.url,
+          status: reply.statusCode,
+          ms: reply.elapsedTime,
+        },
+        'request',
+      );
+    });
 
   // The connector endpoint answers in JSON-RPC: its plugin has its own error and not-found handlers.
   app.setErrorHandler(async (error: FastifyError | ApiRefusal | JsonRpcRefusal, request, reply) =>
@@ -72,6 +80,7 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
   registerHealth(app);
   registerManagement(app, context);
   registerTunnelApi(app, context);
+  registerTunnelStream(app, context);
   await app.register(connectorPlugin, { prefix: '/v1/mcp', context });
   await app.register(oauthPlugin, { context });
   await registerConsole(app);

@@ -24,13 +24,14 @@ import { credentialOf, principalOf } from './request-principal.ts';
 import { reauthenticate } from './authentication.ts';
 import { noteAudit } from './audit.ts';
 import { responseHeaderProblem } from './response-headers.ts';
+import { traceHandOver, traceResponsePost, type HandOverTrace } from '../observability/tracing.ts';
 
 const MAX_LIMIT = 25;
 
 type TunnelParams = { Params: { tunnel_id: string } };
 type PollRequest = TunnelParams & { Querystring: Record<string, string | string[] | undefined> };
 
-const requireUse = (principal: Principal) =>
+export const requireUse = (principal: Principal) =>
   requireAny(principal, ['tunnel.use'], 'tunnel_use_forbidden', () =>
     forbidden(
       'tunnel_use_forbidden',
@@ -61,7 +62,7 @@ function integerParam(
   return value;
 }
 
-function channelsParam(raw: string | string[] | undefined): Set<string> | undefined {
+export function channelsParam(raw: string | string[] | undefined): Set<string> | undefined {
   if (raw === undefined) return undefined;
   const channels = Array.isArray(raw) ? raw : [raw];
   for (const channel of channels)
@@ -79,7 +80,7 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function pollingClient(request: FastifyRequest, principal: Principal): PollingClient {
+export function pollingClient(request: FastifyRequest, principal: Principal): PollingClient {
   const info = header(request, HEADER.serverInfo);
   const parsed = info === undefined ? undefined : parseServerInfo(info);
   if (parsed && !parsed.ok)
@@ -242,6 +243,106 @@ function useProbeAnswer(request: FastifyRequest, requestId: string): ApiRefusal 
   );
 }
 
+/**
+ * The commands as the wire carries them (a poll answer's or a command stream's `commands`). Each is
+ * serialized on its own: one that cannot be is answered to its caller, and the others are still carried.
+ */
+export async function serializeCommands(
+  context: ServiceContext,
+  request: FastifyRequest,
+  tunnelId: string,
+  commands: QueuedCommand[],
+  carrier: 'poll' | 'stream',
+): Promise<{ sent: QueuedCommand[]; wire: string[]; handOvers: HandOverTrace[] }> {
+  const now = Date.now();
+  const sent: QueuedCommand[] = [];
+  const wire: string[] = [];
+  const handOvers: HandOverTrace[] = [];
+  for (const command of commands) {
+    try {
+      const handOver = traceHandOver(command, carrier);
+      wire.push(
+        JSON.stringify(wireCommand(handOver ? { ...command, headers: handOver.headers } : command, now)),
+      );
+      sent.push(command);
+      if (handOver) handOvers.push(handOver);
+    } catch (error) {
+      request.log.warn({ err: error, request_id: command.requestId }, 'a command could not be serialized');
+      await context.broker.deliver(
+        tunnelId,
+        command.shardToken,
+        undeliverable(
+          { requestId: command.requestId, channel: command.channel, rpcId: command.jsonrpc?.id },
+          400,
+          `The tunnel-service could not pass this message to the tunnel-client (${error instanceof Error ? error.message : String(error)}). Send a smaller, flatter message.`,
+        ),
+      );
+    }
+  }
+  return { sent, wire, handOvers };
+}
+
+/**
+ * Accepts one response for a tunnel whose key was checked (the response POST, or a frame of a command
+ * stream): validates it, verifies its shard token and hands it to the waiting caller. Throws the refusal
+ * the response POST answers.
+ */
+export async function acceptResponse(
+  context: ServiceContext,
+  request: FastifyRequest,
+  tunnelId: string,
+  token: string | undefined,
+  body: unknown,
+  tooDeep: ApiRefusal | null,
+): Promise<TunnelResponseAck> {
+  const { broker } = context;
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw badRequest(
+      'invalid_request',
+      'The request body must be one JSON object: {"request_id": ..., "resp_json": ..., "resp_code": 200, "resp_type": "jsonrpc_response"}.',
+    );
+  const parsed = TunnelResponsePayloadSchema.safeParse(body);
+  if (!parsed.success) {
+    const { message, param } = describeIssues(parsed.error.issues);
+    throw badRequest('invalid_request', `Invalid response payload: ${message}.`, param);
+  }
+  const payload = parsed.data;
+  if (payload.channel != null && !isChannelName(payload.channel))
+    throw badRequest(
+      'invalid_channel_format',
+      `Channel ${JSON.stringify(payload.channel)} is malformed: channel names are ${CHANNEL_NAME_SHAPE}.`,
+      'channel',
+    );
+  if (isUseProbe(payload.request_id)) throw useProbeAnswer(request, payload.request_id);
+  if (!token || !context.shardTokens.verify(token, payload.request_id, tunnelId))
+    throw new ApiRefusal(
+      401,
+      'invalid_request_error',
+      'tunnel_request_mismatch',
+      `The X-Tunnel-Shard-Token header ${token ? 'does not match' : 'is missing for'} request ${payload.request_id} on tunnel ${tunnelId}. Echo the shard_token of the polled command exactly, and post to the tunnel that received the command.`,
+    );
+  // A payload the caller could not be given is refused, and the caller is told at once.
+  const problem = tooDeep ?? responseHeaderProblem(payload.resp_headers);
+  if (problem) {
+    await broker.deliver(
+      tunnelId,
+      token,
+      undeliverable(
+        { requestId: payload.request_id, channel: payload.channel, rpcId: payload.resp_json?.id },
+        502,
+        `The tunnel-client's answer could not be passed on: ${problem.message}`,
+      ),
+    );
+    throw problem;
+  }
+  if (!(await broker.deliver(tunnelId, token, payload)))
+    throw notFound(
+      'pending_request_not_found',
+      `Request ${payload.request_id} is already finished, expired or was abandoned by its caller; nothing is waiting for this response. Do not retry it.`,
+    );
+  return { status: 'ok' };
+}
+
 /** The contract's tunnel API: tunnel-clients long-poll for commands and post responses. */
 export function registerTunnelApi(app: FastifyInstance, context: ServiceContext): void {
   const { broker, limits } = context;
@@ -267,7 +368,10 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
       reply.header(EXTENSIONS_HEADER, KNOWN_EXTENSIONS.join(', '));
 
       const gone = new AbortController();
-      reply.raw.once('close', () => gone.abort());
+      // Only a poll cut off before its answer was written is gone (an abort also costs an AbortError).
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) gone.abort();
+      });
       await broker.pollStarted(tunnelId, client);
       void pollEnding(request, reply).then((ending) => {
         if (ending === 'dropped')
@@ -299,33 +403,10 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
         await broker.requeue(commands);
         return reply;
       }
-      // Each command is serialized on its own: one that cannot be is answered to its caller, and the poll
-      // still carries the others.
-      const now = Date.now();
-      const sent: QueuedCommand[] = [];
-      const wire: string[] = [];
-      for (const command of commands) {
-        try {
-          wire.push(JSON.stringify(wireCommand(command, now)));
-          sent.push(command);
-        } catch (error) {
-          request.log.warn(
-            { err: error, request_id: command.requestId },
-            'a command could not be serialized',
-          );
-          await broker.deliver(
-            tunnelId,
-            command.shardToken,
-            undeliverable(
-              { requestId: command.requestId, channel: command.channel, rpcId: command.jsonrpc?.id },
-              400,
-              `The tunnel-service could not pass this message to the tunnel-client (${error instanceof Error ? error.message : String(error)}). Send a smaller, flatter message.`,
-            ),
-          );
-        }
-      }
+      const { sent, wire, handOvers } = await serializeCommands(context, request, tunnelId, commands, 'poll');
       if (sent.length === 0) return reply.status(204).send();
       reply.raw.once('close', () => {
+        for (const handOver of handOvers) handOver.end(reply.raw.writableFinished);
         if (!reply.raw.writableFinished) void broker.requeue(sent);
       });
       return reply
@@ -338,58 +419,20 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
   app.post<TunnelParams>(
     '/v1/tunnels/:tunnel_id/response',
     { config: { action: 'tunnel.respond', auditRefusalsOnly: true, refusesDeepJsonItself: true } },
-    async (request) => {
+    async (request, reply) => {
+      const span = traceResponsePost(request.headers, request.params.tunnel_id);
+      if (span) reply.raw.once('close', () => span.end(reply.statusCode));
       const principal = principalOf(request);
       const tunnel = await visibleTunnel(context, principal, request.params.tunnel_id);
       requireUse(principal);
-      const body: unknown = request.body;
-      if (body === null || typeof body !== 'object' || Array.isArray(body))
-        throw badRequest(
-          'invalid_request',
-          'The request body must be one JSON object: {"request_id": ..., "resp_json": ..., "resp_code": 200, "resp_type": "jsonrpc_response"}.',
-        );
-      const parsed = TunnelResponsePayloadSchema.safeParse(body);
-      if (!parsed.success) {
-        const { message, param } = describeIssues(parsed.error.issues);
-        throw badRequest('invalid_request', `Invalid response payload: ${message}.`, param);
-      }
-      const payload = parsed.data;
-      if (payload.channel != null && !isChannelName(payload.channel))
-        throw badRequest(
-          'invalid_channel_format',
-          `Channel ${JSON.stringify(payload.channel)} is malformed: channel names are ${CHANNEL_NAME_SHAPE}.`,
-          'channel',
-        );
-      if (isUseProbe(payload.request_id)) throw useProbeAnswer(request, payload.request_id);
-      const token = header(request, HEADER.shardToken);
-      if (!token || !context.shardTokens.verify(token, payload.request_id, tunnel.id))
-        throw new ApiRefusal(
-          401,
-          'invalid_request_error',
-          'tunnel_request_mismatch',
-          `The X-Tunnel-Shard-Token header ${token ? 'does not match' : 'is missing for'} request ${payload.request_id} on tunnel ${tunnel.id}. Echo the shard_token of the polled command exactly, and post to the tunnel that received the command.`,
-        );
-      // A payload the caller could not be given is refused, and the caller is told at once.
-      const problem = request.tooDeep ?? responseHeaderProblem(payload.resp_headers);
-      if (problem) {
-        await broker.deliver(
-          tunnel.id,
-          token,
-          undeliverable(
-            { requestId: payload.request_id, channel: payload.channel, rpcId: payload.resp_json?.id },
-            502,
-            `The tunnel-client's answer could not be passed on: ${problem.message}`,
-          ),
-        );
-        throw problem;
-      }
-      if (!(await broker.deliver(tunnel.id, token, payload)))
-        throw notFound(
-          'pending_request_not_found',
-          `Request ${payload.request_id} is already finished, expired or was abandoned by its caller; nothing is waiting for this response. Do not retry it.`,
-        );
-      const ack: TunnelResponseAck = { status: 'ok' };
-      return ack;
+      return acceptResponse(
+        context,
+        request,
+        tunnel.id,
+        header(request, HEADER.shardToken),
+        request.body,
+        request.tooDeep,
+      );
     },
   );
   // Protocol extension `leave`: a stopping client is gone at once (docs/protocol-extensions.md).

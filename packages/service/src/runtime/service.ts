@@ -27,6 +27,7 @@ import { lastKnownStore } from '../store/last-known.ts';
 import { openStore } from './store.ts';
 import type { ServiceContext } from '../http/context.ts';
 import { buildServer } from '../http/server.ts';
+import { startTracing } from '../observability/tracing.ts';
 
 /**
  * How to run the service. Each option is a row of the settings table (config/settings.ts), which gives
@@ -262,7 +263,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       },
       pino.destination(2),
     );
-  const opened = await openStore(options);
+  const tracing = await startTracing(process.env, logger);
+  const opened = await openStore(options).catch(async (error: unknown) => {
+    await tracing?.shutdown();
+    throw error;
+  });
   // A database shared over the network can go away for a while; the embedded file cannot.
   const store = options.databaseUrl ? lastKnownStore(opened) : opened;
   const eventBufferLimits = {
@@ -358,6 +363,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
           await server.close();
           shared.disconnect();
           await store.close();
+          await tracing?.shutdown();
         })()),
     };
   } catch (error) {
@@ -366,6 +372,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     await app?.close();
     seams?.disconnect();
     await store.close();
+    await tracing?.shutdown();
     throw error;
   }
 }

@@ -12,12 +12,16 @@ import { sqlRoles } from './repositories/roles.ts';
 import { sqlSettings } from './repositories/settings.ts';
 import { sqlSignInAttempts } from './repositories/sign-in-attempts.ts';
 import { sqlTunnels } from './repositories/tunnels.ts';
+import { withRecentReads } from './recent-reads.ts';
 import type { SqlRunner } from './runner.ts';
 import type { Store } from './types.ts';
 
-/** Every repository over one runner: the store of any SQL database that has a runner and a migrated schema. */
+/**
+ * Every repository over one runner: the store of any SQL database that has a runner and a migrated schema.
+ * The reads each call makes are remembered briefly (recent-reads.ts).
+ */
 export function sqlStore(sql: SqlRunner, close: () => Promise<void>): Store {
-  return {
+  return withRecentReads(sql, (sql) => ({
     organizations: sqlOrganizations(sql),
     members: sqlMembers(sql),
     roles: sqlRoles(sql),
@@ -33,5 +37,5 @@ export function sqlStore(sql: SqlRunner, close: () => Promise<void>): Store {
     oauthClients: sqlOAuthClients(sql),
     oauthGrants: sqlOAuthGrants(sql),
     close,
-  };
+  }));
 }

@@ -6,12 +6,21 @@ const NOT_FORWARDED = new Set(['authorization', 'cookie', 'host', 'origin', 'ref
 
 const OWN_SECRET = /^\s*Bearer\s+(mcpt_|mcpo_)/i;
 
+/** Spellings already made: callers send the same few names on every call. Bounded, as names are theirs. */
+const canonicalNames = new Map<string, string>();
+const MAX_CANONICAL_NAMES = 256;
+
 /** `mcp-session-id` → `Mcp-Session-Id`, the spelling the wire uses. */
 function canonicalName(name: string): string {
-  return name
-    .split('-')
-    .map((part) => (part ? part[0]!.toUpperCase() + part.slice(1) : part))
-    .join('-');
+  let canonical = canonicalNames.get(name);
+  if (canonical === undefined) {
+    canonical = name
+      .split('-')
+      .map((part) => (part ? part[0]!.toUpperCase() + part.slice(1) : part))
+      .join('-');
+    if (canonicalNames.size < MAX_CANONICAL_NAMES) canonicalNames.set(name, canonical);
+  }
+  return canonical;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
 import type { QueuedCommand } from '../../broker/command-broker.ts';
 import { newId, nowIso } from '../../store/ids.ts';
 import type { TunnelRow } from '../../store/repositories/tunnels.ts';
+import { traceConnectorRequest } from '../../observability/tracing.ts';
 import { JsonRpcRefusal } from '../errors.ts';
 import type { ServiceContext } from '../context.ts';
 import { principalOf } from '../request-principal.ts';
@@ -95,6 +96,24 @@ export function connectorHandler(context: ServiceContext) {
       (await broker.clients(tunnel.id)).some((client) => client.extensions.includes(LISTEN_STREAM));
     const requestId = newId('req');
     const now = Date.now();
+    const params = message?.params as { name?: unknown } | undefined;
+    const tool =
+      message?.method === 'tools/call' && typeof params?.name === 'string'
+        ? redactMintedSecrets(params.name)
+        : undefined;
+    const span = traceConnectorRequest(request.headers, request.method, () => ({
+      'http.request.method': request.method,
+      'tunnel.id': tunnel.id,
+      'tunnel.channel': channel,
+      'tunnel.request_id': requestId,
+      ...(typeof message?.method === 'string' ? { 'mcp.method.name': message.method } : {}),
+      ...(tool ? { 'gen_ai.tool.name': tool } : {}),
+      ...(sessionId ? { 'mcp.session.id': sessionId } : {}),
+    }));
+    const forwarded = streamHeaders(
+      kind,
+      commandHeaders(request.headers, { forwardAuthorization: isPublic }),
+    );
     const command: QueuedCommand = {
       requestId,
       tunnelId: tunnel.id,
@@ -106,7 +125,7 @@ export function connectorHandler(context: ServiceContext) {
       deadlineAt:
         now + (kind === 'stream' ? STREAM_LIFETIME_MS : listens ? LISTEN_LIFETIME_MS : deadlineMs(tunnel)),
       ...(kind === 'stream' ? { extension: STANDALONE_STREAM } : listens ? { extension: LISTEN_STREAM } : {}),
-      headers: streamHeaders(kind, commandHeaders(request.headers, { forwardAuthorization: isPublic })),
+      headers: span?.commandHeaders(forwarded) ?? forwarded,
       ...(message ? { jsonrpc: message } : {}),
     };
     const isInitialize = message?.method === 'initialize';
@@ -121,6 +140,7 @@ export function connectorHandler(context: ServiceContext) {
       openWithinMs: deadlineMs(tunnel),
       lateAnswer: `The tunnel-client did not answer within the tunnel's response_timeout (${tunnel.response_timeout}). Check that tunnel-client is running and its MCP server responds; for slow tools raise response_timeout with POST /v1/tunnels/${tunnel.id}.`,
       onTerminal: async (payload): Promise<Record<string, string>> => {
+        span?.answered();
         if (isPublic) {
           const challenge = upstreamChallenge(
             context,
@@ -149,7 +169,7 @@ export function connectorHandler(context: ServiceContext) {
     try {
       await exchange.run();
     } finally {
-      const params = message?.params as { name?: unknown } | undefined;
+      span?.end(reply.statusCode);
       await trafficLog.record(tunnel.id, {
         at: command.createdAt,
         channel,
@@ -159,9 +179,7 @@ export function connectorHandler(context: ServiceContext) {
             : kind === 'stream'
               ? 'standalone_stream'
               : String(message?.method ?? 'response'),
-        ...(message?.method === 'tools/call' && typeof params?.name === 'string'
-          ? { tool: redactMintedSecrets(params.name) }
-          : {}),
+        ...(tool ? { tool } : {}),
         status: reply.statusCode,
         duration_ms: Date.now() - now,
       });

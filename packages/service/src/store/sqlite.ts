@@ -29,7 +29,12 @@ export class SqliteRunner implements SqlRunner {
     // owner's alone. SQLite treats an empty file as an empty database.
     if (file !== ':memory:' && !existsSync(file)) closeSync(openSync(file, 'a', 0o600));
     const db = new DatabaseSync(file);
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+    // synchronous = NORMAL: with WAL, a commit no longer waits for the disk (an fsync per commit blocked the
+    // event loop, tens of milliseconds under load); the file stays consistent, and only a power cut or an
+    // operating-system crash (never the service's own) can lose the last commits before a checkpoint.
+    db.exec(
+      'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
+    );
     this.#db = db;
     const statements = new Map<string, StatementSync>();
     const prepared = (sql: string): StatementSync => {

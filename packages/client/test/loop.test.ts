@@ -252,6 +252,9 @@ describe(
       assert.match(metrics, /tunnel_client_polls_total\{result="empty"\} \d+/);
       assert.match(metrics, /tunnel_client_commands_total\{outcome="answered",channel="main"\} \d+/);
       assert.match(metrics, /tunnel_client_command_duration_seconds_bucket/);
+      // Node's process metrics, whose collectors start at this first scrape.
+      assert.match(metrics, /^tunnel_client_process_cpu_user_seconds_total \d/m);
+      assert.match(metrics, /^tunnel_client_nodejs_eventloop_lag_seconds /m);
       assert.ok(!metrics.includes(API_KEY));
       const ui = await fetch(`${client.opsUrl}/ui`);
       assert.match(ui.headers.get('content-type') ?? '', /text\/html/);

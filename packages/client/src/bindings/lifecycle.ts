@@ -1,4 +1,3 @@
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { JsonRpcMessage } from '@mcp-tunnel/protocol';
 import { Backoff, sleep } from '../base/backoff.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -6,6 +5,13 @@ import type { ChannelStatus } from '../observability/status.ts';
 import { scopedSignal } from '../base/scoped-signal.ts';
 import { CLIENT_NAME, CLIENT_VERSION } from '../base/version.ts';
 import type { BindingKind } from './binding.ts';
+
+/**
+ * The newest MCP protocol version with sessions: the one a binding offers when it initializes on its own
+ * behalf. It is the MCP SDK's LATEST_PROTOCOL_VERSION (a test holds them equal), written here because
+ * that constant's module defines every MCP schema, which the client would otherwise load and keep.
+ */
+export const LATEST_PROTOCOL_VERSION = '2025-11-25';
 
 /** The initialize request a binding sends on its own behalf; `params` replays a caller's, when it has one. */
 export function initializeRequest(params?: unknown): JsonRpcMessage {

@@ -1,5 +1,3 @@
-import { createInterface } from 'node:readline';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { SessionMode } from '../config/schema.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -8,6 +6,7 @@ import { splitCommandLine } from './command-line.ts';
 import { EraRoutingBinding, ModernConnection } from './eras.ts';
 import { PerSessionBinding, SessionProcessBudget } from './per-session.ts';
 import { SharedConnectionBinding } from './shared-connection.ts';
+import { StdioChildTransport } from './stdio-transport.ts';
 
 export interface StdioBindingOptions {
   channel: string;
@@ -27,6 +26,9 @@ export interface StdioBindingOptions {
   maxMessageBytes?: number;
 }
 
+/** The longest line read from a child when the binding is given no limit (the MCP SDK's default). */
+const DEFAULT_MAX_LINE_BYTES = 10 * 1024 * 1024;
+
 /**
  * Children speaking newline-delimited JSON-RPC on their stdin/stdout. The command is split into words and
  * run without a shell. The child's stderr lines go to the client's log. A shared child that exits is
@@ -42,19 +44,13 @@ export function createStdioBinding(options: StdioBindingOptions): Binding {
   const log = options.log.child({ channel: options.channel });
 
   async function open(): Promise<Transport> {
-    const transport = new StdioClientTransport({
+    return new StdioChildTransport({
       command: file!,
       args,
       env,
-      stderr: 'pipe',
-      maxBufferSize: options.maxMessageBytes,
+      maxLineBytes: options.maxMessageBytes ?? DEFAULT_MAX_LINE_BYTES,
+      onStderrLine: (line) => log.info({ stream: 'stderr' }, line),
     });
-    const stderr = transport.stderr;
-    if (stderr)
-      createInterface({ input: stderr as unknown as NodeJS.ReadableStream }).on('line', (line) =>
-        log.info({ stream: 'stderr' }, line),
-      );
-    return transport;
   }
 
   // Callers of the 2026-07-28 era reach a child of their own (see ModernConnection).

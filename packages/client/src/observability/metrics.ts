@@ -76,8 +76,19 @@ export class ClientMetrics {
     registers: [this.registry],
   });
 
-  constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'tunnel_client_' });
+  private processMetricsStarted = false;
+
+  /**
+   * The Prometheus exposition of the registry. Node's process metrics (prom-client's default metrics:
+   * CPU, memory, event-loop delay, GC) are added at the first call: their collectors keep an event-loop
+   * delay histogram and a GC observer running, which a client that nobody scrapes does without.
+   */
+  exposition(): Promise<string> {
+    if (!this.processMetricsStarted) {
+      this.processMetricsStarted = true;
+      collectDefaultMetrics({ register: this.registry, prefix: 'tunnel_client_' });
+    }
+    return this.registry.metrics();
   }
 
   /** Totals for the status page. */

@@ -168,7 +168,7 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): 
       config: deps.config,
       logs: deps.logs?.list({ sinceTime: since }) ?? [],
       traffic: traffic.list().filter((c) => Date.parse(c.time) >= since),
-      metrics: { series: metricsBody(deps), prometheus: await deps.metrics.registry.metrics() },
+      metrics: { series: metricsBody(deps), prometheus: await deps.metrics.exposition() },
     };
     const stamp = bundle.generated_at.replace(/[:.]/g, '-');
     return reply

@@ -99,7 +99,7 @@ export async function startOpsServer(options: {
         answer(response, code, TEXT_TYPE, ready ? 'ready' : reasons.join('; ') || 'not ready');
       },
       '/metrics': async (_request, response) =>
-        answer(response, 200, metrics.registry.contentType, await metrics.registry.metrics()),
+        answer(response, 200, metrics.registry.contentType, await metrics.exposition()),
       '/favicon.ico': (_request, response) => answer(response, 204, undefined, ''),
     };
   let consoleApp: Promise<ConsoleApp> | undefined;

@@ -1,14 +1,19 @@
 // `npm run bench:idle`: how many idle tunnels one tunnel-service holds, and what each costs. N tunnels
 // (`--tunnels N`, 18,000 by default: about the most one process holds under a 20,000 open-file limit)
-// each have a polling client: a light scripted poller in this process that long-polls as the
-// tunnel-client does (one poll open at a time, 30 s wait) and answers what it receives; one more tunnel
-// is served by the real tunnel-client and the calculator. Once all poll, it measures the service's
+// each have a light scripted client in this process (apart from the service) that speaks as a tunnel-client
+// does. `--carrier stream` (the default) is what our tunnel-client does against our service: a first poll,
+// then, as that answer offers the command-stream extension, one WebSocket per tunnel with 5 credits, every
+// command answered over it. `--carrier poll` is what OpenAI's Go tunnel-client does: long-polls (one open at
+// a time, 30 s wait) and response POSTs. One more tunnel is served by the real tunnel-client and the
+// calculator. Once all poll, it measures the service's
 // resident memory per idle tunnel above the service before any poll, then sends `--probes` connector
 // calls to random idle tunnels and times each until its poller holds the command (delivery), while the
 // real client answers SDK calls. Every error is counted. The real client's own poll is in the baseline.
 // Prints the table of targets; `--json <file>`.
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import { COMMAND_STREAM_PATH } from '@mcp-tunnel/protocol';
 import { api, createRuntime, keyWith, type Runtime } from '../test/support/management-api.ts';
 import { CLIENT_HEADERS } from '../test/support/scripted-tunnel-client.ts';
 import { startService } from '../test/support/service-process.ts';
@@ -21,7 +26,8 @@ const { values } = parseArgs({
   options: {
     tunnels: { type: 'string', default: '18000' },
     probes: { type: 'string', default: '500' },
-    'settle-seconds': { type: 'string', default: '15' },
+    carrier: { type: 'string', default: 'stream' },
+    'settle-seconds': { type: 'string', default: '75' },
     json: { type: 'string' },
   },
 });
@@ -29,6 +35,14 @@ const TUNNELS = Number(values.tunnels);
 const PROBES = Number(values.probes);
 const SETTLE_MS = Number(values['settle-seconds']) * 1000;
 const POLL_WAIT_MS = 30_000;
+const CARRIERS = ['stream', 'poll'] as const;
+const CARRIER = values.carrier as (typeof CARRIERS)[number];
+if (!CARRIERS.includes(CARRIER)) {
+  console.error(
+    `--carrier ${values.carrier} is not a carrier: use --carrier stream (the command-stream WebSocket, as our tunnel-client against our service) or --carrier poll (long-polls and response POSTs, as OpenAI's Go tunnel-client).`,
+  );
+  process.exit(2);
+}
 // The service holds one connection per poller (the pollers live in this process, apart from it), plus
 // its database, the real tunnel-client's connections and the probes'.
 ensureOpenFiles(TUNNELS + 200, `--tunnels ${TUNNELS}`);
@@ -54,13 +68,13 @@ function exchange(
   method: string,
   headers: Record<string, string>,
   body?: string,
-): Promise<{ status: number; text: string }> {
+): Promise<{ status: number; text: string; headers: IncomingMessage['headers'] }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers, agent }, (res: IncomingMessage) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, text }));
+      res.on('end', () => resolve({ status: res.statusCode!, text, headers: res.headers }));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -74,8 +88,21 @@ interface WireCommand {
   jsonrpc?: { id?: number | string };
 }
 
+/** The echo a scripted client answers every command with: a response POST's body. */
+const echo = (command: WireCommand) => ({
+  request_id: command.request_id,
+  channel: 'main',
+  resp_type: 'jsonrpc_response',
+  resp_code: 200,
+  resp_headers: { 'Content-Type': ['application/json'] },
+  resp_json: { jsonrpc: '2.0', id: command.jsonrpc?.id ?? null, result: {} },
+});
+
+/** As many commands as one poll asks for, and as many credits as a stream keeps outstanding. */
+const LIMIT = 5;
+
 /**
- * A scripted tunnel-client for one tunnel: one poll open at a time, each command answered with an echo.
+ * A scripted tunnel-client for one tunnel, on `CARRIER`: each command answered with an echo.
  * `onCommand` is told when a command arrives (for delivery timing).
  */
 function poller(
@@ -92,7 +119,7 @@ function poller(
   };
   const poll = (waitMs: number) =>
     exchange(
-      new URL(`/v1/tunnels/${runtime.tunnelId}/poll?limit=5&timeout_ms=${waitMs}`, base),
+      new URL(`/v1/tunnels/${runtime.tunnelId}/poll?limit=${LIMIT}&timeout_ms=${waitMs}`, base),
       agent,
       'GET',
       headers,
@@ -103,14 +130,7 @@ function poller(
       agent,
       'POST',
       { ...headers, 'content-type': 'application/json', 'x-tunnel-shard-token': command.shard_token },
-      JSON.stringify({
-        request_id: command.request_id,
-        channel: 'main',
-        resp_type: 'jsonrpc_response',
-        resp_code: 200,
-        resp_headers: { 'Content-Type': ['application/json'] },
-        resp_json: { jsonrpc: '2.0', id: command.jsonrpc?.id ?? null, result: {} },
-      }),
+      JSON.stringify(echo(command)),
     ).then(
       ({ status }) => {
         if (status !== 200) errors.respond++;
@@ -118,6 +138,7 @@ function poller(
       () => errors.respond++,
     );
   let stopped = false;
+  let socket: WebSocket | undefined;
   const received = (answer: { status: number; text: string }) => {
     if (answer.status === 204) return;
     if (answer.status !== 200) {
@@ -129,26 +150,86 @@ function poller(
       void respond(command);
     }
   };
-  return {
-    /** The first poll, answered at once as the tunnel-client's first poll is: it is now present. */
-    async start(): Promise<void> {
-      received(await poll(1));
-      void (async () => {
-        while (!stopped) {
-          try {
-            const answer = await poll(POLL_WAIT_MS);
-            // What a closing service answers is no error of the run.
-            if (!stopped) received(answer);
-          } catch {
-            if (stopped) return;
-            errors.poll++;
-            await pause(1000);
+  const longPoll = async () => {
+    while (!stopped) {
+      try {
+        const answer = await poll(POLL_WAIT_MS);
+        // What a closing service answers is no error of the run.
+        if (!stopped) received(answer);
+      } catch {
+        if (stopped) return;
+        errors.poll++;
+        await pause(1000);
+      }
+    }
+  };
+  /**
+   * The command stream, as the tunnel-client opens it: the poll's headers declaring the extension, credits
+   * for LIMIT commands, one more credit as each response is acked. Resolves once it is open; a stream that
+   * breaks counts as a poll error and is opened again a second later.
+   */
+  const openStream = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const url = new URL(`/v1/tunnels/${runtime.tunnelId}${COMMAND_STREAM_PATH}`, base);
+      const ws = new WebSocket(url.href.replace(/^http/, 'ws'), {
+        headers: { ...headers, 'x-tunnel-extensions': 'command-stream' },
+        perMessageDeflate: false,
+      });
+      socket = ws;
+      let nextAck = 0;
+      ws.on('open', () => {
+        ws.send(JSON.stringify({ type: 'credit', credits: LIMIT }));
+        resolve();
+      });
+      ws.on('message', (data) => {
+        const frame = JSON.parse(String(data)) as
+          { type: 'commands'; commands: WireCommand[] } | { type: 'ack'; status: number } | { type: 'error' };
+        if (frame.type === 'commands') {
+          for (const command of frame.commands) {
+            onCommand(command);
+            ws.send(
+              JSON.stringify({
+                type: 'response',
+                id: nextAck++,
+                shard_token: command.shard_token,
+                payload: echo(command),
+              }),
+            );
           }
-        }
-      })();
+        } else if (frame.type === 'ack') {
+          if (frame.status !== 200) errors.respond++;
+          ws.send(JSON.stringify({ type: 'credit', credits: 1 }));
+        } else errors.respond++;
+      });
+      ws.on('error', reject);
+      ws.on('close', () => {
+        reject(new Error('the command stream closed before it opened'));
+        if (stopped) return;
+        errors.poll++;
+        void pause(1000).then(() => (stopped ? undefined : openStream().catch(() => errors.poll++)));
+      });
+    });
+  return {
+    /**
+     * The first poll, answered at once as the tunnel-client's first poll is: it is now present. With the
+     * stream carrier, the command stream opens next, when that answer offered it.
+     */
+    async start(): Promise<void> {
+      const first = await poll(1);
+      received(first);
+      if (CARRIER === 'poll') {
+        void longPoll();
+        return;
+      }
+      const offered = /(^|,)\s*command-stream\s*(,|$)/.test(
+        String(first.headers['x-tunnel-extensions'] ?? ''),
+      );
+      if (!offered) throw new Error('the service did not offer command-stream on the first poll');
+      await openStream();
     },
     stop() {
       stopped = true;
+      socket?.close(1000);
     },
   };
 }
@@ -161,6 +242,7 @@ const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
 const pollers: ReturnType<typeof poller>[] = [];
 const figures = {
   tunnels: TUNNELS,
+  carrier: CARRIER,
   emptyRssBytes: 0,
   pollingRssBytes: 0,
   deliveryMs: { p50: 0, p99: 0, max: 0 },
@@ -194,13 +276,15 @@ try {
   await inBatches(runtimes, 64, async (runtime) => {
     const p = poller(service.url, runtime, pollers.length, agent, onCommand);
     pollers.push(p);
-    await p.start().catch(() => errors.poll++);
+    await p.start().catch((error: unknown) => {
+      if (errors.poll++ < 3) console.log(`a poller did not start: ${String(error)}`);
+    });
   });
-  console.log(`${pollers.length} pollers polling; settling ${SETTLE_MS / 1000} s`);
+  console.log(`${pollers.length} pollers on ${CARRIER}; settling ${SETTLE_MS / 1000} s`);
   await pause(SETTLE_MS);
   figures.pollingRssBytes = await rssOf(service.proc.child.pid!);
   console.log(
-    `service RSS: ${(figures.emptyRssBytes / 2 ** 20).toFixed(1)} MB with the tunnels and no poll, ${(figures.pollingRssBytes / 2 ** 20).toFixed(1)} MB with every tunnel polling`,
+    `service RSS: ${(figures.emptyRssBytes / 2 ** 20).toFixed(1)} MB with the tunnels and no poll, ${(figures.pollingRssBytes / 2 ** 20).toFixed(1)} MB with every tunnel waiting for commands`,
   );
 
   const caller = await keyWith(service, ['tunnel.use']);
@@ -270,13 +354,13 @@ try {
 const perTunnelKb = (figures.pollingRssBytes - figures.emptyRssBytes) / TUNNELS / 1024;
 const errorCount = Object.values(errors).reduce((a, b) => a + b, 0);
 const rows: Row[] = [
-  limitRow(`service RSS per idle tunnel (${TUNNELS} polling)`, 'KB', perTunnelKb, 15),
+  limitRow(`service RSS per idle tunnel (${TUNNELS} on ${CARRIER})`, 'KB', perTunnelKb, 15),
   { measure: 'errors', unit: '', ours: errorCount, target: '= 0', met: errorCount === 0 },
-  limitRow('command delivery p99 while all poll', 'ms', figures.deliveryMs.p99, 50),
+  limitRow(`command delivery p99 while all wait (${CARRIER})`, 'ms', figures.deliveryMs.p99, 50),
 ];
 const after = machine();
 console.log(
-  `delivery p50 ${figures.deliveryMs.p50.toFixed(1)} ms, max ${figures.deliveryMs.max.toFixed(1)} ms; real tunnel-client add: p50 ${figures.sdkCallMs.p50.toFixed(1)} ms, p99 ${figures.sdkCallMs.p99.toFixed(1)} ms; errors ${JSON.stringify(errors)}`,
+  `carrier ${CARRIER}: delivery p50 ${figures.deliveryMs.p50.toFixed(1)} ms, max ${figures.deliveryMs.max.toFixed(1)} ms; real tunnel-client add: p50 ${figures.sdkCallMs.p50.toFixed(1)} ms, p99 ${figures.sdkCallMs.p99.toFixed(1)} ms; errors ${JSON.stringify(errors)}`,
 );
 console.log('');
 printTable(rows, before, after);

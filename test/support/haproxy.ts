@@ -47,12 +47,15 @@ export async function startHaproxy(backends: Backend[]): Promise<LoadBalancer> {
     [
       'defaults',
       '  mode http',
-      '  timeout connect 1s',
+      // A retry waits this long (at most 1 s) before it connects again: a node killed with connections open
+      // refuses the next one until a health check marks it down, up to 200 ms later.
+      '  timeout connect 300ms',
       // Longer than the longest poll (30 s) and call a test makes.
       '  timeout client 120s',
       '  timeout server 120s',
       '  retries 3',
-      '  option redispatch',
+      // Every retry may go to another server (the backup, once the killed node is marked down).
+      '  option redispatch 1',
       'frontend tunnel',
       `  bind 127.0.0.1:${port}`,
       '  default_backend nodes',

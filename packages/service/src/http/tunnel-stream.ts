@@ -123,16 +123,24 @@ class TunnelStream {
         this.#alive = false;
         socket.ping();
       }, STREAM_KEEPALIVE_MS),
-      setInterval(() => void this.#renew(), this.#cycleMs),
+      setInterval(
+        () =>
+          void this.#renew().catch((error: unknown) =>
+            log.error({ err: error }, 'could not renew a command stream'),
+          ),
+        this.#cycleMs,
+      ),
     );
     log.info(
       { tunnel_id: this.#tunnelId, instance_id: this.#client.instanceId },
       'a tunnel-client opened a command stream',
     );
+    // Nothing here may reject unhandled: that would stop the whole service, not just this stream.
     void broker
       .pollStarted(this.#tunnelId, this.#client)
       .then(() => this.#deliverLoop())
-      .catch((error: unknown) => this.#fail(error));
+      .catch((error: unknown) => this.#fail(error))
+      .catch((error: unknown) => log.error({ err: error }, 'a command stream failed'));
   }
 
   /** The stream is closed: it was a poll in progress, and ends as a dropped one (see TunnelPresence). */

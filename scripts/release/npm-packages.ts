@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { isBuiltin } from 'node:module';
 import ts from 'typescript';
 import { bundlePrograms } from './bundle.ts';
 
@@ -100,7 +101,9 @@ function checkDeclaredImports(stageDir: string, manifest: PackageJson): void {
   for (const file of code.flatMap(filesUnder).filter((f) => /\.m?js$/.test(f))) {
     const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
     for (const { fileName: specifier } of importedFiles) {
-      if (/^(node:|\.|\/)/.test(specifier) || declared.has(packageOf(specifier))) continue;
+      // Node's own modules may be named without `node:` by bundled dependencies (`require('util')`).
+      if (/^(node:|\.|\/)/.test(specifier) || isBuiltin(specifier) || declared.has(packageOf(specifier)))
+        continue;
       throw new Error(
         `${relative(stageDir, file)} in ${manifest.name} imports ${specifier}, which is not among its dependencies: add it to ${manifest.name}'s package.json`,
       );

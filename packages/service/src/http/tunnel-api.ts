@@ -174,6 +174,20 @@ function wireCommand(command: QueuedCommand, now: number) {
  * the poll waited). If it no longer may poll, the commands go back to the queue for another client, every
  * client using the key is gone (what they hold fails at once), and the poll gets the refusal.
  */
+/**
+ * Checks again that the request's key may still use the tunnel: a poll before it is handed work, a
+ * command stream every cycle. Throws the refusal a new poll would get.
+ */
+export async function checkTunnelUse(
+  context: ServiceContext,
+  request: FastifyRequest,
+  tunnelId: string,
+): Promise<void> {
+  const principal = await reauthenticate(context, request);
+  await visibleTunnel(context, principal, tunnelId);
+  requireUse(principal);
+}
+
 async function stillAllowed(
   context: ServiceContext,
   request: FastifyRequest,
@@ -182,9 +196,7 @@ async function stillAllowed(
   commands: QueuedCommand[],
 ): Promise<void> {
   try {
-    const principal = await reauthenticate(context, request);
-    await visibleTunnel(context, principal, tunnelId);
-    requireUse(principal);
+    await checkTunnelUse(context, request, tunnelId);
   } catch (refusal) {
     await context.broker.requeue(commands);
     await context.broker.credentialRevoked(client.credential);

@@ -12,12 +12,18 @@ import type { PollingClient, QueuedCommand } from '../broker/command-broker.ts';
 import { ApiRefusal, badRequest, describeIssues } from './errors.ts';
 import { visibleTunnel, type ServiceContext } from './context.ts';
 import { principalOf } from './request-principal.ts';
-import { reauthenticate } from './authentication.ts';
 import { jsonDepth, tooDeepRefusal } from './json-body.ts';
 import { bodyTooLarge, refusalFor } from './refusals.ts';
 import { traceResponsePost } from '../observability/tracing.ts';
 import { auditRefusal } from './audit.ts';
-import { acceptResponse, channelsParam, pollingClient, requireUse, serializeCommands } from './tunnel-api.ts';
+import {
+  acceptResponse,
+  channelsParam,
+  checkTunnelUse,
+  pollingClient,
+  requireUse,
+  serializeCommands,
+} from './tunnel-api.ts';
 
 type StreamRequest = {
   Params: { tunnel_id: string };
@@ -252,9 +258,7 @@ class TunnelStream {
    */
   async #allowed(taken: QueuedCommand[] = []): Promise<boolean> {
     try {
-      const principal = await reauthenticate(this.#context, this.#request);
-      await visibleTunnel(this.#context, principal, this.#tunnelId);
-      requireUse(principal);
+      await checkTunnelUse(this.#context, this.#request, this.#tunnelId);
       this.#checkedAt = performance.now();
       return true;
     } catch (error) {

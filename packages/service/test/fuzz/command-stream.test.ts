@@ -1,29 +1,20 @@
 // Fuzzing the command stream (protocol extension command-stream) as a broken or hostile tunnel-client could:
 // frames of any shape on one open stream. The stream never closes over a frame, and a well-formed response
 // frame sent after each one is still acked, in order, with the response POST's answer (never a 5xx).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { createRuntime, type Runtime } from '../../../../test/support/management-api.ts';
 import { openStream } from '../../../../test/support/command-stream.ts';
-import { startTestService, type TestService } from '../support/service.ts';
 import {
   anyValue,
   assertStillAnswering,
   bodyText,
-  FUZZ_SERVICE,
+  fuzzedTunnel,
   fuzzParameters,
   headerValue,
 } from './support.ts';
 
-let t: TestService;
-let runtime: Runtime;
-
-before(async () => {
-  t = await startTestService(FUZZ_SERVICE);
-  runtime = await createRuntime(t, { responseTimeout: '1s' });
-});
-after(() => t?.stop());
+const fuzzed = fuzzedTunnel();
 
 const frame = bodyText({
   type: fc.oneof(fc.constantFrom('credit', 'response'), anyValue),
@@ -41,7 +32,7 @@ test(
   'frames of any shape never end the stream, and each later response is still acked',
   { timeout: 600_000 },
   async () => {
-    const stream = await openStream(t.url, runtime);
+    const stream = await openStream(fuzzed.service.url, fuzzed.runtime);
     // Ids far above those the fuzzed frames use, so a probe's ack is its own.
     let probeId = 2 ** 40;
     await fc.assert(
@@ -63,6 +54,6 @@ test(
     stream.close();
     const closed = await stream.closed;
     assert.equal(closed.code, 1000, 'the stream stayed open until the client closed it');
-    await assertStillAnswering(t.url, t.ownerKey);
+    await assertStillAnswering(fuzzed.service.url, fuzzed.service.ownerKey);
   },
 );

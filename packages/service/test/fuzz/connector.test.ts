@@ -1,18 +1,16 @@
 // Fuzzing the connector endpoint (/v1/mcp/{tunnel}[/{channel}]) as any MCP caller could: whatever the
 // method, headers and body, the answer is a 4xx, a documented 503/504 or the MCP server's own, never a
 // hang, and the tunnel still works afterwards.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { createRuntime, type Runtime } from '../../../../test/support/management-api.ts';
 import { echoHandler, withScriptedClient } from '../../../../test/support/scripted-tunnel-client.ts';
-import { startTestService, type TestService } from '../support/service.ts';
 import {
   anyValue,
   assertStillAnswering,
   bodyText,
   contentType,
-  FUZZ_SERVICE,
+  fuzzedTunnel,
   fuzzParameters,
   headerValue,
   pathSegment,
@@ -20,15 +18,7 @@ import {
   send,
 } from './support.ts';
 
-let t: TestService;
-let runtime: Runtime;
-
-before(async () => {
-  t = await startTestService(FUZZ_SERVICE);
-  // A short deadline: a command nobody answers ends in a 504 quickly.
-  runtime = await createRuntime(t, { responseTimeout: '1s' });
-});
-after(() => t?.stop());
+const fuzzed = fuzzedTunnel();
 
 const rpcMessage = bodyText({
   jsonrpc: fc.oneof(fc.constant('2.0'), anyValue),
@@ -64,7 +54,7 @@ test(
   'the connector endpoint answers any caller request without a 5xx or a hang',
   { timeout: 600_000 },
   async () => {
-    await withScriptedClient(t, runtime, echoHandler, async () => {
+    await withScriptedClient(fuzzed.service, fuzzed.runtime, echoHandler, async () => {
       await fc.assert(
         fc.asyncProperty(callerRequest, async (r) => {
           const headers: Record<string, string> = {};
@@ -74,18 +64,18 @@ test(
           if (r.lastEventId !== undefined) headers['last-event-id'] = r.lastEventId;
           if (r.protocolVersion !== undefined) headers['mcp-protocol-version'] = r.protocolVersion;
           if (r.origin !== undefined) headers.origin = r.origin;
-          if (r.key === 'owner') headers.authorization = `Bearer ${t.ownerKey}`;
+          if (r.key === 'owner') headers.authorization = `Bearer ${fuzzed.service.ownerKey}`;
           if (r.key === 'bogus') headers.authorization = 'Bearer mcpt_not_a_key';
-          const path = `/v1/mcp/${runtime.tunnelId}${r.channel === undefined ? '' : `/${r.channel}`}`;
-          await probe(t.url, { method: r.method, path, headers, body: r.body });
+          const path = `/v1/mcp/${fuzzed.runtime.tunnelId}${r.channel === undefined ? '' : `/${r.channel}`}`;
+          await probe(fuzzed.service.url, { method: r.method, path, headers, body: r.body });
         }),
         fuzzParameters(40),
       );
-      const ping = await send(t.url, {
+      const ping = await send(fuzzed.service.url, {
         method: 'POST',
-        path: `/v1/mcp/${runtime.tunnelId}`,
+        path: `/v1/mcp/${fuzzed.runtime.tunnelId}`,
         headers: {
-          authorization: `Bearer ${t.ownerKey}`,
+          authorization: `Bearer ${fuzzed.service.ownerKey}`,
           'content-type': 'application/json',
           accept: 'application/json',
         },
@@ -93,6 +83,6 @@ test(
       });
       assert.equal(ping.status, 200, ping.text);
     });
-    await assertStillAnswering(t.url, t.ownerKey);
+    await assertStillAnswering(fuzzed.service.url, fuzzed.service.ownerKey);
   },
 );

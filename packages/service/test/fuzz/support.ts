@@ -1,8 +1,11 @@
 // What every endpoint family's fuzzing test shares: how many cases it runs (a few in `npm test`, many in
 // `npm run fuzz`), one request that must be answered in time, and the property every answer holds.
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
+import { createRuntime, type Runtime } from '../../../../test/support/management-api.ts';
+import { startTestService, type TestService } from '../support/service.ts';
 
 /**
  * Cases per property: a few in `npm test`; `npm run fuzz` sets FUZZ_RUNS and FUZZ_TIME_LIMIT_MS, and a
@@ -24,6 +27,20 @@ export function fuzzParameters(defaultRuns: number): fc.Parameters<unknown> {
  * fuzzing leaves behind until its keep-alive timeout; short poll waits, so a fuzzed poll returns quickly.
  */
 export const FUZZ_SERVICE = { keepAliveTimeoutMs: 1000, maxPollWaitMs: 300 };
+
+/**
+ * A service under fuzzing with a tunnel and its runtime key, started before the calling file's tests and
+ * stopped after them. The tunnel's short deadline ends a command nobody answers in a 504 quickly.
+ */
+export function fuzzedTunnel(): { service: TestService; runtime: Runtime } {
+  const fixture = {} as { service: TestService; runtime: Runtime };
+  before(async () => {
+    fixture.service = await startTestService(FUZZ_SERVICE);
+    fixture.runtime = await createRuntime(fixture.service, { responseTimeout: '1s' });
+  });
+  after(() => fixture.service?.stop());
+  return fixture;
+}
 
 /** A request the service has not answered within this long hangs: it fails the property. */
 const NO_HANG_MS = 15_000;

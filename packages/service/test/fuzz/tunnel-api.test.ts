@@ -1,23 +1,21 @@
 // Fuzzing the tunnel API as a broken or hostile tunnel-client could: polls with any query and headers, and
 // response posts of any shape, both for requests nobody waits on and for a real caller's command. Never a
 // 5xx (but 503/504) or a hang; a real caller always gets an answer; the tunnel works afterwards.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { createRuntime, type Runtime } from '../../../../test/support/management-api.ts';
 import {
   CLIENT_HEADERS,
   poll,
   waitOnline,
   type WireCommand,
 } from '../../../../test/support/scripted-tunnel-client.ts';
-import { startTestService, type TestService } from '../support/service.ts';
 import {
   anyValue,
   assertStillAnswering,
   bodyText,
   contentType,
-  FUZZ_SERVICE,
+  fuzzedTunnel,
   fuzzParameters,
   headerValue,
   pathSegment,
@@ -25,14 +23,7 @@ import {
   send,
 } from './support.ts';
 
-let t: TestService;
-let runtime: Runtime;
-
-before(async () => {
-  t = await startTestService(FUZZ_SERVICE);
-  runtime = await createRuntime(t, { responseTimeout: '1s' });
-});
-after(() => t?.stop());
+const fuzzed = fuzzedTunnel();
 
 const query = fc
   .array(
@@ -78,9 +69,9 @@ const payload = (requestId: fc.Arbitrary<unknown>) =>
 const key = fc.constantFrom('runtime', 'owner', 'none', 'bogus');
 const authorization = (which: string) =>
   which === 'runtime'
-    ? `Bearer ${runtime.runtimeKey}`
+    ? `Bearer ${fuzzed.runtime.runtimeKey}`
     : which === 'owner'
-      ? `Bearer ${t.ownerKey}`
+      ? `Bearer ${fuzzed.service.ownerKey}`
       : which === 'bogus'
         ? 'Bearer mcpt_not_a_key'
         : undefined;
@@ -90,7 +81,7 @@ test('polls and response posts of any shape get no 5xx and no hang', { timeout: 
     fc.asyncProperty(
       fc.record({
         kind: fc.constantFrom('poll', 'respond', 'metadata'),
-        tunnel: fc.oneof(fc.constant(runtime.tunnelId), pathSegment),
+        tunnel: fc.oneof(fc.constant(fuzzed.runtime.tunnelId), pathSegment),
         query,
         key,
         contentType,
@@ -108,33 +99,44 @@ test('polls and response posts of any shape get no 5xx and no hang', { timeout: 
           headers['x-tunnel-mcp-server-info'] = r.serverInfo;
         const base = `/v1/tunnels/${r.tunnel}`;
         if (r.kind === 'poll')
-          await probe(t.url, { method: 'GET', path: `${base}/poll?${r.query}`, headers });
-        else if (r.kind === 'metadata') await probe(t.url, { method: 'GET', path: base, headers });
-        else await probe(t.url, { method: 'POST', path: `${base}/response`, headers, body: r.body });
+          await probe(fuzzed.service.url, { method: 'GET', path: `${base}/poll?${r.query}`, headers });
+        else if (r.kind === 'metadata')
+          await probe(fuzzed.service.url, { method: 'GET', path: base, headers });
+        else
+          await probe(fuzzed.service.url, {
+            method: 'POST',
+            path: `${base}/response`,
+            headers,
+            body: r.body,
+          });
       },
     ),
     fuzzParameters(40),
   );
-  await assertStillAnswering(t.url, t.ownerKey);
+  await assertStillAnswering(fuzzed.service.url, fuzzed.service.ownerKey);
 });
 
 test(
   'a real caller gets an answer whatever the tunnel-client posts for its command',
   { timeout: 600_000 },
   async () => {
-    const connector = new URL(`/v1/mcp/${runtime.tunnelId}`, t.url);
+    const connector = new URL(`/v1/mcp/${fuzzed.runtime.tunnelId}`, fuzzed.service.url);
     let delivered = 0;
     await fc.assert(
       fc.asyncProperty(
         fc.array(payload(fc.constant('<request_id>')), { minLength: 1, maxLength: 3 }),
         fc.constantFrom('application/json', 'application/json, text/event-stream'),
         async (posts, accept) => {
-          const polled = poll(t.url, runtime, 'limit=1&timeout_ms=300');
-          await waitOnline(t, runtime);
-          const caller = send(t.url, {
+          const polled = poll(fuzzed.service.url, fuzzed.runtime, 'limit=1&timeout_ms=300');
+          await waitOnline(fuzzed.service, fuzzed.runtime);
+          const caller = send(fuzzed.service.url, {
             method: 'POST',
             path: connector.pathname,
-            headers: { authorization: `Bearer ${t.ownerKey}`, 'content-type': 'application/json', accept },
+            headers: {
+              authorization: `Bearer ${fuzzed.service.ownerKey}`,
+              'content-type': 'application/json',
+              accept,
+            },
             body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x' } }),
           });
           // The caller may be answered before any poll hands its command out (e.g. 503 when an earlier
@@ -146,18 +148,18 @@ test(
           for (
             let answer = await polled;
             !command && !answeredEarly;
-            answer = await poll(t.url, runtime, 'limit=1&timeout_ms=300')
+            answer = await poll(fuzzed.service.url, fuzzed.runtime, 'limit=1&timeout_ms=300')
           )
             command = answer.status === 200 ? (answer.body.commands[0] as WireCommand) : undefined;
           if (command) {
             delivered++;
             for (const body of posts)
-              await probe(t.url, {
+              await probe(fuzzed.service.url, {
                 method: 'POST',
-                path: `/v1/tunnels/${runtime.tunnelId}/response`,
+                path: `/v1/tunnels/${fuzzed.runtime.tunnelId}/response`,
                 headers: {
                   ...CLIENT_HEADERS,
-                  authorization: `Bearer ${runtime.runtimeKey}`,
+                  authorization: `Bearer ${fuzzed.runtime.runtimeKey}`,
                   'content-type': 'application/json',
                   'x-tunnel-shard-token': command.shard_token,
                 },
@@ -176,6 +178,6 @@ test(
       delivered > 0,
       'no case handed a command to the scripted client, so no response post was fuzzed',
     );
-    await assertStillAnswering(t.url, t.ownerKey);
+    await assertStillAnswering(fuzzed.service.url, fuzzed.service.ownerKey);
   },
 );

@@ -101,8 +101,8 @@ export function AuditPage() {
                 <td>
                   <code>{entry.action}</code>
                 </td>
-                <td>{entry.target ?? ''}</td>
-                <td class={entry.outcome}>
+                <td class="breakable">{entry.target ?? ''}</td>
+                <td class={`breakable ${entry.outcome}`}>
                   {entry.outcome}
                   {entry.reason ? `: ${entry.reason}` : ''}
                 </td>

@@ -170,11 +170,6 @@ function wireCommand(command: QueuedCommand, now: number) {
 }
 
 /**
- * Checks the poll's key again before handing it work (it may have been revoked, or lost Tunnels Use, while
- * the poll waited). If it no longer may poll, the commands go back to the queue for another client, every
- * client using the key is gone (what they hold fails at once), and the poll gets the refusal.
- */
-/**
  * Checks again that the request's key may still use the tunnel: a poll before it is handed work, a
  * command stream every cycle. Throws the refusal a new poll would get.
  */
@@ -188,6 +183,20 @@ export async function checkTunnelUse(
   requireUse(principal);
 }
 
+/**
+ * Whether a failed checkTunnelUse says the key may no longer use the tunnel (a 4xx: revoked, removed, no
+ * longer allowed, the tunnel gone), so every client using it is gone. A database that cannot be reached
+ * (a 503) says nothing about the key: its clients keep what they hold and poll again.
+ */
+export function refusesTheKey(error: unknown): error is ApiRefusal {
+  return error instanceof ApiRefusal && error.status < 500;
+}
+
+/**
+ * Checks the poll's key again before handing it work (it may have been revoked, or lost Tunnels Use, while
+ * the poll waited). If it may not, the commands go back to the queue for another client and the poll gets
+ * the refusal; if the key itself was refused, every client using it is gone (what they hold fails at once).
+ */
 async function stillAllowed(
   context: ServiceContext,
   request: FastifyRequest,
@@ -199,7 +208,7 @@ async function stillAllowed(
     await checkTunnelUse(context, request, tunnelId);
   } catch (refusal) {
     await context.broker.requeue(commands);
-    await context.broker.credentialRevoked(client.credential);
+    if (refusesTheKey(refusal)) await context.broker.credentialRevoked(client.credential);
     throw refusal;
   }
 }

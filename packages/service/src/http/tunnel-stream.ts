@@ -21,6 +21,7 @@ import {
   channelsParam,
   checkTunnelUse,
   pollingClient,
+  refusesTheKey,
   requireUse,
   serializeCommands,
 } from './tunnel-api.ts';
@@ -264,7 +265,7 @@ class TunnelStream {
     } catch (error) {
       // What it took goes to another client before the clients using the key fail what they hold.
       await this.#context.broker.requeue(taken).catch(() => {});
-      if (error instanceof ApiRefusal && error.status < 500) {
+      if (refusesTheKey(error)) {
         await this.#context.broker.credentialRevoked(this.#client.credential).catch(() => {});
         await auditRefusal(this.#context, this.#request, 'tunnel.stream', refusalCode(error));
       }

@@ -81,6 +81,7 @@ async function startFrom(flags: StartFlags): Promise<void> {
   );
   if (service.broker) console.log(`tunnel-service cluster node ${service.nodeId}, broker ${service.broker}`);
   console.log(`tunnel-service listening on ${service.url}`);
+  if (service.metricsUrl) console.log(`tunnel-service metrics at ${service.metricsUrl}`);
 
   const stop = (signal: string) => {
     console.error(`tunnel-service stopping (${signal})`);

@@ -242,6 +242,21 @@ export const SETTINGS = {
     defaultValue: 'public',
     choices: ['public', 'any'],
   },
+  metricsPort: {
+    flag: '--metrics-port',
+    value: 'port',
+    env: 'TUNNEL_SERVICE_METRICS_PORT',
+    help: 'serve Prometheus metrics at GET /metrics on this port, apart from the public one (no key is asked for a scrape); 0 picks a free one',
+    defaultText: 'none: no metrics listener',
+    parse: port,
+  },
+  metricsHost: {
+    flag: '--metrics-host',
+    value: 'host',
+    env: 'TUNNEL_SERVICE_METRICS_HOST',
+    help: 'address the metrics listener (--metrics-port) listens on; open it only to your Prometheus',
+    defaultValue: '127.0.0.1',
+  },
   redisUrl: {
     flag: '--redis-url',
     value: 'url',

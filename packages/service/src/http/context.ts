@@ -10,6 +10,7 @@ import type { TunnelRow } from '../store/repositories/tunnels.ts';
 import type { Store } from '../store/types.ts';
 import { badRequest, forbidden, notFound, type ApiRefusal } from './errors.ts';
 import type { OAuthSettings } from './oauth/resource.ts';
+import type { ServiceMetrics } from '../observability/metrics.ts';
 
 /** Everything the routes share; built once by startService. */
 export interface ServiceContext {
@@ -47,6 +48,11 @@ export interface ServiceContext {
   trustedProxies: readonly string[];
   /** The service as OAuth authorization server of its connector URLs. */
   oauth: OAuthSettings;
+  /**
+   * What GET /metrics reports, when a metrics listener is configured (--metrics-port). Without one there is
+   * nothing to count into: the Prometheus library is not even loaded.
+   */
+  metrics: ServiceMetrics | undefined;
 }
 
 /** Fetches a tunnel visible to the caller's organization; another organization's tunnel does not exist for it. */

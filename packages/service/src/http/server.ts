@@ -53,6 +53,17 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
     reply.header('x-content-type-options', 'nosniff');
     return authenticateRequest(context, request);
   });
+  // Counted by route pattern, never by path: a path names a tunnel, and 18,000 tunnels must not make 18,000
+  // series. Only there when metrics are scraped: a hook costs every request its call.
+  const { metrics } = context;
+  if (metrics)
+    app.addHook('onResponse', (request, reply, done) => {
+      metrics.httpRequests.inc({
+        route: request.routeOptions.url ?? 'none',
+        status: String(reply.statusCode),
+      });
+      done();
+    });
   const audit = auditHooks(context);
   app.addHook('onSend', audit.onSend);
   app.addHook('onResponse', audit.onResponse);

@@ -286,6 +286,7 @@ export async function serializeCommands(
         JSON.stringify(wireCommand(handOver ? { ...command, headers: handOver.headers } : command, now)),
       );
       sent.push(command);
+      context.metrics?.queueWait.observe({ carrier }, (now - Date.parse(command.createdAt)) / 1000);
       if (handOver) handOvers.push(handOver);
     } catch (error) {
       request.log.warn({ err: error, request_id: command.requestId }, 'a command could not be serialized');
@@ -405,15 +406,18 @@ export function registerTunnelApi(app: FastifyInstance, context: ServiceContext)
           .catch((error: unknown) => request.log.error({ err: error }, 'could not record the end of a poll'));
       });
       const waitEnds = performance.now() + waitMs;
-      const commands = await broker.take(tunnelId, {
-        limit,
-        waitMs,
-        channels,
-        extensions: new Set(client.extensions),
-        instanceId: client.instanceId,
-        credential: client.credential,
-        signal: gone.signal,
-      });
+      context.metrics?.pollsWaiting.inc();
+      const commands = await broker
+        .take(tunnelId, {
+          limit,
+          waitMs,
+          channels,
+          extensions: new Set(client.extensions),
+          instanceId: client.instanceId,
+          credential: client.credential,
+          signal: gone.signal,
+        })
+        .finally(() => context.metrics?.pollsWaiting.dec());
       // A poll whose wait ran out hands out nothing, and the client's next poll is authenticated anyway: only
       // one that ends early (with work, or because its client departed, e.g. its key was revoked) is checked.
       if (!gone.signal.aborted && (commands.length > 0 || performance.now() < waitEnds - TIMER_SLACK_MS))

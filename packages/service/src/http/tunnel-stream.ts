@@ -142,6 +142,7 @@ class TunnelStream {
       { tunnel_id: this.#tunnelId, instance_id: this.#client.instanceId },
       'a tunnel-client opened a command stream',
     );
+    this.#context.metrics?.streamsOpen.inc();
     // Nothing here may reject unhandled: that would stop the whole service, not just this stream.
     void broker
       .pollStarted(this.#tunnelId, this.#client)
@@ -155,6 +156,7 @@ class TunnelStream {
     if (this.#ended.signal.aborted) return;
     this.#ended.abort();
     for (const timer of this.#timers) clearInterval(timer);
+    this.#context.metrics?.streamsOpen.dec();
     this.#creditsArrived?.();
     this.#request.log.info(
       { tunnel_id: this.#tunnelId, instance_id: this.#client.instanceId, code },

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import type * as OtelApi from '@opentelemetry/api';
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
@@ -10,6 +9,7 @@ import {
   type OtlpExport,
   type WireHeaders,
 } from '@mcp-tunnel/protocol';
+import { SERVICE_VERSION } from './version.ts';
 
 // The service's spans of one call (docs/service.md, Tracing), in the caller's trace when it sent one:
 //   tunnel.connector.request (server: the caller's request, continuing its traceparent)
@@ -20,9 +20,6 @@ import {
 //   tunnel.response.receive (server: each response post, continuing the client's traceparent)
 // Both carriers of commands (long-poll, stream) call the same helpers.
 
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
 /** OpenTelemetry while spans are exported (startTracing); without it every helper returns at once. */
 let otel: { api: typeof OtelApi; tracer: Tracer } | undefined;
 
@@ -39,10 +36,12 @@ export async function startTracing(
 ): Promise<Omit<OtlpExport, 'api'> | undefined> {
   const settings = otlpSettings(env);
   if (!settings) return undefined;
-  const running = await startOtlpExport(settings, { name: 'tunnel-service', version: VERSION }, (message) =>
-    log.warn({ component: 'opentelemetry' }, message),
+  const running = await startOtlpExport(
+    settings,
+    { name: 'tunnel-service', version: SERVICE_VERSION },
+    (message) => log.warn({ component: 'opentelemetry' }, message),
   );
-  otel = { api: running.api, tracer: running.api.trace.getTracer('tunnel-service', VERSION) };
+  otel = { api: running.api, tracer: running.api.trace.getTracer('tunnel-service', SERVICE_VERSION) };
   log.info({ endpoint: running.endpoint, sampler: settings.sampler }, 'exporting traces over OTLP/HTTP');
   return {
     endpoint: running.endpoint,

@@ -28,6 +28,7 @@ import { openStore } from './store.ts';
 import type { ServiceContext } from '../http/context.ts';
 import { buildServer } from '../http/server.ts';
 import { startTracing } from '../observability/tracing.ts';
+import { listenForScrapes, type MetricsListener } from '../observability/metrics-listener.ts';
 
 /**
  * How to run the service. Each option is a row of the settings table (config/settings.ts), which gives
@@ -70,6 +71,9 @@ export interface ServiceOptions {
   /** Makes this process a node of a cluster: the broker's seams and sign-in limits live in this Redis. */
   redisUrl?: string;
   redisKeyPrefix?: string;
+  /** Serves GET /metrics on this port (0 picks a free one); no metrics listener when absent. */
+  metricsPort?: number;
+  metricsHost?: string;
 }
 
 export interface RunningService {
@@ -85,6 +89,8 @@ export interface RunningService {
   nodeId: string;
   /** Where the cluster's broker lives (the Redis URL without its password); undefined when embedded. */
   broker: string | undefined;
+  /** Where Prometheus scrapes this node (`http://host:port/metrics`); undefined without --metrics-port. */
+  metricsUrl: string | undefined;
   /** Ends long-polls and waiting callers, closes the server, then the store. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -279,6 +285,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   let seams: Seams | undefined;
   let app: Awaited<ReturnType<typeof buildServer>> | undefined;
   let retention: AuditRetention | undefined;
+  let scrapes: MetricsListener | undefined;
   try {
     seams = await openSeams(options, store, eventBufferLimits, maxPollWaitMs, logger);
     const { broker, eventBuffer, trafficLog, signInLimiter } = seams;
@@ -292,6 +299,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const allowedOrigins = new Set(options.allowedOrigins ?? []);
     const [operatorOrganization] = await store.organizations.list();
     const maxBodyBytes = options.maxBodyBytes ?? SETTINGS.maxBodyBytes.defaultValue;
+    // Loaded only when a listener is asked for: the Prometheus library costs memory and start-up time.
+    const metrics =
+      options.metricsPort === undefined
+        ? undefined
+        : new (await import('../observability/metrics.ts')).ServiceMetrics({
+            store: options.databaseUrl ? 'postgres' : 'sqlite',
+            broker: options.redisUrl ? 'redis' : 'memory',
+          });
     const context: ServiceContext = {
       store,
       broker,
@@ -329,10 +344,18 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
           allowPrivateMetadata: (options.oauthClientMetadataAddresses ?? 'public') === 'any',
         },
       },
+      metrics,
     };
     app = await buildServer(context, logger);
     await listenQuietly(app, host, options.port ?? SETTINGS.port.defaultValue);
     const port = (app.server.address() as AddressInfo).port;
+    if (metrics && options.metricsPort !== undefined)
+      scrapes = await listenForScrapes(
+        metrics,
+        options.metricsHost ?? SETTINGS.metricsHost.defaultValue,
+        options.metricsPort,
+        logger,
+      );
     for (const origin of ownOrigins(host, port)) allowedOrigins.add(origin);
     context.oauth.issuer = configuredIssuer ?? `http://${urlHost(host)}:${port}`;
     if (
@@ -347,6 +370,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     let closing: Promise<void> | undefined;
     const server = app;
     const shared = seams;
+    const metricsListener = scrapes;
     return {
       url: `http://${urlHost(host)}:${port}`,
       host,
@@ -356,9 +380,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       store,
       nodeId: broker.nodeId,
       broker: options.redisUrl ? redisLocation(options.redisUrl) : undefined,
+      metricsUrl: scrapes?.url,
       close: () =>
         (closing ??= (async () => {
           retention?.stop();
+          await metricsListener?.close();
           await shared.close();
           await server.close();
           shared.disconnect();
@@ -368,6 +394,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     };
   } catch (error) {
     retention?.stop();
+    await scrapes?.close();
     await seams?.close();
     await app?.close();
     seams?.disconnect();

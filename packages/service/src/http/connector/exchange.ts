@@ -13,6 +13,7 @@ import type {
   ResponseListener,
 } from '../../broker/command-broker.ts';
 import type { BufferedEvent, EventBuffer } from '../../broker/event-buffer.ts';
+import type { CallOutcome, ServiceMetrics } from '../../observability/metrics.ts';
 import { callerResponseHeaders } from './headers.ts';
 import { streamIdOf, type LiveStream, type ResumableStreams } from './resumption.ts';
 import { SSE_HEADERS, sseFrame } from './sse.ts';
@@ -43,6 +44,7 @@ export interface ExchangeOptions {
   broker: CommandBroker;
   eventBuffer: EventBuffer;
   streams: ResumableStreams;
+  metrics: ServiceMetrics | undefined;
   log: FastifyBaseLogger;
 }
 
@@ -84,6 +86,8 @@ export class ConnectorExchange implements ResponseListener, LiveStream {
   readonly #done: Promise<void>;
   #resolve!: () => void;
   #finished = false;
+  /** How it ended for the caller, set when it finishes (for the metrics). */
+  #outcome: CallOutcome | undefined;
   #streaming = false;
   #seq = 0;
   /** The SSE stream has ended (its final marker is buffered). */
@@ -111,11 +115,11 @@ export class ConnectorExchange implements ResponseListener, LiveStream {
    * exchange can be resumed (ResumableStreams).
    */
   async run(): Promise<void> {
-    const { command, kind, broker, streams } = this.#options;
+    const { command, kind, broker, streams, metrics } = this.#options;
     this.#timers.push(
       setTimeout(() => {
         this.#abandon();
-        this.#expire(504, this.#options.lateAnswer);
+        this.#expire(504, this.#options.lateAnswer, 'timed_out');
       }, command.deadlineAt - Date.now()),
     );
     // A stream must at least be opened within the tunnel's response_timeout.
@@ -124,14 +128,21 @@ export class ConnectorExchange implements ResponseListener, LiveStream {
         setTimeout(() => {
           if (this.#streaming) return;
           this.#abandon();
-          this.#fail(504, this.#options.lateAnswer);
+          this.#fail(504, this.#options.lateAnswer, 'timed_out');
         }, this.#options.openWithinMs),
       );
     if (kind !== 'termination') streams.add(this);
+    const started = performance.now();
     try {
       await broker.enqueue(command, this);
       await this.#done;
     } finally {
+      const outcome = this.#outcome;
+      if (metrics && outcome) {
+        metrics.calls.inc({ kind, outcome });
+        if (outcome === 'answered')
+          metrics.callDuration.observe({ kind }, (performance.now() - started) / 1000);
+      }
       streams.delete(this);
       for (const timer of this.#timers) clearTimeout(timer);
       clearTimeout(this.#graceTimer);
@@ -144,12 +155,16 @@ export class ConnectorExchange implements ResponseListener, LiveStream {
     const failed = (error: unknown) => {
       this.#options.log.error({ err: error }, 'could not write the connector answer');
       this.#finished = false;
-      this.#fail(502, 'The tunnel-service could not deliver the MCP server’s answer; retry the request.');
+      this.#fail(
+        502,
+        'The tunnel-service could not deliver the MCP server’s answer; retry the request.',
+        'write_failed',
+      );
     };
     try {
       if (payload.resp_type === 'jsonrpc_notify') return this.#notify(payload.resp_json);
       if (payload.resp_type === 'stream_open') return this.#openStream(payload);
-      this.#finished = true;
+      this.#finish('answered');
       this.#answer(payload).catch(failed);
     } catch (error) {
       failed(error);
@@ -157,17 +172,21 @@ export class ConnectorExchange implements ResponseListener, LiveStream {
   }
 
   onClosed(reason?: string): void {
-    this.#fail(503, reason ?? 'The tunnel-service is shutting down; retry the request shortly.');
+    this.#fail(
+      503,
+      reason ?? 'The tunnel-service is shutting down; retry the request shortly.',
+      reason ? 'broker_unavailable' : 'shutting_down',
+    );
   }
 
   onFailed(reason: CommandFailure): void {
     const [status, message] = FAILURES[reason](this.tunnelId);
-    this.#fail(status, message);
+    this.#fail(status, message, reason);
   }
 
   sessionEnded(): void {
     this.#abandon();
-    this.#expire(404, 'The session was terminated.');
+    this.#expire(404, 'The session was terminated.', 'session_ended');
   }
 
   /**
@@ -212,17 +231,23 @@ export class ConnectorExchange implements ResponseListener, LiveStream {
     void this.#options.broker.abandon(this.tunnelId, this.#options.command.requestId);
   }
 
-  /** Ends the exchange with a JSON-RPC error (deadline, shutdown), unless it already ended. */
-  #fail(status: number, message: string): void {
-    if (this.#finished) return;
+  /** It is over for the caller; the first way it ended is the one counted. */
+  #finish(outcome: CallOutcome): void {
+    if (!this.#finished) this.#outcome = outcome;
     this.#finished = true;
+  }
+
+  /** Ends the exchange with a JSON-RPC error (deadline, shutdown), unless it already ended. */
+  #fail(status: number, message: string, outcome: CallOutcome): void {
+    if (this.#finished) return;
+    this.#finish(outcome);
     this.#writeError(status, message);
   }
 
   /** A stream's lifetime is over: an open stream ends normally (the caller reconnects), else as #fail(). */
-  #expire(status: number, message: string): void {
-    if (this.#finished || !this.#streaming || !this.standalone) return this.#fail(status, message);
-    this.#finished = true;
+  #expire(status: number, message: string, outcome: CallOutcome): void {
+    if (this.#finished || !this.#streaming || !this.standalone) return this.#fail(status, message, outcome);
+    this.#finish('answered');
     this.#endStream();
   }
 
@@ -243,7 +268,7 @@ export class ConnectorExchange implements ResponseListener, LiveStream {
    */
   #callerLeft(resumable: boolean): void {
     if (!resumable) {
-      this.#finished = true;
+      this.#finish('caller_left');
       this.#resolve();
       this.#abandon();
       return;
@@ -253,7 +278,7 @@ export class ConnectorExchange implements ResponseListener, LiveStream {
     this.#graceTimer = setTimeout(() => {
       if (this.#sink) return;
       this.#abandon();
-      this.#expire(504, 'The standalone stream was not resumed.');
+      this.#expire(504, 'The standalone stream was not resumed.', 'caller_left');
     }, DETACHED_STREAM_GRACE_MS);
   }
 
@@ -288,7 +313,10 @@ export class ConnectorExchange implements ResponseListener, LiveStream {
       this.#writeError(502, `The tunnel-client answered with an invalid HTTP status ${payload.resp_code}.`);
       return;
     }
-    if (!this.#streaming && reply.raw.destroyed) return this.#resolve();
+    if (!this.#streaming && reply.raw.destroyed) {
+      this.#outcome = 'caller_left';
+      return this.#resolve();
+    }
 
     if (kind === 'stream') {
       if (this.#streaming) return this.#endStream();

@@ -83,13 +83,15 @@ export function connectorHandler(context: ServiceContext) {
     const rpcId = kind === 'request' ? ((message!.id as JsonRpcId | undefined) ?? null) : null;
     if (sessionId) await sessions.check(tunnel.id, channel, sessionId);
 
-    if (!(await broker.isOnline(tunnel.id)))
+    if (!(await broker.isOnline(tunnel.id))) {
+      context.metrics?.calls.inc({ kind, outcome: 'tunnel_offline' });
       throw new JsonRpcRefusal(
         503,
         JSONRPC_SERVER_ERROR,
         `Tunnel ${tunnel.id} is offline: no tunnel-client has polled it in the last few seconds. Start tunnel-client with this tunnel id (control_plane.tunnel_id ${tunnel.id}) and a runtime key with Tunnels Read + Use, then retry.`,
         rpcId,
       );
+    }
 
     const listens =
       message?.method === LISTEN_METHOD &&
@@ -163,6 +165,7 @@ export function connectorHandler(context: ServiceContext) {
       broker,
       eventBuffer,
       streams,
+      metrics: context.metrics,
       log: request.log,
     });
 

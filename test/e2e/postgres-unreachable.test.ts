@@ -1,6 +1,6 @@
 // tunnel-service on PostgreSQL while the database cannot be reached: the real service and tunnel-client,
 // the service's database connections going through a link the test cuts (connections drop, new ones are
-// refused) and restores. Management calls get a 503 naming the database at once, not a 500 or a hang;
+// refused) or stalls (nothing gets through) and restores. Management calls get a 503 naming the database at once, not a 500 or a hang;
 // the tunnel-client keeps polling and a caller seen lately keeps calling; all serve again once it is back.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -90,6 +90,34 @@ describe('tunnel-service when PostgreSQL cannot be reached', { skip, timeout: 12
     await eventually(
       async () => (await tunnels()).status === 200,
       15_000,
+      'the management API to answer 200',
+    );
+    await add();
+  });
+
+  test('a database whose network stops carrying packets fails management calls with a 503 within the statement timeout, not a hang; all serve again once it answers', async () => {
+    assert.equal((await tunnels()).status, 200);
+    link.stall();
+    try {
+      const started = Date.now();
+      const refused = await fetch(new URL('/v1/tunnels', system.service.url), {
+        headers: { authorization: `Bearer ${system.service.ownerKey}` },
+        signal: AbortSignal.timeout(60_000),
+      });
+      const waited = Date.now() - started;
+      assert.equal(refused.status, 503);
+      const body = (await refused.json()) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, 'store_unavailable');
+      assert.match(body.error.message, /database \(PostgreSQL .*\) cannot be reached/);
+      // Within the statement timeout (15 s; the connection timeout, 5 s, when no open connection was free),
+      // with room for a loaded machine: not after the minutes TCP would retry.
+      assert.ok(waited < 25_000, `answered after ${waited} ms`);
+    } finally {
+      await link.restore();
+    }
+    await eventually(
+      async () => (await tunnels()).status === 200,
+      30_000,
       'the management API to answer 200',
     );
     await add();

@@ -1,25 +1,36 @@
-// A TCP link on a loopback port to another address, which a test can cut and restore: cut, every
-// connection through it drops and new ones are refused, as when the server behind it goes down; restored,
-// it forwards again on the same port. What a service sees of a database that goes away and comes back.
+// A TCP link on a loopback port to another address, which a test can cut, stall and restore: cut, every
+// connection through it drops and new ones are refused, as when the server behind it goes down; stalled,
+// connections stay open and new ones are accepted but no byte gets through, as when a network drops the
+// packets; restored, it forwards again on the same port. What a service sees of a database that goes away
+// and comes back.
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 export interface TcpLink extends AsyncDisposable {
   port: number;
   /** Drops every connection and stops listening: connecting is refused until `restore`. */
   cut(): Promise<void>;
-  /** Listens on the same port again. */
+  /** Carries no more bytes either way, on open connections and on new ones, until `restore`. */
+  stall(): void;
+  /** Forwards again on the same port (connections opened while stalled are dropped). */
   restore(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startTcpLink(target: { host: string; port: number }): Promise<TcpLink> {
   const sockets = new Set<Socket>();
+  let stalled = false;
   const track = (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   };
   const listen = async (port: number): Promise<Server> => {
     const server = createServer((inbound) => {
+      if (stalled) {
+        track(inbound);
+        inbound.pause();
+        inbound.on('error', () => {});
+        return;
+      }
       const outbound = connect(target.port, target.host);
       track(inbound);
       track(outbound);
@@ -46,7 +57,18 @@ export async function startTcpLink(target: { host: string; port: number }): Prom
   return {
     port,
     cut,
+    stall: () => {
+      stalled = true;
+      for (const socket of sockets) {
+        socket.unpipe();
+        socket.pause();
+      }
+    },
     restore: async () => {
+      if (stalled) {
+        stalled = false;
+        for (const socket of sockets) socket.destroy();
+      }
       server ??= await listen(port);
     },
     close: cut,

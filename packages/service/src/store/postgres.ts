@@ -25,6 +25,14 @@ export function postgresName(url: string): string {
   return `postgres://${user}${parsed.host}${parsed.pathname}`;
 }
 
+/**
+ * How long a statement waits for the database's answer while the service serves. A database whose network
+ * drops packets (rather than refusing them) would otherwise hold each call for as long as TCP retries, many
+ * minutes; the call fails as StoreUnavailable instead (a 503, or a remembered read on the hot path) and its
+ * connection is dropped. Migrations, and a node waiting for another's, take as long as they need.
+ */
+export const STATEMENT_ANSWER_TIMEOUT_MS = 15_000;
+
 /** Errors of a server that is down, restarting or full, as opposed to a statement it refused. */
 const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300']);
 
@@ -38,6 +46,12 @@ function classified(database: string, error: unknown): unknown {
       ? new StoreUnavailable(database, error)
       : error;
   if (error instanceof TypeError || error instanceof StoreUnavailable) return error;
+  // node-postgres's own words for STATEMENT_ANSWER_TIMEOUT_MS running out.
+  if (error instanceof Error && error.message === 'Query read timeout')
+    return new StoreUnavailable(
+      database,
+      new Error(`no answer within ${STATEMENT_ANSWER_TIMEOUT_MS / 1000} s`, { cause: error }),
+    );
   return new StoreUnavailable(database, error);
 }
 
@@ -173,42 +187,43 @@ export interface PostgresOptions {
   poolSize: number;
 }
 
-/** Opens a pool on the database and brings its schema to the latest version, under the migration lock. */
-async function openMigrated(
-  options: PostgresOptions,
-): Promise<{ sql: PostgresRunner; applied: Migration[] }> {
-  const database = `PostgreSQL ${postgresName(options.url)}`;
+/** A pool on the database; `answerTimeoutMs` bounds each statement's wait for its answer. */
+function openPool(options: PostgresOptions, answerTimeoutMs?: number): PostgresRunner {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize,
     // An unreachable database fails the call that waits for a connection instead of holding it forever.
     connectionTimeoutMillis: 5_000,
     keepAlive: true,
+    ...(answerTimeoutMs ? { query_timeout: answerTimeoutMs } : {}),
   });
   // A pooled connection the server drops while idle is an 'error' event: the pool discards it and the next
   // statement opens a new one. Without a listener the event would end the process.
   pool.on('error', () => {});
-  const sql = new PostgresRunner(pool, database);
+  return new PostgresRunner(pool, `PostgreSQL ${postgresName(options.url)}`);
+}
+
+/**
+ * Brings the database's schema to the latest version under the migration lock, on a pool of its own whose
+ * statements may take as long as they need; returns the steps this node applied.
+ */
+async function migrated(options: PostgresOptions): Promise<Migration[]> {
+  const sql = openPool(options);
   try {
-    const applied = await sql.withLock(MIGRATION_LOCK, (session) =>
-      migrate(session, loadMigrations(MIGRATIONS)),
-    );
-    return { sql, applied };
-  } catch (error) {
+    return await sql.withLock(MIGRATION_LOCK, (session) => migrate(session, loadMigrations(MIGRATIONS)));
+  } finally {
     await sql.close();
-    throw error;
   }
 }
 
-/** The cluster store: a PostgreSQL database that every node shares. */
+/** The cluster store: a PostgreSQL database that every node shares, migrated first. */
 export async function openPostgresStore(options: PostgresOptions): Promise<Store> {
-  const { sql } = await openMigrated(options);
+  await migrated(options);
+  const sql = openPool(options, STATEMENT_ANSWER_TIMEOUT_MS);
   return sqlStore(sql, () => sql.close());
 }
 
 /** Brings the database's schema to the latest version; returns the steps this node applied. */
-export async function migratePostgres(options: PostgresOptions): Promise<Migration[]> {
-  const { sql, applied } = await openMigrated(options);
-  await sql.close();
-  return applied;
+export function migratePostgres(options: PostgresOptions): Promise<Migration[]> {
+  return migrated(options);
 }

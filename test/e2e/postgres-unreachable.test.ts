@@ -112,6 +112,10 @@ describe('tunnel-service when PostgreSQL cannot be reached', { skip, timeout: 12
       // Within the statement timeout (15 s; the connection timeout, 5 s, when no open connection was free),
       // with room for a loaded machine: not after the minutes TCP would retry.
       assert.ok(waited < 25_000, `answered after ${waited} ms`);
+      // Right after a statement went unanswered, the next ones fail at once rather than wait as long again.
+      const againAt = Date.now();
+      assert.equal((await tunnels()).status, 503);
+      assert.ok(Date.now() - againAt < 4000, `the next call answered after ${Date.now() - againAt} ms`);
     } finally {
       await link.restore();
     }

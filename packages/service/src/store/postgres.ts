@@ -32,6 +32,14 @@ export function postgresName(url: string): string {
  * connection is dropped. Migrations, and a node waiting for another's, take as long as they need.
  */
 export const STATEMENT_ANSWER_TIMEOUT_MS = 15_000;
+/**
+ * After a statement got no answer in time, how long every statement fails at once instead of waiting as
+ * long again: a request makes several in turn, and each would otherwise wait the whole timeout.
+ */
+const SILENT_DATABASE_BACKOFF_MS = 5_000;
+
+/** node-postgres's own words for its query_timeout (STATEMENT_ANSWER_TIMEOUT_MS) running out. */
+const isAnswerTimeout = (error: unknown) => error instanceof Error && error.message === 'Query read timeout';
 
 /** Errors of a server that is down, restarting or full, as opposed to a statement it refused. */
 const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300']);
@@ -46,8 +54,7 @@ function classified(database: string, error: unknown): unknown {
       ? new StoreUnavailable(database, error)
       : error;
   if (error instanceof TypeError || error instanceof StoreUnavailable) return error;
-  // node-postgres's own words for STATEMENT_ANSWER_TIMEOUT_MS running out.
-  if (error instanceof Error && error.message === 'Query read timeout')
+  if (isAnswerTimeout(error))
     return new StoreUnavailable(
       database,
       new Error(`no answer within ${STATEMENT_ANSWER_TIMEOUT_MS / 1000} s`, { cause: error }),
@@ -103,6 +110,8 @@ async function inTransaction<T>(client: pg.ClientBase, work: (sql: SqlRunner) =>
 export class PostgresRunner implements SqlRunner {
   readonly #pool: pg.Pool;
   readonly #database: string;
+  /** Until when statements fail at once: the database left one unanswered (SILENT_DATABASE_BACKOFF_MS). */
+  #silentUntil = 0;
   readonly #statements: Omit<SqlRunner, 'transaction'>;
 
   constructor(pool: pg.Pool, database: string) {
@@ -167,9 +176,17 @@ export class PostgresRunner implements SqlRunner {
   }
 
   async #classify<T>(work: () => Promise<T>): Promise<T> {
+    if (performance.now() < this.#silentUntil)
+      throw new StoreUnavailable(
+        this.#database,
+        new Error(
+          `it left a statement unanswered for ${STATEMENT_ANSWER_TIMEOUT_MS / 1000} s; trying again within ${SILENT_DATABASE_BACKOFF_MS / 1000} s`,
+        ),
+      );
     try {
       return await work();
     } catch (error) {
+      if (isAnswerTimeout(error)) this.#silentUntil = performance.now() + SILENT_DATABASE_BACKOFF_MS;
       throw classified(this.#database, error);
     }
   }

@@ -19,6 +19,7 @@ import { connectSdk, postJsonRpc } from '../support/mcp-callers.ts';
 import { CHANGING_SERVER, FEATURES_SERVER } from '../support/mcp-servers.ts';
 import { readEvents } from '../support/sse.ts';
 import { eventually } from '../support/eventually.ts';
+import { sample } from '../support/prometheus.ts';
 
 const skip = await clusterSkip();
 let cluster: Cluster;
@@ -70,7 +71,7 @@ async function rawSession(node: ClusterNode, channel?: string): Promise<Record<s
 
 describe('MCP across cluster nodes', { skip, timeout: 180_000 }, () => {
   before(async () => {
-    cluster = await startCluster();
+    cluster = await startCluster({ extraArgs: ['--metrics-port', '0'] });
     const [a, b] = [cluster.node('A'), cluster.node('B')];
     runtime = await createRuntime({ url: a.url, ownerKey: cluster.ownerKey });
     const features = `"${process.execPath}" "${FEATURES_SERVER}"`;
@@ -255,5 +256,51 @@ describe('MCP across cluster nodes', { skip, timeout: 180_000 }, () => {
       assert.equal(answer.status, 503, `node ${name}`);
       assert.match(await answer.text(), /offline/);
     }
+  });
+
+  test("each node's metrics count what happened on it: hand-overs on the client's node, its callers' calls and their outcomes on the others", async () => {
+    const scrape = async (name: string) => {
+      const [, url] = await cluster.node(name).service.proc.waitFor(/tunnel-service metrics at (\S+)/);
+      return (await fetch(url!)).text();
+    };
+    const [a, b, c] = [await scrape('A'), await scrape('B'), await scrape('C')];
+    for (const [name, text] of [
+      ['A', a],
+      ['B', b],
+      ['C', c],
+    ] as const) {
+      assert.equal(
+        sample(text, 'tunnel_service_info', { version: '0.1.0', store: 'postgres', broker: 'redis' }),
+        1,
+        `node ${name}`,
+      );
+      assert.ok(
+        (sample(text, 'tunnel_service_connector_calls_total', {
+          kind: 'request',
+          outcome: 'tunnel_offline',
+        }) ?? 0) >= 1,
+        `node ${name} refused a call to the offline tunnel`,
+      );
+    }
+    // The client streams from node B: every command, whichever node queued it, is handed over there.
+    assert.equal(sample(b, 'tunnel_service_command_streams_open'), 1);
+    assert.ok(
+      (sample(b, 'tunnel_service_command_queue_wait_seconds_count', { carrier: 'stream' }) ?? 0) >= 5,
+    );
+    for (const text of [a, c]) {
+      assert.equal(sample(text, 'tunnel_service_command_streams_open'), 0);
+      assert.equal(
+        sample(text, 'tunnel_service_command_queue_wait_seconds_count', { carrier: 'stream' }),
+        undefined,
+      );
+      assert.ok(
+        (sample(text, 'tunnel_service_connector_calls_total', { kind: 'request', outcome: 'answered' }) ??
+          0) >= 1,
+      );
+    }
+    assert.equal(
+      sample(c, 'tunnel_service_connector_calls_total', { kind: 'request', outcome: 'timed_out' }),
+      1,
+    );
   });
 });

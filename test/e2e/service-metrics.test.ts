@@ -6,21 +6,7 @@ import { eventually } from '../support/eventually.ts';
 import { connectSdk, postJsonRpc } from '../support/mcp-callers.ts';
 import { startService } from '../support/service-process.ts';
 import { startSystem, type System } from '../support/system.ts';
-
-/** The value of one sample of the exposition text, by metric name and exact labels; undefined if absent. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const wanted = Object.entries(labels)
-    .map(([label, value]) => `${label}="${value}"`)
-    .sort()
-    .join(',');
-  for (const line of text.split('\n')) {
-    const match = line.match(/^([a-z_:]+)(?:\{(.*)\})? (\S+)$/);
-    if (!match || match[1] !== name) continue;
-    const given = (match[2] ?? '').split(',').filter(Boolean).sort().join(',');
-    if (given === wanted) return Number(match[3]);
-  }
-  return undefined;
-}
+import { sample } from '../support/prometheus.ts';
 
 describe('tunnel-service metrics', { timeout: 120_000 }, () => {
   let system: System;

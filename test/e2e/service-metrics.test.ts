@@ -68,7 +68,10 @@ describe('tunnel-service metrics', { timeout: 120_000 }, () => {
       sample(text, 'tunnel_service_info', { version: '0.1.0', store: 'sqlite', broker: 'memory' }),
       1,
     );
-    assert.ok(sample(text, 'process_cpu_user_seconds_total') !== undefined, 'the process metrics');
+    assert.ok(
+      sample(text, 'tunnel_service_process_cpu_user_seconds_total') !== undefined,
+      'the process metrics',
+    );
     for (const secret of [system.runtime.tunnelId, system.runtime.runtimeKey, 'mcpt_', '/v1/mcp/tunnel_'])
       assert.ok(!text.includes(secret), `the scrape holds ${secret}`);
   });

@@ -86,7 +86,7 @@ export class ServiceMetrics {
   async scrape(): Promise<string> {
     if (!this.#processMetricsStarted) {
       this.#processMetricsStarted = true;
-      collectDefaultMetrics({ register: this.registry });
+      collectDefaultMetrics({ register: this.registry, prefix: 'tunnel_service_' });
     }
     return this.registry.metrics();
   }

@@ -85,8 +85,7 @@ export class ConnectorExchange implements ResponseListener, LiveStream {
   readonly #options: ExchangeOptions;
   readonly #done: Promise<void>;
   #resolve!: () => void;
-  #finished = false;
-  /** How it ended for the caller, set when it finishes (for the metrics). */
+  /** How it ended for the caller (counted in the metrics); undefined while it is not over. */
   #outcome: CallOutcome | undefined;
   #streaming = false;
   #seq = 0;
@@ -154,7 +153,7 @@ export class ConnectorExchange implements ResponseListener, LiveStream {
     if (this.#finished) return;
     const failed = (error: unknown) => {
       this.#options.log.error({ err: error }, 'could not write the connector answer');
-      this.#finished = false;
+      this.#outcome = undefined;
       this.#fail(
         502,
         'The tunnel-service could not deliver the MCP server’s answer; retry the request.',
@@ -231,10 +230,13 @@ export class ConnectorExchange implements ResponseListener, LiveStream {
     void this.#options.broker.abandon(this.tunnelId, this.#options.command.requestId);
   }
 
+  get #finished(): boolean {
+    return this.#outcome !== undefined;
+  }
+
   /** It is over for the caller; the first way it ended is the one counted. */
   #finish(outcome: CallOutcome): void {
-    if (!this.#finished) this.#outcome = outcome;
-    this.#finished = true;
+    this.#outcome ??= outcome;
   }
 
   /** Ends the exchange with a JSON-RPC error (deadline, shutdown), unless it already ended. */

@@ -31,10 +31,10 @@ describe('tunnel-service when PostgreSQL cannot be reached', { skip, timeout: 12
     await database?.drop();
   });
 
-  const tunnels = () =>
+  const tunnels = (timeoutMs = 20_000) =>
     fetch(new URL('/v1/tunnels', system.service.url), {
       headers: { authorization: `Bearer ${system.service.ownerKey}` },
-      signal: AbortSignal.timeout(20_000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
 
   const add = async () => {
@@ -100,10 +100,7 @@ describe('tunnel-service when PostgreSQL cannot be reached', { skip, timeout: 12
     link.stall();
     try {
       const started = Date.now();
-      const refused = await fetch(new URL('/v1/tunnels', system.service.url), {
-        headers: { authorization: `Bearer ${system.service.ownerKey}` },
-        signal: AbortSignal.timeout(60_000),
-      });
+      const refused = await tunnels(60_000);
       const waited = Date.now() - started;
       assert.equal(refused.status, 503);
       const body = (await refused.json()) as { error: { code: string; message: string } };

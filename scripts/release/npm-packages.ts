@@ -101,9 +101,8 @@ function checkDeclaredImports(stageDir: string, manifest: PackageJson): void {
   for (const file of code.flatMap(filesUnder).filter((f) => /\.m?js$/.test(f))) {
     const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
     for (const { fileName: specifier } of importedFiles) {
-      // Node's own modules may be named without `node:` by bundled dependencies (`require('util')`).
-      if (/^(node:|\.|\/)/.test(specifier) || isBuiltin(specifier) || declared.has(packageOf(specifier)))
-        continue;
+      // Node's own modules, with `node:` or without (a bundled dependency's `require('util')`).
+      if (/^(\.|\/)/.test(specifier) || isBuiltin(specifier) || declared.has(packageOf(specifier))) continue;
       throw new Error(
         `${relative(stageDir, file)} in ${manifest.name} imports ${specifier}, which is not among its dependencies: add it to ${manifest.name}'s package.json`,
       );
